@@ -1,0 +1,3 @@
+using Semisup.Cli;
+
+return await SemisupCli.RunAsync(args);

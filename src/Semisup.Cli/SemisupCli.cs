@@ -1,0 +1,31 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+
+namespace Semisup.Cli;
+
+public static class SemisupCli
+{
+    public static RootCommand Build() => new("Semisup: semi-supervised image classification on TorchSharp (MNIST, Fashion-MNIST).")
+    {
+        DataCommands.Create(),
+    };
+
+    /// <summary>Runs a command line; user errors print one line on stderr and give exit code 1.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (SemisupException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled.");
+            return 130;
+        }
+    }
+}

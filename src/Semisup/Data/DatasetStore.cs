@@ -1,0 +1,166 @@
+using System.Security.Cryptography;
+
+namespace Semisup.Data;
+
+/// <summary>Where datasets are looked for and fetched to.</summary>
+/// <param name="DataDir">An explicit directory (--data-dir): the only place read, and where fetch writes.</param>
+/// <param name="EnvDataDir">The directory named by SEMISUP_DATA, read before the cache.</param>
+/// <param name="CacheRoot">The cache; each dataset lives in CacheRoot/&lt;name&gt;.</param>
+public sealed record DataOptions(string? DataDir, string? EnvDataDir, string CacheRoot, TimeSpan ConnectTimeout, string NpmCommand = "npm")
+{
+    public static DataOptions FromEnvironment(string? dataDir = null)
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var cache = string.IsNullOrEmpty(xdg)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache")
+            : xdg;
+        var env = Environment.GetEnvironmentVariable("SEMISUP_DATA");
+        return new(dataDir, string.IsNullOrEmpty(env) ? null : env, Path.Combine(cache, "semisup"), TimeSpan.FromSeconds(5));
+    }
+}
+
+public enum FileState { Ok, Missing, Mismatch, Unreadable }
+
+public sealed record FileStatus(DatasetFile File, string? Path, FileState State, string? ActualSha256, string? Error);
+
+/// <summary>Finds, verifies and fetches dataset files. Resolution order: --data-dir; else SEMISUP_DATA, then the
+/// cache; then the dataset's sources, in order, into the cache (or --data-dir). Nothing unverified is used or
+/// written: sources write into a staging directory that is removed whatever happens.</summary>
+public sealed class DatasetStore(DataOptions options)
+{
+    public DataOptions Options => options;
+
+    /// <summary>Where fetched files go.</summary>
+    public string TargetDir(DatasetInfo ds) => options.DataDir ?? Path.Combine(options.CacheRoot, ds.Name);
+
+    IEnumerable<string> Candidates(DatasetInfo ds) =>
+        options.DataDir is { } d ? [d] : new[] { options.EnvDataDir, Path.Combine(options.CacheRoot, ds.Name) }.OfType<string>();
+
+    /// <summary>A file of the dataset in a directory: raw or .gz, directly or under a subdirectory named after the dataset.</summary>
+    public static string? Find(string dir, DatasetInfo ds, DatasetFile file) =>
+        new[] { dir, Path.Combine(dir, ds.Name) }
+            .SelectMany(d => new[] { Path.Combine(d, file.Name), Path.Combine(d, file.Name + ".gz") })
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>Status of every file in the first candidate directory that holds any of them.</summary>
+    public IReadOnlyList<FileStatus> Verify(DatasetInfo ds)
+    {
+        var dir = Candidates(ds).FirstOrDefault(d => ds.Files.Any(f => Find(d, ds, f) != null)) ?? TargetDir(ds);
+        return ds.Files.Select(f => Check(dir, ds, f)).ToList();
+    }
+
+    static FileStatus Check(string dir, DatasetInfo ds, DatasetFile file)
+    {
+        var path = Find(dir, ds, file);
+        if (path == null) return new(file, Path.Combine(dir, file.Name), FileState.Missing, null, null);
+        try
+        {
+            var sha = Sha256(Idx.ReadContent(path, file.Length));
+            return new(file, path, sha == file.Sha256 ? FileState.Ok : FileState.Mismatch, sha, null);
+        }
+        catch (SemisupException e) { return new(file, path, FileState.Unreadable, null, e.Message); }
+    }
+
+    /// <summary>The directory that holds all four verified files, fetching them first if no candidate does.</summary>
+    public async Task<string> LocateAsync(DatasetInfo ds, IProgress<FetchProgress>? progress = null, Action<string>? log = null, CancellationToken cancel = default)
+    {
+        foreach (var dir in Candidates(ds))
+        {
+            var status = ds.Files.Select(f => Check(dir, ds, f)).ToList();
+            if (status.All(s => s.State == FileState.Missing)) continue;
+            var bad = status.FirstOrDefault(s => s.State != FileState.Ok);
+            if (bad == null) return dir;
+            if (bad.State != FileState.Missing || options.DataDir != null) throw Describe(ds, bad);
+        }
+        await FetchAsync(ds, progress, log, cancel);
+        return TargetDir(ds);
+    }
+
+    static SemisupException Describe(DatasetInfo ds, FileStatus s) => s.State switch
+    {
+        FileState.Missing => new($"{s.Path}: missing. Run `semisup data fetch --dataset {ds.Name}` (with the same --data-dir, if any)."),
+        FileState.Mismatch => new($"{s.Path}: SHA-256 {s.ActualSha256} does not match the expected {s.File.Sha256}. Delete it and run `semisup data fetch --dataset {ds.Name}`."),
+        _ => new(s.Error!),
+    };
+
+    /// <summary>Fetches every file from the first source that delivers all of them verified, and moves them into
+    /// the target directory. Files already there and verified are kept unless <paramref name="force"/>.</summary>
+    public async Task<string> FetchAsync(DatasetInfo ds, IProgress<FetchProgress>? progress = null, Action<string>? log = null, CancellationToken cancel = default, bool force = false)
+    {
+        var target = TargetDir(ds);
+        if (!force && ds.Files.All(f => Check(target, ds, f).State == FileState.Ok))
+        {
+            log?.Invoke($"{ds.Name}: all files already present and verified in {target}");
+            return "cache";
+        }
+        string staging;
+        try
+        {
+            Directory.CreateDirectory(target);
+            staging = Directory.CreateDirectory(Path.Combine(target, $".staging-{Guid.NewGuid():N}")).FullName;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SemisupException($"Cannot write to {target} ({e.Message}). Set SEMISUP_DATA or pass --data-dir to a writable directory.", e);
+        }
+
+        using var handler = new SocketsHttpHandler { ConnectTimeout = options.ConnectTimeout };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(10) };
+        var context = new FetchContext(http, options.NpmCommand, progress ?? new Progress<FetchProgress>(), cancel);
+        var failures = new List<string>();
+        try
+        {
+            foreach (var source in ds.Sources)
+            {
+                try
+                {
+                    ClearDirectory(staging);
+                    await source.FetchAsync(ds, staging, context);
+                    var raw = ds.Files.Select(f => (file: f, bytes: VerifiedContent(staging, ds, f, source))).ToList();
+                    foreach (var (file, bytes) in raw)
+                    {
+                        var staged = Path.Combine(staging, file.Name + ".verified");
+                        await File.WriteAllBytesAsync(staged, bytes, cancel);
+                        File.Move(staged, Path.Combine(target, file.Name), overwrite: true);
+                        if (File.Exists(Path.Combine(target, file.Name + ".gz"))) File.Delete(Path.Combine(target, file.Name + ".gz"));
+                    }
+                    log?.Invoke($"{ds.Name}: fetched from {source.Describe} into {target}");
+                    return source.Describe;
+                }
+                catch (SourceUnavailableException e)
+                {
+                    failures.Add($"  - {source.Describe}: {e.Message}");
+                    log?.Invoke($"{source.Describe}: unavailable ({e.Message}); trying the next source");
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SemisupException($"Cannot write to {target} ({e.Message}). Set SEMISUP_DATA or pass --data-dir to a writable directory.", e);
+        }
+        finally
+        {
+            try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
+        }
+        throw new SemisupException($"Could not fetch {ds.Name}; every source failed:\n{string.Join("\n", failures)}\n{ds.ManualHelp}");
+    }
+
+    static byte[] VerifiedContent(string staging, DatasetInfo ds, DatasetFile file, IDataSource source)
+    {
+        var path = Find(staging, ds, file) ?? throw new SourceUnavailableException($"{file.Name} was not delivered");
+        byte[] bytes;
+        try { bytes = Idx.ReadContent(path, file.Length); }
+        catch (SemisupException e) { throw new SourceUnavailableException(e.Message, e); }
+        var sha = Sha256(bytes);
+        if (sha != file.Sha256)
+            throw new SourceUnavailableException($"{file.Name}: checksum mismatch (SHA-256 {sha}, expected {file.Sha256}); the file was discarded");
+        return bytes;
+    }
+
+    static void ClearDirectory(string dir)
+    {
+        foreach (var f in Directory.EnumerateFiles(dir)) File.Delete(f);
+    }
+
+    public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+}

