@@ -8,6 +8,7 @@ public static class SemisupCli
     public static RootCommand Build() => new("Semisup: semi-supervised image classification on TorchSharp (MNIST, Fashion-MNIST).")
     {
         DataCommands.Create(),
+        TrainCommand.Create(),
     };
 
     /// <summary>Runs a command line; user errors print one line on stderr and give exit code 1.</summary>

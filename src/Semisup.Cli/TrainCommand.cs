@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Semisup.Data;
+using Semisup.Reports;
+using Semisup.Training;
+using Spectre.Console;
+
+namespace Semisup.Cli;
+
+static class TrainCommand
+{
+    public static Command Create()
+    {
+        var recipe = new Option<string>("--recipe", "-r") { Description = "Recipe name (recipes/NAME.json) or path.", DefaultValueFactory = _ => "gamma" };
+        var epochs = new Option<int?>("--epochs") { Description = "Override the recipe's epochs." };
+        var seed = new Option<ulong?>("--seed") { Description = "Override the recipe's seed (split, initialisation, noise)." };
+        var labels = new Option<string?>("--labels") { Description = "Override the labeled-set size: a multiple of 10, or 'all'." };
+        var threads = new Option<int?>("--threads") { Description = "Override the thread count (runs are reproducible at a fixed count)." };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Run directory (default runs/RECIPE-TIMESTAMP)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in this directory from its last checkpoint." };
+        var cmd = new Command("train", "Train a model from a recipe; writes a run directory with metrics, checkpoints, plots and a report.")
+            { recipe, epochs, seed, labels, threads, outDir, resume, DataCommands.DataDir };
+        cmd.SetAction(async (parse, cancel) =>
+        {
+            string runDir;
+            Recipe r;
+            bool resuming = parse.GetValue(resume) is not null;
+            if (resuming)
+            {
+                runDir = parse.GetValue(resume)!;
+                var recipePath = Path.Combine(runDir, Trainer.RecipeFile);
+                if (!File.Exists(recipePath)) throw new SemisupException($"{runDir} is not a run directory (no {Trainer.RecipeFile}).");
+                r = Recipe.Read(recipePath);
+            }
+            else
+            {
+                r = Recipe.Load(parse.GetValue(recipe)!);
+                if (parse.GetValue(epochs) is int e) r = r with { Epochs = e };
+                if (parse.GetValue(seed) is ulong s) r = r with { Seed = s };
+                if (parse.GetValue(threads) is int t) r = r with { Threads = t };
+                if (parse.GetValue(labels) is string l)
+                    r = r with { Labels = l == "all" ? Split.AllLabels : int.TryParse(l, out var n) ? n : throw new SemisupException($"--labels {l}: give a multiple of 10 or 'all'.") };
+                runDir = parse.GetValue(outDir) ?? Path.Combine("runs", $"{r.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+            }
+            r.Validate();
+
+            var ds = Datasets.Get(r.Dataset);
+            var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
+            var dataDir = await Progress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
+            var files = DatasetFiles.Read(dataDir, ds);
+            var split = resuming ? Split.Load(runDir, files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed);
+            if (!resuming)
+            {
+                Directory.CreateDirectory(runDir);
+                File.WriteAllText(Path.Combine(runDir, Trainer.RecipeFile), System.Text.Json.JsonSerializer.Serialize(r, Recipe.Json));
+                split.Save(runDir);
+            }
+            using var data = RunData.From(files, split, ds.Name);
+            Console.WriteLine($"{(resuming ? "resuming" : "training")} {r.Name}: {r.Method}, {split.Labeled.Length} labeled / {split.Unlabeled.Length} unlabeled / {split.Validation.Length} validation, {r.Epochs} epochs -> {runDir}");
+
+            using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            TrainResult result;
+            try { result = TrainingProgress.Run(o => Trainer.Run(r, runDir, data, o, interrupt.Token, resuming)); }
+            finally { Console.CancelKeyPress -= onCancel; }
+            if (result.Interrupted)
+            {
+                Console.WriteLine($"interrupted; {Path.Combine(runDir, Trainer.LastCheckpoint)} holds epoch {result.State.Epoch}. Continue with: semisup train --resume {runDir}");
+                return 130;
+            }
+            var report = RunReport.Write(runDir, data, ds);
+            Console.WriteLine($"best validation accuracy {report.BestValidationAccuracy:P2} (epoch {report.BestEpoch}); test accuracy {report.TestAccuracy:P2}");
+            Console.WriteLine($"report: {Path.Combine(runDir, RunReport.SummaryFile)}");
+            return 0;
+        });
+        return cmd;
+    }
+}

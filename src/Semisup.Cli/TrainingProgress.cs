@@ -1,0 +1,52 @@
+using Semisup.Training;
+using Spectre.Console;
+
+namespace Semisup.Cli;
+
+/// <summary>A live bar (step, epoch, losses, validation accuracy) on a terminal; one plain line per epoch otherwise.</summary>
+static class TrainingProgress
+{
+    public static TrainResult Run(Func<ITrainingObserver, TrainResult> train)
+    {
+        if (!Progress.Interactive) return train(new Lines());
+        TrainResult result = null!;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx => result = train(new Bar(ctx)));
+        return result;
+    }
+
+    static string Line(EpochMetrics m, bool best) =>
+        $"epoch {m.Epoch,4}  sup {m.SupervisedLoss:F4}  unsup {m.UnsupervisedLoss:F4}  val loss {m.ValidationLoss:F4}  val acc {m.ValidationAccuracy:P2}{(best ? " *" : "  ")}  lr {m.LearningRate:G3}  {m.StepsPerSecond:F1} steps/s  {TimeSpan.FromSeconds(m.WallSeconds):hh\\:mm\\:ss}";
+
+    sealed class Lines : ITrainingObserver
+    {
+        public void Epoch(EpochMetrics m, bool best) => Console.WriteLine(Line(m, best));
+    }
+
+    sealed class Bar(ProgressContext ctx) : ITrainingObserver
+    {
+        ProgressTask? task;
+        int totalEpochs, steps, firstEpoch;
+        double bestAcc, lastAcc;
+
+        public void Started(Recipe recipe, int first, int stepsPerEpoch)
+        {
+            (totalEpochs, steps, firstEpoch) = (recipe.Epochs, stepsPerEpoch, first);
+            task = ctx.AddTask("starting", maxValue: Math.Max(1, (recipe.Epochs - first + 1) * stepsPerEpoch));
+        }
+
+        public void Step(int epoch, int step, int stepsPerEpoch, double sup, double unsup)
+        {
+            task!.Value = (epoch - firstEpoch) * steps + step;
+            task.Description = Markup.Escape($"epoch {epoch}/{totalEpochs} step {step}/{stepsPerEpoch}  sup {sup:F3} unsup {unsup:F3}  val {lastAcc:P2} (best {bestAcc:P2})");
+        }
+
+        public void Epoch(EpochMetrics m, bool best)
+        {
+            lastAcc = m.ValidationAccuracy;
+            bestAcc = Math.Max(bestAcc, m.ValidationAccuracy);
+            if (best || m.Epoch % 10 == 0) AnsiConsole.MarkupLine(Markup.Escape(Line(m, best)));
+        }
+    }
+}

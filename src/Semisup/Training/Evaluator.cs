@@ -1,0 +1,45 @@
+using Semisup.Data;
+using Semisup.Models;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Semisup.Training;
+
+public sealed record Evaluation(double Loss, double Accuracy, long[] Predictions, float[] Probabilities)
+{
+    public int Count => Predictions.Length;
+}
+
+public static class Evaluator
+{
+    /// <summary>Loss, accuracy and predictions in evaluation mode: BN running statistics, no dropout, no noise.
+    /// The model's training mode is restored afterwards.</summary>
+    public static Evaluation Evaluate(ConvNet model, ImageSet set, int batchSize)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var _ = no_grad();
+            long n = set.Count;
+            var predictions = new long[n];
+            var probabilities = new float[n * model.Config.Classes];
+            double lossSum = 0;
+            long correct = 0;
+            for (long start = 0; start < n; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                long end = Math.Min(n, start + batchSize);
+                var logits = model.call(set.Images.slice(0, start, end, 1));
+                var labels = set.Labels.slice(0, start, end, 1);
+                lossSum += functional.cross_entropy(logits, labels, reduction: Reduction.Sum).item<float>();
+                var predicted = logits.argmax(1);
+                correct += predicted.eq(labels).sum().item<long>();
+                predicted.data<long>().CopyTo(predictions, (int)start);
+                functional.softmax(logits, 1).data<float>().CopyTo(probabilities, (int)(start * model.Config.Classes));
+            }
+            return new(lossSum / n, (double)correct / n, predictions, probabilities);
+        }
+        finally { model.train(wasTraining); }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Semisup.Data;
+using Semisup.Methods;
+using Semisup.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Semisup.Training;
+
+/// <summary>One epoch's line of metrics.jsonl.</summary>
+public sealed record EpochMetrics(
+    int Epoch, long Step, double SupervisedLoss, double UnsupervisedLoss, double TrainLoss,
+    double ValidationLoss, double ValidationAccuracy, double LearningRate, double WallSeconds, double StepsPerSecond);
+
+/// <summary>Told about progress; the CLI draws a bar or prints lines.</summary>
+public interface ITrainingObserver
+{
+    void Started(Recipe recipe, int firstEpoch, int stepsPerEpoch) { }
+    void Step(int epoch, int step, int stepsPerEpoch, double supervised, double unsupervised) { }
+    void Epoch(EpochMetrics metrics, bool isBest) { }
+}
+
+public sealed record TrainResult(TrainingState State, bool Interrupted);
+
+/// <summary>The training loop: per epoch, fixed-seed permutations of labeled and unlabeled images, augmentation,
+/// the method's loss, Adam with the lab's schedule, validation, best/last checkpoints and a metrics line.</summary>
+public static class Trainer
+{
+    public const string LastCheckpoint = "last.ckpt", BestCheckpoint = "best.ckpt", MetricsFile = "metrics.jsonl", RecipeFile = "recipe.json";
+
+    public static TrainResult Run(Recipe recipe, string runDir, RunData data, ITrainingObserver? observer = null, CancellationToken cancel = default, bool resume = false)
+    {
+        observer ??= new NullObserver();
+        torch.set_num_threads(recipe.Threads);
+        var method = MethodRegistry.Create(recipe.Method, recipe.UnsupervisedWeight, recipe.DetachCleanTarget);
+        if (method is Methods.Gamma && (data.Unlabeled.Count == 0 || recipe.UnlabeledBatch == 0))
+            throw new SemisupException("The gamma method needs unlabeled images and unlabeledBatch > 0; use fewer labels or the supervised method.");
+        var augment = new Augment(recipe.RotationDegrees, recipe.Shift);
+        int steps = recipe.StepsPer((int)data.Labeled.Count);
+
+        ConvNet model;
+        TrainingState state;
+        OptimizerHelper optimizer;
+        var lastPath = Path.Combine(runDir, LastCheckpoint);
+        if (resume)
+        {
+            if (!File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {LastCheckpoint} to resume from.");
+            var header = Checkpoint.ReadHeader(lastPath);
+            torch.manual_seed((long)recipe.Seed);
+            (model, _) = Checkpoint.Load(lastPath);
+            optimizer = NewOptimizer(model, recipe);
+            Checkpoint.Load(lastPath, optimizer).Model.Dispose(); // restores the optimizer and RNG
+            state = header.State;
+            TrimMetrics(Path.Combine(runDir, MetricsFile), state.Epoch);
+        }
+        else
+        {
+            torch.manual_seed((long)recipe.Seed);
+            model = new ConvNet(recipe.Net);
+            optimizer = NewOptimizer(model, recipe);
+            state = new TrainingState(0, 0, 0, 0);
+        }
+
+        using var _model = model;
+        using var _optimizer = optimizer as IDisposable;
+        model.train();
+        var clock = Stopwatch.StartNew();
+        double wallBefore = state.WallSeconds;
+        long globalStep = (long)state.Epoch * steps;
+        observer.Started(recipe, state.Epoch + 1, steps);
+
+        for (int epoch = state.Epoch + 1; epoch <= recipe.Epochs; epoch++)
+        {
+            double lr = recipe.Schedule.At(epoch, recipe.LearningRate);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            var (labeledOrder, unlabeledOrder) = EpochOrder(recipe, epoch, steps, data);
+            double supSum = 0, unsupSum = 0;
+            var epochClock = Stopwatch.StartNew();
+            for (int step = 0; step < steps; step++)
+            {
+                if (cancel.IsCancellationRequested) return new(state with { WallSeconds = wallBefore + clock.Elapsed.TotalSeconds }, true);
+                using var scope = NewDisposeScope();
+                using var li = tensor(labeledOrder[(step * recipe.LabeledBatch)..((step + 1) * recipe.LabeledBatch)]);
+                using var ui = tensor(unlabeledOrder[(step * recipe.UnlabeledBatch)..((step + 1) * recipe.UnlabeledBatch)]);
+                var x = augment.Apply(data.Labeled.Images.index_select(0, li));
+                var y = data.Labels(li);
+                var u = data.Unlabeled.Images.index_select(0, ui);
+                var loss = method.Loss(model, x, y, u);
+                float total = loss.Total.item<float>();
+                if (!float.IsFinite(total))
+                    throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
+                        $"The last good checkpoint is {lastPath} (epoch {state.Epoch}). Try a lower learning rate.");
+                optimizer.zero_grad();
+                loss.Total.backward();
+                optimizer.step();
+                double sup = loss.Supervised.item<float>(), unsup = loss.Unsupervised.item<float>();
+                supSum += sup; unsupSum += unsup;
+                globalStep++;
+                observer.Step(epoch, step + 1, steps, sup, unsup);
+            }
+            double stepsPerSecond = steps / epochClock.Elapsed.TotalSeconds;
+            var validation = Evaluator.Evaluate(model, data.Validation, recipe.EvalBatch);
+            bool best = validation.Accuracy > state.BestValidationAccuracy;
+            state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
+                wallBefore + clock.Elapsed.TotalSeconds);
+            var metrics = new EpochMetrics(epoch, globalStep, supSum / steps, unsupSum / steps, (supSum + recipe.UnsupervisedWeight * unsupSum) / steps,
+                validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond);
+            File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n");
+            if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), model, recipe, state, null);
+            Checkpoint.Save(lastPath, model, recipe, state, optimizer);
+            observer.Epoch(metrics, best);
+        }
+        return new(state, false);
+    }
+
+    static OptimizerHelper NewOptimizer(ConvNet model, Recipe recipe) =>
+        optim.Adam(model.parameters(), recipe.LearningRate, recipe.Beta1, recipe.Beta2);
+
+    /// <summary>The epoch's labeled and unlabeled index orders, from a generator seeded by (seed, epoch), so a resumed
+    /// run sees the same batches. Unlabeled images are drawn without replacement within an epoch.</summary>
+    static (long[] Labeled, long[] Unlabeled) EpochOrder(Recipe recipe, int epoch, int steps, RunData data)
+    {
+        using var generator = new Generator(recipe.Seed * 1_000_003UL + (ulong)epoch);
+        long[] Order(long count, int needed)
+        {
+            if (count == 0 || needed == 0) return new long[needed];
+            var order = new List<long>(needed);
+            while (order.Count < needed)
+            {
+                using var perm = randperm(count, generator: generator);
+                order.AddRange(perm.data<long>());
+            }
+            return order.Take(needed).ToArray();
+        }
+        return (Order(data.Labeled.Count, steps * recipe.LabeledBatch), Order(data.Unlabeled.Count, steps * recipe.UnlabeledBatch));
+    }
+
+    public static IReadOnlyList<EpochMetrics> ReadMetrics(string runDir)
+    {
+        var path = Path.Combine(runDir, MetricsFile);
+        if (!File.Exists(path)) return [];
+        return File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, Recipe.Json)!).ToList();
+    }
+
+    /// <summary>Drops lines written after the checkpoint a run resumes from.</summary>
+    static void TrimMetrics(string path, int epoch)
+    {
+        if (!File.Exists(path)) return;
+        var keep = File.ReadLines(path).Where(l => l.Length > 0 && JsonSerializer.Deserialize<EpochMetrics>(l, Recipe.Json)!.Epoch <= epoch).ToList();
+        File.WriteAllLines(path, keep);
+    }
+
+    sealed class NullObserver : ITrainingObserver;
+}
