@@ -9,6 +9,8 @@ public static class SemisupCli
     {
         DataCommands.Create(),
         TrainCommand.Create(),
+        ModelCommands.Evaluate(),
+        ModelCommands.Predict(),
     };
 
     /// <summary>Runs a command line; user errors print one line on stderr and give exit code 1.</summary>

@@ -1,0 +1,82 @@
+using Semisup.Data;
+using Semisup.Models;
+using Semisup.Training;
+using static TorchSharp.torch;
+
+namespace Semisup.Tests.Models;
+
+public class ConvNetTests
+{
+    [Fact]
+    public void Shapes_and_initialisation_follow_the_lab()
+    {
+        manual_seed(1);
+        using var net = new ConvNet(new ConvNetConfig());
+        using var x = rand(7, 1, 28, 28);
+        using var y = net.call(x);
+        Assert.Equal([7L, 10], y.shape);
+        var sd = net.state_dict();
+        Assert.Equal([100L, 512], sd["fc1.weight"].shape); // 128 channels × 2 × 2, computed from 28×28
+        foreach (var (name, p) in net.named_parameters())
+        {
+            if (name.StartsWith("bn")) continue;
+            if (name.EndsWith("bias")) Assert.Equal(0f, p.abs().max().item<float>());
+            else
+            {
+                Assert.True(p.abs().max().item<float>() <= 0.1f, name);
+                Assert.True(p.abs().max().item<float>() > 0.09f, name); // uniform over the whole range, not a narrower one
+            }
+        }
+    }
+
+    [Fact]
+    public void Noise_is_only_on_the_noisy_path()
+    {
+        manual_seed(2);
+        using var net = new ConvNet(new ConvNetConfig(Dropout: 0));
+        net.eval();
+        using var x = rand(4, 1, 28, 28);
+        using var a = net.call(x);
+        using var b = net.call(x);
+        using var n = net.Noisy(x);
+        Assert.True(a.eq(b).all().item<bool>());
+        Assert.False(a.allclose(n, atol: 1e-3));
+    }
+
+    [Fact]
+    public void Evaluation_uses_running_statistics_and_no_dropout()
+    {
+        manual_seed(3);
+        using var net = new ConvNet(new ConvNetConfig());
+        net.train();
+        for (int i = 0; i < 5; i++) { using var warm = net.call(rand(32, 1, 28, 28)); } // move the running statistics
+        using var images = rand(64, 1, 28, 28);
+        using var set = new ImageSet(images.clone(), randint(0, 10, [64]));
+        var all = Evaluator.Evaluate(net, set, batchSize: 64);
+        var oneByOne = Evaluator.Evaluate(net, set, batchSize: 1); // batch statistics of one image would be degenerate
+        Assert.Equal(all.Predictions, oneByOne.Predictions);
+        Assert.Equal(all.Loss, oneByOne.Loss, 4);
+        Assert.True(net.training, "evaluation must restore training mode");
+        var again = Evaluator.Evaluate(net, set, batchSize: 64);
+        Assert.Equal(all.Probabilities, again.Probabilities); // no dropout: deterministic
+    }
+
+    [Fact]
+    public void Overfits_64_examples_to_100_percent()
+    {
+        manual_seed(4);
+        using var net = new ConvNet(new ConvNetConfig(NoiseStd: 0, Dropout: 0));
+        using var x = rand(64, 1, 28, 28);
+        using var y = arange(64) % 10;
+        var adam = optim.Adam(net.parameters(), 1e-2);
+        for (int step = 0; step < 150; step++)
+        {
+            using var scope = NewDisposeScope();
+            adam.zero_grad();
+            nn.functional.cross_entropy(net.call(x), y).backward();
+            adam.step();
+        }
+        using var set = new ImageSet(x.clone(), y.clone());
+        Assert.Equal(1.0, Evaluator.Evaluate(net, set, 64).Accuracy);
+    }
+}

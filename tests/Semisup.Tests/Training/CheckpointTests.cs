@@ -1,0 +1,56 @@
+using Semisup.Models;
+using Semisup.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Semisup.Tests.Training;
+
+public class CheckpointTests
+{
+    static readonly TrainingState State = new(3, 2, 0.9, 12);
+
+    [Fact]
+    public void Save_and_load_round_trip_the_model_exactly()
+    {
+        using var dir = new TempDir();
+        manual_seed(5);
+        using var net = new ConvNet(new ConvNetConfig());
+        Checkpoint.Save(dir["a.ckpt"], net, new Recipe(), State, null);
+        var (loaded, header) = Checkpoint.Load(dir["a.ckpt"]);
+        using var _ = loaded;
+        Assert.Equal(State, header.State);
+        foreach (var (name, t) in net.state_dict()) Assert.True(t.eq(loaded.state_dict()[name]).all().item<bool>(), name);
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_architecture_or_a_corrupt_file_is_refused()
+    {
+        using var dir = new TempDir();
+        using var tenClasses = new ConvNet(new ConvNetConfig());
+        Checkpoint.Save(dir["a.ckpt"], tenClasses, new Recipe(), State, null);
+        var e = Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["a.ckpt"], build: _ => new ConvNet(new ConvNetConfig(Classes: 5))));
+        Assert.Contains("another architecture", e.Message);
+
+        var bytes = File.ReadAllBytes(dir["a.ckpt"]);
+        File.WriteAllBytes(dir["truncated.ckpt"], bytes[..(bytes.Length / 2)]);
+        Assert.Contains("corrupt or truncated", Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["truncated.ckpt"])).Message);
+        File.WriteAllText(dir["text.ckpt"], "hello");
+        Assert.Contains("not a Semisup checkpoint", Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["text.ckpt"])).Message);
+        Assert.Contains("cannot open", Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["missing.ckpt"])).Message);
+    }
+
+    [Fact]
+    public void A_full_disk_while_saving_leaves_the_previous_checkpoint_intact()
+    {
+        if (!File.Exists("/dev/full")) return;
+        using var dir = new TempDir();
+        using var net = new ConvNet(new ConvNetConfig());
+        Checkpoint.Save(dir["last.ckpt"], net, new Recipe(), State, null);
+        var before = File.ReadAllBytes(dir["last.ckpt"]);
+        File.CreateSymbolicLink(dir["last.ckpt.tmp"], "/dev/full"); // every write to it fails with ENOSPC
+        var e = Assert.Throws<SemisupException>(() => Checkpoint.Save(dir["last.ckpt"], net, new Recipe(), State with { Epoch = 4 }, null));
+        Assert.Contains("previous checkpoint", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(dir["last.ckpt"]));
+        Assert.False(File.Exists(dir["last.ckpt.tmp"]));
+    }
+}

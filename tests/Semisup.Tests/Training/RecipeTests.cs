@@ -1,0 +1,49 @@
+using Semisup.Training;
+
+namespace Semisup.Tests.Training;
+
+public class RecipeTests
+{
+    [Fact]
+    public void The_default_recipe_is_the_labs_final_model()
+    {
+        var r = Recipe.Load("gamma", Recipe.FindRecipesDir());
+        Assert.Equal(("gamma", 3000, 500, 50, 50, 0.3, 1e-3), (r.Method, r.Labels, r.Epochs, r.LabeledBatch, r.UnlabeledBatch, r.NoiseStd, r.LearningRate));
+        Assert.Equal(60, r.StepsPer(3000));
+    }
+
+    [Fact]
+    public void The_schedule_is_1e3_then_5e4_then_decays_by_099_per_epoch()
+    {
+        var s = new LrSchedule();
+        Assert.Equal(1e-3, s.At(1, 1e-3));
+        Assert.Equal(1e-3, s.At(100, 1e-3));
+        Assert.Equal(5e-4, s.At(101, 1e-3));
+        Assert.Equal(5e-4, s.At(200, 1e-3));
+        Assert.Equal(5e-4 * 0.99, s.At(201, 1e-3), 12);
+        Assert.Equal(5e-4 * Math.Pow(0.99, 300), s.At(500, 1e-3), 12);
+    }
+
+    [Theory]
+    [InlineData("{ \"epochs\": 5, \"learningrat\": 0.1 }", "learningrat")]
+    [InlineData("{ \"epochs\": \"many\" }", "$.epochs")]
+    [InlineData("{ \"epochs\": -3 }", "epochs -3")]
+    [InlineData("{ \"labels\": 25 }", "labels 25")]
+    [InlineData("{ \"dropout\": 1.0 }", "dropout 1")]
+    [InlineData("{ \"method\": \"magic\" }", "known methods are gamma")]
+    [InlineData("{ not json", "recipe.json")]
+    public void Bad_recipes_are_rejected_naming_the_key(string json, string expected)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["recipe.json"], json);
+        var e = Assert.Throws<SemisupException>(() => Recipe.Load(dir["recipe.json"]).Validate());
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void An_unknown_recipe_name_lists_the_known_ones()
+    {
+        var e = Assert.Throws<SemisupException>(() => Recipe.Load("no-such-recipe", Recipe.FindRecipesDir()));
+        Assert.Contains("gamma-quick", e.Message);
+    }
+}

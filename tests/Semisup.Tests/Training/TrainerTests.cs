@@ -1,0 +1,83 @@
+using Semisup.Models;
+using Semisup.Tests.Data;
+using Semisup.Training;
+using static TorchSharp.torch;
+
+namespace Semisup.Tests.Training;
+
+[Collection("mnist")]
+public class TrainerTests(MnistFixture mnist)
+{
+    static float[] Parameters(string checkpoint)
+    {
+        var (model, _) = Checkpoint.Load(checkpoint);
+        using var _m = model;
+        return model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+    }
+
+    static IEnumerable<string> MetricsWithoutTime(string dir) =>
+        Trainer.ReadMetrics(dir).Select(m => (m with { WallSeconds = 0, StepsPerSecond = 0 }).ToString());
+
+    [Fact]
+    public void A_resumed_run_ends_exactly_where_an_uninterrupted_one_does()
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = SmallRuns.Recipe(epochs: 3);
+        using var straight = new TempDir();
+        Trainer.Run(recipe, straight.Path, data);
+
+        using var split = new TempDir();
+        Trainer.Run(recipe with { Epochs = 1 }, split.Path, data);
+        Trainer.Run(recipe, split.Path, data, resume: true);
+
+        Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(split.Path, Trainer.LastCheckpoint)));
+        Assert.Equal(MetricsWithoutTime(straight.Path), MetricsWithoutTime(split.Path));
+    }
+
+    sealed class CancelAt(CancellationTokenSource cts, int epoch, int step) : ITrainingObserver
+    {
+        public void Step(int e, int s, int steps, double sup, double unsup) { if (e == epoch && s == step) cts.Cancel(); }
+    }
+
+    [Fact]
+    public void An_interrupted_run_keeps_its_last_epoch_and_resumes_to_the_same_end()
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = SmallRuns.Recipe(epochs: 3);
+        using var straight = new TempDir();
+        Trainer.Run(recipe, straight.Path, data);
+
+        using var interrupted = new TempDir();
+        using var cts = new CancellationTokenSource();
+        var result = Trainer.Run(recipe, interrupted.Path, data, new CancelAt(cts, 2, 2), cts.Token);
+        Assert.True(result.Interrupted);
+        Assert.Equal(1, Checkpoint.ReadHeader(Path.Combine(interrupted.Path, Trainer.LastCheckpoint)).State.Epoch);
+        Trainer.Run(recipe, interrupted.Path, data, resume: true);
+        Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(interrupted.Path, Trainer.LastCheckpoint)));
+    }
+
+    [Fact]
+    public void A_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint()
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = SmallRuns.Recipe(epochs: 2);
+        using var dir = new TempDir();
+        Trainer.Run(recipe with { Epochs = 1 }, dir.Path, data);
+        var before = File.ReadAllBytes(Path.Combine(dir.Path, Trainer.LastCheckpoint));
+        data.Labeled.Images.fill_(float.NaN);
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe, dir.Path, data, resume: true));
+        Assert.Contains("NaN at epoch 2, step 1", e.Message);
+        Assert.Contains("epoch 1", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir.Path, Trainer.LastCheckpoint)));
+    }
+
+    [Fact]
+    public void Two_hundred_gamma_steps_on_real_mnist_beat_90_percent_validation()
+    {
+        using var data = SmallRuns.Data(mnist, labels: 3000, unlabeled: 47000, validation: 10000);
+        var recipe = new Recipe { Epochs = 4, StepsPerEpoch = 50 }.Validate();
+        using var dir = new TempDir();
+        var result = Trainer.Run(recipe, dir.Path, data);
+        Assert.True(result.State.BestValidationAccuracy > 0.90, $"best validation accuracy {result.State.BestValidationAccuracy:P2}");
+    }
+}
