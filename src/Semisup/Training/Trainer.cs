@@ -12,7 +12,7 @@ namespace Semisup.Training;
 /// <summary>One epoch's line of metrics.jsonl.</summary>
 public sealed record EpochMetrics(
     int Epoch, long Step, double SupervisedLoss, double UnsupervisedLoss, double TrainLoss,
-    double ValidationLoss, double ValidationAccuracy, double LearningRate, double WallSeconds, double StepsPerSecond);
+    double ValidationLoss, double ValidationAccuracy, double LearningRate, double WallSeconds, double StepsPerSecond, double RssMegabytes = 0);
 
 /// <summary>Told about progress; the CLI draws a bar or prints lines.</summary>
 public interface ITrainingObserver
@@ -106,7 +106,7 @@ public static class Trainer
             state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
                 wallBefore + clock.Elapsed.TotalSeconds);
             var metrics = new EpochMetrics(epoch, globalStep, supSum / steps, unsupSum / steps, (supSum + recipe.UnsupervisedWeight * unsupSum) / steps,
-                validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond);
+                validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0);
             File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n");
             if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), model, recipe, state, null);
             Checkpoint.Save(lastPath, model, recipe, state, optimizer);

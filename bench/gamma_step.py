@@ -1,0 +1,91 @@
+"""The Γ training step and evaluation of Semisup's bench, written in PyTorch (Debian's python3-torch).
+Same network, same augmentation (one affine grid), same batch: 50 augmented labeled + 50 unlabeled noisy, 50 clean."""
+import math, sys, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+
+
+class ConvNet(nn.Module):
+    def __init__(self, noise=0.3):
+        super().__init__()
+        self.noise = noise
+        self.conv1, self.conv2, self.conv3, self.conv4 = nn.Conv2d(1, 32, 5), nn.Conv2d(32, 64, 3), nn.Conv2d(64, 64, 3), nn.Conv2d(64, 128, 3)
+        self.bn1, self.bn2, self.bn3, self.bn4 = nn.BatchNorm2d(32), nn.BatchNorm2d(64), nn.BatchNorm2d(64), nn.BatchNorm2d(128)
+        self.fc1, self.bn5, self.drop, self.fc2, self.bn6 = nn.Linear(512, 100), nn.BatchNorm1d(100), nn.Dropout(0.5), nn.Linear(100, 10), nn.BatchNorm1d(10)
+        for name, p in self.named_parameters():
+            if name.startswith("bn"):
+                continue
+            nn.init.zeros_(p) if name.endswith("bias") else nn.init.uniform_(p, -0.1, 0.1)
+
+    def forward(self, x, noise=0.0):
+        n = (lambda t: t + torch.randn_like(t) * noise) if noise > 0 else (lambda t: t)
+        x = F.leaky_relu(self.bn1(F.max_pool2d(self.conv1(n(x)), 2)), 0.1)
+        x = F.leaky_relu(self.bn2(self.conv2(n(x))), 0.1)
+        x = F.leaky_relu(self.bn3(F.max_pool2d(self.conv3(n(x)), 2)), 0.1)
+        x = F.leaky_relu(self.bn4(self.conv4(n(x))), 0.1)
+        x = self.drop(F.relu(self.bn5(self.fc1(x.flatten(1)))))
+        return self.bn6(self.fc2(x))
+
+
+def augment(x, degrees=25.0, shift=3):
+    n = x.shape[0]
+    angle = (torch.rand(n) * 2 - 1) * math.radians(degrees)
+    dx = torch.randint(-shift, shift + 1, (n,)).float() * (2.0 / x.shape[3])
+    dy = torch.randint(-shift, shift + 1, (n,)).float() * (2.0 / x.shape[2])
+    cos, sin = angle.cos(), angle.sin()
+    theta = torch.stack([torch.stack([cos, -sin, -(cos * dx - sin * dy)], 1),
+                         torch.stack([sin, cos, -(sin * dx + cos * dy)], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+model = ConvNet()
+adam = torch.optim.Adam(model.parameters(), 1e-3)
+labeled, labels, unlabeled = torch.rand(3000, 1, 28, 28), torch.randint(0, 10, (3000,)), torch.rand(47000, 1, 28, 28)
+
+
+def step():
+    li, ui = torch.randint(0, 3000, (50,)), torch.randint(0, 47000, (50,))
+    u = unlabeled[ui]
+    noisy = model(torch.cat([augment(labeled[li]), u]), 0.3)
+    loss = F.cross_entropy(noisy[:50], labels[li]) + F.mse_loss(noisy[50:], model(u))
+    adam.zero_grad()
+    loss.backward()
+    adam.step()
+    loss.item()
+
+
+model.train()
+for _ in range(20):
+    step()
+start = time.perf_counter()
+for _ in range(steps):
+    step()
+step_s = (time.perf_counter() - start) / steps
+
+images, targets = torch.rand(10000, 1, 28, 28), torch.randint(0, 10, (10000,))
+
+
+def evaluate():
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, 10000, 1000):
+            logits = model(images[i:i + 1000])
+            F.cross_entropy(logits, targets[i:i + 1000], reduction="sum").item()
+            logits.argmax(1).eq(targets[i:i + 1000]).sum().item()
+            F.softmax(logits, 1)
+    model.train()
+
+
+evaluate()
+start = time.perf_counter()
+for _ in range(3):
+    evaluate()
+eval_ips = 30000 / (time.perf_counter() - start)
+print(f"pytorch threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={150 / step_s:.0f} eval_images_per_s={eval_ips:.0f} torch={torch.__version__}")
