@@ -22,10 +22,10 @@ public sealed class ImageSet(Tensor images, Tensor labels) : IDisposable
         if (images.Shape.Length != 3 || labels.Shape.Length != 1 || images.Count != labels.Count)
             throw new SemisupException($"{name}: expected images N×H×W and N labels, got {string.Join("x", images.Shape)} and {string.Join("x", labels.Shape)}.");
         if (labels.Data.Any(l => l > 9)) throw new SemisupException($"{name}: labels must be 0–9.");
-        using var bytes = tensor(images.Data, ScalarType.Byte);
-        var x = bytes.reshape(images.Count, 1, images.Shape[1], images.Shape[2]).to_type(ScalarType.Float32).div_(255f);
+        using var scope = NewDisposeScope();
+        var x = tensor(images.Data, ScalarType.Byte).reshape(images.Count, 1, images.Shape[1], images.Shape[2]).to_type(ScalarType.Float32).div_(255f);
         var y = tensor(labels.Data, ScalarType.Byte).to_type(ScalarType.Int64);
-        return new(x, y);
+        return new(x.MoveToOuterDisposeScope(), y.MoveToOuterDisposeScope());
     }
 
     public void Dispose() { Images.Dispose(); Labels.Dispose(); }

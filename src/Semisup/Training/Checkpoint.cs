@@ -57,19 +57,23 @@ public static class Checkpoint
         return Header(r, path);
     }
 
-    /// <summary>Loads a checkpoint into a new model built from its recipe; optionally restores optimizer and RNG.</summary>
-    public static (ConvNet Model, CheckpointHeader Header) Load(string path, OptimizerHelper? optimizer = null, Func<Recipe, ConvNet>? build = null)
+    /// <summary>Loads a checkpoint into a new model built from its recipe. With <paramref name="resumeWith"/>, also
+    /// makes the model's optimizer and restores its state and the RNG's, to continue training exactly.</summary>
+    public static (ConvNet Model, CheckpointHeader Header, OptimizerHelper? Optimizer) Load(
+        string path, Func<ConvNet, OptimizerHelper>? resumeWith = null, Func<Recipe, ConvNet>? build = null)
     {
         using var r = Open(path);
         var header = Header(r, path);
         var model = (build ?? (rc => new ConvNet(rc.Net)))(header.Recipe);
         if (model.Signature() != header.Signature)
             throw new SemisupException($"{path}: its parameters do not match this model ({header.Model}); it is from another architecture.");
+        OptimizerHelper? optimizer = null;
         try
         {
             model.load(r, strict: true);
-            if (optimizer != null)
+            if (resumeWith != null)
             {
+                optimizer = resumeWith(model);
                 if (!r.ReadBoolean()) throw new SemisupException($"{path}: holds no optimizer state, so it cannot be resumed from.");
                 optimizer.load_state_dict(r);
                 var bytes = r.ReadBytes(r.ReadInt32());
@@ -82,7 +86,7 @@ public static class Checkpoint
             model.Dispose();
             throw new SemisupException($"{path}: corrupt or truncated checkpoint ({e.Message}).", e);
         }
-        return (model, header);
+        return (model, header, optimizer);
     }
 
     static BinaryReader Open(string path)

@@ -47,11 +47,8 @@ public static class Trainer
         if (resume)
         {
             if (!File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {LastCheckpoint} to resume from.");
-            var header = Checkpoint.ReadHeader(lastPath);
-            torch.manual_seed((long)recipe.Seed);
-            (model, _) = Checkpoint.Load(lastPath);
-            optimizer = NewOptimizer(model, recipe);
-            Checkpoint.Load(lastPath, optimizer).Model.Dispose(); // restores the optimizer and RNG
+            (model, var header, var restored) = Checkpoint.Load(lastPath, m => NewOptimizer(m, recipe));
+            optimizer = restored!;
             state = header.State;
             TrimMetrics(Path.Combine(runDir, MetricsFile), state.Epoch);
         }

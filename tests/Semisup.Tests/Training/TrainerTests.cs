@@ -10,7 +10,7 @@ public class TrainerTests(MnistFixture mnist)
 {
     static float[] Parameters(string checkpoint)
     {
-        var (model, _) = Checkpoint.Load(checkpoint);
+        var (model, _, _) = Checkpoint.Load(checkpoint);
         using var _m = model;
         return model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
     }
