@@ -68,6 +68,6 @@ public static class RunReport
         ![confusion matrix](confusion.png)
         ![misclassified](misclassified.png)
 
-        Files: `recipe.json`, `split.json`, `metrics.jsonl`, `best.ckpt`, `last.ckpt`, `submission.csv` (ID = index in the test file).
+        Files: `recipe.json`, `split.json`, `metrics.jsonl`, `tensorboard/` (`tensorboard --logdir tensorboard`), `best.ckpt`, `last.ckpt`, `submission.csv` (ID = index in the test file).
         """);
 }

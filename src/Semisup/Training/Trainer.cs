@@ -67,6 +67,7 @@ public static class Trainer
         double wallBefore = state.WallSeconds;
         long globalStep = (long)state.Epoch * steps;
         observer.Started(recipe, state.Epoch + 1, steps);
+        var tensorboard = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDir, "tensorboard"));
 
         for (int epoch = state.Epoch + 1; epoch <= recipe.Epochs; epoch++)
         {
@@ -105,11 +106,21 @@ public static class Trainer
             var metrics = new EpochMetrics(epoch, globalStep, supSum / steps, unsupSum / steps, (supSum + recipe.UnsupervisedWeight * unsupSum) / steps,
                 validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0);
             File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n");
+            Log(tensorboard, metrics);
             if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), model, recipe, state, null);
             Checkpoint.Save(lastPath, model, recipe, state, optimizer);
             observer.Epoch(metrics, best);
         }
         return new(state, false);
+    }
+
+    static void Log(SummaryWriter tensorboard, EpochMetrics m)
+    {
+        tensorboard.add_scalar("loss/supervised", (float)m.SupervisedLoss, m.Epoch);
+        tensorboard.add_scalar("loss/unsupervised", (float)m.UnsupervisedLoss, m.Epoch);
+        tensorboard.add_scalar("loss/validation", (float)m.ValidationLoss, m.Epoch);
+        tensorboard.add_scalar("accuracy/validation", (float)m.ValidationAccuracy, m.Epoch);
+        tensorboard.add_scalar("learning_rate", (float)m.LearningRate, m.Epoch);
     }
 
     static OptimizerHelper NewOptimizer(ConvNet model, Recipe recipe) =>

@@ -32,6 +32,9 @@ public class TrainerTests(MnistFixture mnist)
 
         Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(split.Path, Trainer.LastCheckpoint)));
         Assert.Equal(MetricsWithoutTime(straight.Path), MetricsWithoutTime(split.Path));
+        Assert.Equal([1, 2, 3], Trainer.ReadMetrics(split.Path).Select(m => m.Epoch));
+        var events = Directory.GetFiles(Path.Combine(straight.Path, "tensorboard"), "events.out.tfevents*", SearchOption.AllDirectories);
+        Assert.True(events.Length > 0 && new FileInfo(events[0]).Length > 100, "TensorBoard events are written");
     }
 
     sealed class CancelAt(CancellationTokenSource cts, int epoch, int step) : ITrainingObserver
