@@ -26,7 +26,7 @@ static class DataCommands
         {
             var ds = Datasets.Get(parse.GetValue(Dataset)!);
             var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataDir)));
-            var from = await Progress.FetchAsync(p => store.FetchAsync(ds, p, Console.Error.WriteLine, cancel, parse.GetValue(force)));
+            var from = await ConsoleProgress.FetchAsync(p => store.FetchAsync(ds, p, Console.Error.WriteLine, cancel, parse.GetValue(force)));
             Console.WriteLine($"{ds.Name}: ready in {store.TargetDir(ds)}");
             return 0;
         });
@@ -59,7 +59,7 @@ static class DataCommands
             var which = parse.GetValue(split);
             if (which is not ("train" or "test")) throw new SemisupException($"--split {which}: give train or test.");
             var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataDir)));
-            var dir = await Progress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
+            var dir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
             var files = DatasetFiles.Read(dir, ds);
             var (images, labels) = which == "train" ? (files.TrainImages, files.TrainLabels) : (files.TestImages, files.TestLabels);
             int h = images.Shape[1], w = images.Shape[2];

@@ -24,7 +24,7 @@ static class ModelCommands
             var r = header.Recipe;
             var ds = Datasets.Get(r.Dataset);
             var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
-            var files = DatasetFiles.Read(await Progress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel)), ds);
+            var files = DatasetFiles.Read(await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel)), ds);
             ImageSet set;
             if (which == "test") set = ImageSet.From(files.TestImages, files.TestLabels, $"{ds.Name} test");
             else

@@ -16,7 +16,7 @@ static class TrainCommand
         var labels = new Option<string?>("--labels") { Description = "Override the labeled-set size: a multiple of 10, or 'all'." };
         var threads = new Option<int?>("--threads") { Description = "Override the thread count (runs are reproducible at a fixed count)." };
         var outDir = new Option<string?>("--out", "-o") { Description = "Run directory (default runs/RECIPE-TIMESTAMP)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the interrupted run in this directory from its last checkpoint." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last checkpoint (with --epochs, extend it)." };
         var cmd = new Command("train", "Train a model from a recipe; writes a run directory with metrics, checkpoints, plots and a report.")
             { recipe, epochs, seed, labels, threads, outDir, resume, DataCommands.DataDir };
         cmd.SetAction(async (parse, cancel) =>
@@ -30,6 +30,13 @@ static class TrainCommand
                 var recipePath = Path.Combine(runDir, Trainer.RecipeFile);
                 if (!File.Exists(recipePath)) throw new SemisupException($"{runDir} is not a run directory (no {Trainer.RecipeFile}).");
                 r = Recipe.Read(recipePath);
+                if (parse.GetValue(seed) is not null || parse.GetValue(labels) is not null || parse.GetValue(threads) is not null)
+                    throw new SemisupException("--resume continues a run as it was recorded; only --epochs may change (to extend it).");
+                if (parse.GetValue(epochs) is int e)
+                {
+                    r = r with { Epochs = e };
+                    File.WriteAllText(recipePath, System.Text.Json.JsonSerializer.Serialize(r.Validate(), Recipe.Json));
+                }
             }
             else
             {
@@ -45,7 +52,7 @@ static class TrainCommand
 
             var ds = Datasets.Get(r.Dataset);
             var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
-            var dataDir = await Progress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
+            var dataDir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
             var files = DatasetFiles.Read(dataDir, ds);
             var split = resuming ? Split.Load(runDir, files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed);
             if (!resuming)

@@ -8,7 +8,7 @@ static class TrainingProgress
 {
     public static TrainResult Run(Func<ITrainingObserver, TrainResult> train)
     {
-        if (!Progress.Interactive) return train(new Lines());
+        if (!ConsoleProgress.Interactive) return train(new Lines());
         TrainResult result = null!;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())

@@ -32,6 +32,15 @@ public class CommandTests(MnistFixture mnist)
         Assert.NotEqual(0, await SemisupCli.RunAsync(args));
 
     [Fact]
+    public async Task Resume_refuses_to_change_what_the_run_recorded()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir[Semisup.Training.Trainer.RecipeFile], System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.Recipe.Json));
+        Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--seed", "3"]));
+        Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--epochs", "0"]));
+    }
+
+    [Fact]
     public async Task Evaluate_and_predict_read_a_checkpoint_and_refuse_bad_images()
     {
         using var dir = new TempDir();

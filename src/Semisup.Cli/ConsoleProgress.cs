@@ -5,7 +5,7 @@ namespace Semisup.Cli;
 
 /// <summary>Progress as a live bar on a terminal, and as plain lines when output is redirected (CI, pipes),
 /// where Spectre.Console would drop most updates.</summary>
-static class Progress
+static class ConsoleProgress
 {
     public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
