@@ -69,6 +69,21 @@ for _ in range(steps):
     step()
 step_s = (time.perf_counter() - start) / steps
 
+phases = dict.fromkeys(["augment", "noisy forward (100)", "clean forward (50)", "backward", "adam"], 0.0)
+for _ in range(steps):
+    li, ui = torch.randint(0, 3000, (50,)), torch.randint(0, 47000, (50,))
+    u = unlabeled[ui]
+    t = time.perf_counter()
+    x = augment(labeled[li]); t1 = time.perf_counter(); phases["augment"] += t1 - t; t = t1
+    noisy = model(torch.cat([x, u]), 0.3); t1 = time.perf_counter(); phases["noisy forward (100)"] += t1 - t; t = t1
+    clean = model(u); t1 = time.perf_counter(); phases["clean forward (50)"] += t1 - t; t = t1
+    loss = F.cross_entropy(noisy[:50], labels[li]) + F.mse_loss(noisy[50:], clean)
+    adam.zero_grad(); loss.backward(); t1 = time.perf_counter(); phases["backward"] += t1 - t; t = t1
+    adam.step(); phases["adam"] += time.perf_counter() - t
+total = sum(phases.values())
+for name, sec in phases.items():
+    print(f"  {name:<22} {1000 * sec / steps:7.2f} ms  {100 * sec / total:5.1f}%", file=sys.stderr)
+
 images, targets = torch.rand(10000, 1, 28, 28), torch.randint(0, 10, (10000,))
 
 

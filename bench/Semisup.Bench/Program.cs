@@ -39,6 +39,32 @@ var clock = Stopwatch.StartNew();
 for (int i = 0; i < steps; i++) Step();
 double stepSeconds = clock.Elapsed.TotalSeconds / steps;
 
+// Where a step's time goes: the same step, phase by phase (libtorch on CPU runs each call to completion).
+var phases = new double[5];
+string[] phaseNames = ["augment", "noisy forward (100)", "clean forward (50)", "backward", "adam"];
+var phaseClock = new Stopwatch();
+void Mark(int phase) { phases[phase] += phaseClock.Elapsed.TotalMilliseconds; phaseClock.Restart(); }
+for (int i = 0; i < steps; i++)
+{
+    using var scope = NewDisposeScope();
+    var li = randint(0, 3000, [50]);
+    var ui = randint(0, 47000, [50]);
+    var u = unlabeled.index_select(0, ui);
+    phaseClock.Restart();
+    var x = augment.Apply(labeled.index_select(0, li));
+    Mark(0);
+    var noisy = model.Noisy(cat([x, u], 0));
+    Mark(1);
+    var clean = model.call(u);
+    Mark(2);
+    var loss = nn.functional.cross_entropy(noisy[..50], labels.index_select(0, li)) + nn.functional.mse_loss(noisy[50..], clean);
+    adam.zero_grad();
+    loss.backward();
+    Mark(3);
+    adam.step();
+    Mark(4);
+}
+
 using var evalImages = rand(10000, 1, 28, 28);
 using var evalSet = new ImageSet(evalImages.clone(), randint(0, 10, [10000]));
 Semisup.Training.Evaluator.Evaluate(model, evalSet, 1000);
@@ -47,5 +73,7 @@ const int evalRounds = 3;
 for (int i = 0; i < evalRounds; i++) Semisup.Training.Evaluator.Evaluate(model, evalSet, 1000);
 double evalImagesPerSecond = evalRounds * 10000 / clock.Elapsed.TotalSeconds;
 
+foreach (var (name, ms) in phaseNames.Zip(phases))
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-22} {ms / steps,7:F2} ms  {100 * ms / phases.Sum(),5:F1}%"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"semisup threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={150 / stepSeconds:F0} eval_images_per_s={evalImagesPerSecond:F0}"));
