@@ -11,7 +11,7 @@ static class TrainingProgress
         if (!ConsoleProgress.Interactive) return train(new Lines());
         TrainResult result = null!;
         AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 20 }, new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx => result = train(new Bar(ctx)));
         return result;
     }
@@ -39,7 +39,7 @@ static class TrainingProgress
         public void Step(int epoch, int step, int stepsPerEpoch, double sup, double unsup)
         {
             task!.Value = (epoch - firstEpoch) * steps + step;
-            task.Description = Markup.Escape($"epoch {epoch}/{totalEpochs} step {step}/{stepsPerEpoch}  sup {sup:F3} unsup {unsup:F3}  val {lastAcc:P2} (best {bestAcc:P2})");
+            task.Description = Markup.Escape($"epoch {epoch}/{totalEpochs} step {step}/{stepsPerEpoch} sup {sup:F2} unsup {unsup:F2} val {100 * lastAcc:F2}% best {100 * bestAcc:F2}%");
         }
 
         public void Epoch(EpochMetrics m, bool best)
