@@ -11,6 +11,7 @@ public static class SemisupCli
         TrainCommand.Create(),
         ModelCommands.Evaluate(),
         ModelCommands.Predict(),
+        GradCheckCommand.Create(),
     };
 
     /// <summary>Runs a command line; user errors print one line on stderr and give exit code 1.</summary>
