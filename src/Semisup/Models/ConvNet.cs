@@ -42,7 +42,7 @@ public sealed class ConvNet : Module<Tensor, Tensor>
         fc2 = Linear(100, config.Classes);
         bn6 = BatchNorm1d(config.Classes, momentum: config.BnMomentum);
         RegisterComponents();
-        Semisup.Nn.Init.Uniform(this, config.InitRange);
+        Semisup.Nn.Init.Apply(this, "uniform", config.InitRange);
     }
 
     /// <summary>The clean path: pre-softmax outputs.</summary>

@@ -3,17 +3,37 @@ using static TorchSharp.torch;
 
 namespace Semisup.Nn;
 
-/// <summary>Weight initialisation of the lab: weights Uniform(−a, a), biases 0 (BN layers keep γ=1, β=0).</summary>
+/// <summary>Weight initialisations of the lab (section 2.3). Weights of convolutions and linear layers are drawn;
+/// biases are set to 0; batch-norm layers (names starting "bn") keep γ = 1, β = 0.</summary>
 public static class Init
 {
-    public static void Uniform(nn.Module module, double range)
+    public static readonly string[] Names = ["uniform", "xavier", "he"];
+
+    /// <param name="name">uniform: U(−a, a); xavier: U(±√6/√(n_in + n_out)); he: N(0, √(2/n_in)).</param>
+    /// <param name="range">a, for uniform.</param>
+    public static void Apply(nn.Module module, string name, double range = 0.1)
     {
+        if (!Names.Contains(name)) throw new SemisupException($"Unknown initialisation '{name}'. Known: {string.Join(", ", Names)}.");
+        if (name == "uniform" && range <= 0) throw new SemisupException($"uniform initialisation range {range}: must be positive.");
         using var _ = no_grad();
-        foreach (var (name, p) in module.named_parameters())
+        foreach (var (param, p) in module.named_parameters())
         {
-            if (name.Contains("bn")) continue;
-            if (name.EndsWith("bias")) p.zero_();
-            else p.uniform_(-range, range);
+            if (param.StartsWith("bn")) continue;
+            if (param.EndsWith("bias")) { p.zero_(); continue; }
+            var (fanIn, fanOut) = Fans(p);
+            switch (name)
+            {
+                case "uniform": p.uniform_(-range, range); break;
+                case "xavier": var bound = Math.Sqrt(6.0 / (fanIn + fanOut)); p.uniform_(-bound, bound); break;
+                case "he": p.normal_(0, Math.Sqrt(2.0 / fanIn)); break;
+            }
         }
+    }
+
+    /// <summary>n_l and n_{l+1} of a weight: inputs and outputs per unit, times the kernel size for convolutions.</summary>
+    public static (long FanIn, long FanOut) Fans(Tensor weight)
+    {
+        long receptive = weight.shape.Skip(2).Aggregate(1L, (a, b) => a * b);
+        return (weight.shape[1] * receptive, weight.shape[0] * receptive);
     }
 }
