@@ -32,6 +32,9 @@ public sealed record Recipe
     public bool DetachCleanTarget { get; init; }
     public double RotationDegrees { get; init; } = 25;
     public int Shift { get; init; } = 3;
+    /// <summary>Elastic distortion of labeled images (Simard et al. 2003), in pixels; 0 turns it off (the lab's final model).</summary>
+    public double ElasticAlpha { get; init; }
+    public double ElasticSigma { get; init; } = 4;
 
     public double LearningRate { get; init; } = 1e-3;
     public double Beta1 { get; init; } = 0.9;
@@ -65,6 +68,7 @@ public sealed record Recipe
         if (Threads < 1) bad.Add($"threads {Threads}: must be at least 1");
         if (EvalBatch < 1) bad.Add($"evalBatch {EvalBatch}: must be at least 1");
         if (RotationDegrees < 0 || Shift < 0) bad.Add("rotationDegrees and shift must not be negative");
+        if (ElasticAlpha < 0 || ElasticSigma <= 0) bad.Add($"elasticAlpha {ElasticAlpha} must be ≥ 0 and elasticSigma {ElasticSigma} > 0");
         bad.AddRange(Schedule.Problems());
         if (!Methods.MethodRegistry.Names.Contains(Method)) bad.Add($"method '{Method}': known methods are {string.Join(", ", Methods.MethodRegistry.Names)}");
         if (bad.Count > 0) throw new SemisupException($"Recipe '{Name}' is invalid: {string.Join("; ", bad)}.");

@@ -37,7 +37,7 @@ public static class Trainer
         var method = MethodRegistry.Create(recipe.Method, recipe.UnsupervisedWeight, recipe.DetachCleanTarget);
         if (method is Methods.Gamma && (data.Unlabeled.Count == 0 || recipe.UnlabeledBatch == 0))
             throw new SemisupException("The gamma method needs unlabeled images and unlabeledBatch > 0; use fewer labels or the supervised method.");
-        var augment = new Augment(recipe.RotationDegrees, recipe.Shift);
+        var augment = new Augment(recipe.RotationDegrees, recipe.Shift, recipe.ElasticAlpha, recipe.ElasticSigma);
         int steps = recipe.StepsPer((int)data.Labeled.Count);
 
         ConvNet model;

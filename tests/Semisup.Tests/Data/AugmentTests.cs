@@ -49,3 +49,25 @@ public class AugmentTests
         Assert.True(y.sub(x).abs().sum([1, 2, 3]).max().item<float>() > 1, "some images are rotated");
     }
 }
+
+public class ElasticTests
+{
+    [Fact]
+    public void Elastic_distortion_moves_pixels_smoothly_and_keeps_the_ink()
+    {
+        manual_seed(4);
+        using var x = zeros(64, 1, 28, 28);
+        x[.., .., 8..20, 8..20] = ones(1);
+        using var same = new Augment(0, 0, ElasticAlpha: 0).Apply(x);
+        Assert.True(same.allclose(x, atol: 1e-5));
+        using var y = new Augment(0, 0, ElasticAlpha: 8, ElasticSigma: 4).Apply(x);
+        var changed = y.sub(x).abs().sum([1, 2, 3]);
+        Assert.True(changed.min().item<float>() > 1, "every image is distorted");
+        var ink = y.sum([1, 2, 3]);
+        Assert.True(ink.min().item<float>() > 100 && ink.max().item<float>() < 190, $"ink {ink.min().item<float>()}..{ink.max().item<float>()} of 144");
+        // Smoothness: a field smoothed at σ = 4 moves neighbouring pixels alike, so the square stays one blob:
+        // no ink far from it.
+        Assert.Equal(0f, y[.., .., 0..2, ..].abs().max().item<float>());
+        Assert.Throws<SemisupException>(() => new Augment(ElasticAlpha: -1).Apply(x));
+    }
+}
