@@ -26,7 +26,7 @@ void Step()
     using var scope = NewDisposeScope();
     var li = randint(0, 3000, [50]);
     var ui = randint(0, 47000, [50]);
-    var loss = gamma.Loss(model, augment.Apply(labeled.index_select(0, li)), labels.index_select(0, li), unlabeled.index_select(0, ui));
+    var loss = gamma.Loss(model, augment.Apply(labeled.index_select(0, li)), labels.index_select(0, li), unlabeled.index_select(0, ui), epoch: 1);
     adam.zero_grad();
     loss.Total.backward();
     adam.step();

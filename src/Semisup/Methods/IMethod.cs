@@ -1,4 +1,5 @@
 using Semisup.Models;
+using Semisup.Training;
 using static TorchSharp.torch;
 
 namespace Semisup.Methods;
@@ -11,17 +12,19 @@ public interface IMethod
 {
     /// <param name="labeled">Augmented labeled images.</param>
     /// <param name="unlabeled">Unlabeled images (may be empty for supervised methods).</param>
-    StepLoss Loss(ConvNet model, Tensor labeled, Tensor labels, Tensor unlabeled);
+    /// <param name="epoch">Training progress in epochs (fractional), for methods whose weights ramp up.</param>
+    StepLoss Loss(ConvNet model, Tensor labeled, Tensor labels, Tensor unlabeled, double epoch);
 }
 
 public static class MethodRegistry
 {
-    public static readonly string[] Names = ["gamma", "supervised"];
+    public static readonly string[] Names = ["gamma", "supervised", "pseudo-label"];
 
-    public static IMethod Create(string name, double unsupervisedWeight, bool detachCleanTarget) => name switch
+    public static IMethod Create(Recipe r) => r.Method switch
     {
-        "gamma" => new Gamma(unsupervisedWeight, detachCleanTarget),
+        "gamma" => new Gamma(r.UnsupervisedWeight, r.DetachCleanTarget),
         "supervised" => new Supervised(),
-        _ => throw new SemisupException($"Unknown method '{name}'. Known methods: {string.Join(", ", Names)}."),
+        "pseudo-label" => new PseudoLabel(r.UnsupervisedWeight, r.RampStart, r.RampEnd, r.ConfidenceThreshold),
+        _ => throw new SemisupException($"Unknown method '{r.Method}'. Known methods: {string.Join(", ", Names)}."),
     };
 }

@@ -28,7 +28,14 @@ public sealed record Recipe
     public double BnMomentum { get; init; } = 0.1;
     public double InitRange { get; init; } = 0.1;
 
+    /// <summary>Weight of the unsupervised loss (for pseudo-labels, its final weight after the ramp).</summary>
     public double UnsupervisedWeight { get; init; } = 1.0;
+    /// <summary>Pseudo-labels: the weight ramps from 0 at this epoch...</summary>
+    public double RampStart { get; init; } = 10;
+    /// <summary>...to UnsupervisedWeight at this one.</summary>
+    public double RampEnd { get; init; } = 100;
+    /// <summary>Pseudo-labels: the smallest predicted probability that makes a target.</summary>
+    public double ConfidenceThreshold { get; init; } = 0.95;
     public bool DetachCleanTarget { get; init; }
     public double RotationDegrees { get; init; } = 25;
     public int Shift { get; init; } = 3;
@@ -63,6 +70,8 @@ public sealed record Recipe
         if (BnMomentum is <= 0 or > 1) bad.Add($"bnMomentum {BnMomentum}: must be in (0, 1]");
         if (InitRange <= 0) bad.Add($"initRange {InitRange}: must be positive");
         if (UnsupervisedWeight < 0) bad.Add($"unsupervisedWeight {UnsupervisedWeight}: must not be negative");
+        if (RampStart < 0 || RampEnd <= RampStart) bad.Add($"rampStart {RampStart} and rampEnd {RampEnd}: need 0 <= rampStart < rampEnd");
+        if (ConfidenceThreshold is < 0 or > 1) bad.Add($"confidenceThreshold {ConfidenceThreshold}: must be in [0, 1]");
         if (LearningRate <= 0) bad.Add($"learningRate {LearningRate}: must be positive");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) bad.Add("beta1 and beta2 must be in [0, 1)");
         if (Threads < 1) bad.Add($"threads {Threads}: must be at least 1");

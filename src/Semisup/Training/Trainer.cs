@@ -34,9 +34,9 @@ public static class Trainer
     {
         observer ??= new NullObserver();
         torch.set_num_threads(recipe.Threads);
-        var method = MethodRegistry.Create(recipe.Method, recipe.UnsupervisedWeight, recipe.DetachCleanTarget);
-        if (method is Methods.Gamma && (data.Unlabeled.Count == 0 || recipe.UnlabeledBatch == 0))
-            throw new SemisupException("The gamma method needs unlabeled images and unlabeledBatch > 0; use fewer labels or the supervised method.");
+        var method = MethodRegistry.Create(recipe);
+        if (method is not Supervised && (data.Unlabeled.Count == 0 || recipe.UnlabeledBatch == 0))
+            throw new SemisupException($"The {recipe.Method} method needs unlabeled images and unlabeledBatch > 0; use fewer labels or the supervised method.");
         var augment = new Augment(recipe.RotationDegrees, recipe.Shift, recipe.ElasticAlpha, recipe.ElasticSigma);
         int steps = recipe.StepsPer((int)data.Labeled.Count);
 
@@ -85,7 +85,7 @@ public static class Trainer
                 var x = augment.Apply(data.Labeled.Images.index_select(0, li));
                 var y = data.Labels(li);
                 var u = data.Unlabeled.Images.index_select(0, ui);
-                var loss = method.Loss(model, x, y, u);
+                var loss = method.Loss(model, x, y, u, epoch - 1 + (double)step / steps);
                 float total = loss.Total.item<float>();
                 if (!float.IsFinite(total))
                     throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
