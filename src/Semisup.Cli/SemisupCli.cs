@@ -12,6 +12,7 @@ public static class SemisupCli
         ModelCommands.Evaluate(),
         ModelCommands.Predict(),
         GradCheckCommand.Create(),
+        CompareCommand.Create(),
     };
 
     /// <summary>Runs a command line; user errors print one line on stderr and give exit code 1.</summary>

@@ -50,4 +50,20 @@ public static class Plots
         plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         plot.SavePng(path, 900, 540);
     }
+
+    /// <summary>Several runs' validation accuracy on one plot, for comparisons.</summary>
+    public static void ValidationCurves(string path, IReadOnlyList<(string Label, IReadOnlyList<EpochMetrics> Metrics)> runs, string title)
+    {
+        UseFont();
+        var plot = new ScottPlot.Plot();
+        foreach (var (label, metrics) in runs)
+            plot.Add.ScatterLine(metrics.Select(m => (double)m.Epoch).ToArray(), metrics.Select(m => 100 * m.ValidationAccuracy).ToArray()).LegendText = label;
+        var all = runs.SelectMany(r => r.Metrics).Select(m => 100 * m.ValidationAccuracy).Order().ToArray();
+        if (all.Length > 0) plot.Axes.SetLimitsY(Math.Max(0, all[all.Length / 4] - 1), Math.Min(100, all[^1] + 0.3));
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel("validation accuracy (%)");
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
+        plot.SavePng(path, 900, 540);
+    }
 }

@@ -32,6 +32,20 @@ public class CommandTests(MnistFixture mnist)
         Assert.NotEqual(0, await SemisupCli.RunAsync(args));
 
     [Fact]
+    public async Task Compare_tabulates_finished_runs_and_draws_their_curves()
+    {
+        using var data = Semisup.Tests.Training.SmallRuns.Data(mnist);
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var recipe = Semisup.Tests.Training.SmallRuns.Recipe(epochs: 1);
+        Semisup.Training.Trainer.Run(recipe, a.Path, data);
+        Semisup.Training.Trainer.Run(recipe with { Seed = 2 }, b.Path, data);
+        Assert.Equal(0, await SemisupCli.RunAsync(["compare", a.Path, b.Path, "--data-dir", mnist.Dir, "--plot", a["compare.png"]]));
+        Assert.True(new FileInfo(a["compare.png"]).Length > 1000);
+        Assert.Equal(1, await SemisupCli.RunAsync(["compare", "/nonexistent/run"]));
+    }
+
+    [Fact]
     public async Task Resume_refuses_to_change_what_the_run_recorded()
     {
         using var dir = new TempDir();
