@@ -26,7 +26,7 @@ static class DataCommands
         {
             var ds = Datasets.Get(parse.GetValue(Dataset)!);
             var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataDir)));
-            var from = await ConsoleProgress.FetchAsync(p => store.FetchAsync(ds, p, Console.Error.WriteLine, cancel, parse.GetValue(force)));
+            await ConsoleProgress.FetchAsync(p => store.FetchAsync(ds, p, Console.Error.WriteLine, cancel, parse.GetValue(force)));
             Console.WriteLine($"{ds.Name}: ready in {store.TargetDir(ds)}");
             return 0;
         });

@@ -28,8 +28,6 @@ public sealed record FileStatus(DatasetFile File, string? Path, FileState State,
 /// written: sources write into a staging directory that is removed whatever happens.</summary>
 public sealed class DatasetStore(DataOptions options)
 {
-    public DataOptions Options => options;
-
     /// <summary>Where fetched files go.</summary>
     public string TargetDir(DatasetInfo ds) => options.DataDir ?? Path.Combine(options.CacheRoot, ds.Name);
 

@@ -81,6 +81,11 @@ public static class Checkpoint
                 torch.random.set_rng_state(rng);
             }
         }
+        catch (SemisupException)
+        {
+            model.Dispose();
+            throw;
+        }
         catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidOperationException)
         {
             model.Dispose();
