@@ -103,4 +103,4 @@ start = time.perf_counter()
 for _ in range(3):
     evaluate()
 eval_ips = 30000 / (time.perf_counter() - start)
-print(f"pytorch threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={150 / step_s:.0f} eval_images_per_s={eval_ips:.0f} torch={torch.__version__}")
+print(f"pytorch bench=gamma threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={150 / step_s:.0f} eval_images_per_s={eval_ips:.0f} torch={torch.__version__}")

@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# Γ step and evaluation speed, Semisup (TorchSharp) beside PyTorch (Debian's python3-torch), same machine, same run.
+# Semisup (TorchSharp) beside PyTorch (Debian's python3-torch), same machine, same run: the Γ step and evaluation,
+# the ladder step, and the hand-derived activations against libtorch's built-ins.
 # Usage: bench/run.sh [threads=2] [steps=200]. Run it on an idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}; steps=${2:-200}
 /usr/bin/python3 -c "import torch" 2>/dev/null || { echo "needs Debian's python3-torch: apt-get install python3-torch" >&2; exit 1; }
+# Debian's torch does its matrix products through the system BLAS; the reference (netlib) one is ~10x slower than
+# libtorch's, which would make any comparison meaningless. OpenBLAS (apt-get install libopenblas0-pthread) is fair.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)
+case "$blas" in *openblas*|*blis*|*mkl*) ;; *) echo "PyTorch would use the reference BLAS ($blas); apt-get install libopenblas0-pthread" >&2; exit 1;; esac
+export OPENBLAS_NUM_THREADS=$threads
 dotnet build bench/Semisup.Bench -c Release -v q -nologo >/dev/null
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d)"
-echo "where a Semisup step goes:" >&2
-ours=$(dotnet bench/Semisup.Bench/bin/Release/net10.0/Semisup.Bench.dll "$threads" "$steps")
-echo "where a PyTorch step goes:" >&2
+bench="dotnet bench/Semisup.Bench/bin/Release/net10.0/Semisup.Bench.dll"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d); PyTorch's BLAS: $blas"
+get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+
+echo "where a Semisup Γ step goes:" >&2
+ours=$($bench gamma "$threads" "$steps")
+echo "where a PyTorch Γ step goes:" >&2
 theirs=$(/usr/bin/python3 bench/gamma_step.py "$threads" "$steps")
 echo "$ours"; echo "$theirs"
-get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
-awk -v a="$(get "$ours" steps_per_s)" -v b="$(get "$theirs" steps_per_s)" -v c="$(get "$ours" eval_images_per_s)" -v d="$(get "$theirs" eval_images_per_s)" \
-  'BEGIN { printf "ratio semisup/pytorch: training steps/s %.2fx, evaluation images/s %.2fx\n", a / b, c / d }'
+echo "ratio semisup/pytorch, Γ: training steps/s $(ratio "$(get "$ours" steps_per_s)" "$(get "$theirs" steps_per_s)"), evaluation images/s $(ratio "$(get "$ours" eval_images_per_s)" "$(get "$theirs" eval_images_per_s)")"
+
+ours=$($bench ladder "$threads" "$steps")
+theirs=$(/usr/bin/python3 bench/ladder_step.py "$threads" "$steps")
+echo "$ours"; echo "$theirs"
+echo "ratio semisup/pytorch, ladder: training steps/s $(ratio "$(get "$ours" steps_per_s)" "$(get "$theirs" steps_per_s)")"
+
+$bench activations "$threads" "$steps"

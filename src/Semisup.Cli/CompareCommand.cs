@@ -10,18 +10,54 @@ static class CompareCommand
 {
     public static Command Create()
     {
-        var runs = new Argument<string[]>("runs") { Description = "Finished run directories.", Arity = ArgumentArity.OneOrMore };
-        var plot = new Option<string?>("--plot") { Description = "Also draw every run's validation curve on one plot (PNG)." };
-        var cmd = new Command("compare", "One Markdown table of finished runs (best validation, test accuracy of the best-on-validation checkpoint, epochs, wall time), with mean ± std per recipe.")
-            { runs, plot, DataCommands.DataDir };
+        var runs = new Argument<string[]>("runs") { Description = "Finished run directories.", Arity = ArgumentArity.ZeroOrMore };
+        var recipes = new Option<string[]>("--recipes") { Description = "Train these recipes (comma-separated names or paths) into --out/NAME first; finished runs are reused, interrupted ones resumed.", AllowMultipleArgumentsPerToken = true };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Where --recipes runs go (default runs/compare-TIMESTAMP)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Override the epochs of every --recipes run." };
+        var seed = new Option<ulong?>("--seed") { Description = "Override the seed of every --recipes run." };
+        var threads = new Option<int?>("--threads") { Description = "Override the thread count of every --recipes run." };
+        var target = new Option<double>("--target") { Description = "Validation accuracy for the epochs-to-accuracy column.", DefaultValueFactory = _ => 0.98 };
+        var plot = new Option<string?>("--plot") { Description = "Also draw every run's validation curve on one plot (PNG); with --recipes, OUT/validation.png by default." };
+        var cmd = new Command("compare", "Train recipes side by side and/or compare finished runs: one Markdown table (best validation, test accuracy of the best-on-validation checkpoint, epochs to a target accuracy, wall time), mean ± std per recipe, and their validation curves on one plot.")
+            { runs, recipes, outDir, epochs, seed, threads, target, plot, DataCommands.DataDir };
         cmd.SetAction(async (parse, cancel) =>
         {
+            var dirs = parse.GetValue(runs)!.ToList();
+            var toTrain = (parse.GetValue(recipes) ?? []).SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+            if (dirs.Count == 0 && toTrain.Count == 0) throw new SemisupException("Give finished run directories, or --recipes to train.");
+            string? png = parse.GetValue(plot);
+            if (toTrain.Count > 0)
+            {
+                var root = parse.GetValue(outDir) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}");
+                // Load every recipe before training any, so a typo fails in a second, not after the first run.
+                var loaded = toTrain.Select(name => Recipe.Load(name)).Select(r => (r with
+                {
+                    Epochs = parse.GetValue(epochs) ?? r.Epochs,
+                    Seed = parse.GetValue(seed) ?? r.Seed,
+                    Threads = parse.GetValue(threads) ?? r.Threads,
+                }).Validate()).ToList();
+                foreach (var r in loaded)
+                {
+                    var runDir = Path.Combine(root, r.Name);
+                    bool finished = File.Exists(Path.Combine(runDir, RunReport.SummaryFile));
+                    if (!finished)
+                    {
+                        bool resuming = File.Exists(Path.Combine(runDir, Trainer.LastCheckpoint));
+                        int code = await TrainCommand.TrainAsync(resuming ? Recipe.Read(Path.Combine(runDir, Trainer.RecipeFile)) : r, runDir, resuming, parse.GetValue(DataCommands.DataDir), cancel);
+                        if (code != 0) return code;
+                    }
+                    else Console.WriteLine($"{runDir}: finished earlier, reused");
+                    dirs.Add(runDir);
+                }
+                png ??= Path.Combine(root, "validation.png");
+            }
+
             var rows = new List<(string Dir, Recipe Recipe, CheckpointHeader Best, double Test, IReadOnlyList<EpochMetrics> Metrics)>();
             var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
             var testSets = new Dictionary<string, ImageSet>();
             try
             {
-                foreach (var dir in parse.GetValue(runs)!)
+                foreach (var dir in dirs)
                 {
                     var best = Path.Combine(dir, Trainer.BestCheckpoint);
                     if (!File.Exists(best)) throw new SemisupException($"{dir}: no {Trainer.BestCheckpoint}; is it a finished run directory?");
@@ -41,13 +77,19 @@ static class CompareCommand
             finally { foreach (var t in testSets.Values) t.Dispose(); }
 
             string P(double v) => (100 * v).ToString("F2", CultureInfo.InvariantCulture) + "%";
-            Console.WriteLine("| run | recipe | method | labels | seed | epochs | best validation (epoch) | test | wall time |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            double goal = parse.GetValue(target);
+            string Reached(IReadOnlyList<EpochMetrics> metrics)
+            {
+                var first = metrics.FirstOrDefault(m => m.ValidationAccuracy >= goal);
+                return first == null ? "not reached" : $"{first.Epoch} ({TimeSpan.FromSeconds(first.WallSeconds):hh\\:mm\\:ss})";
+            }
+            Console.WriteLine($"\n| run | recipe | method | optimizer | labels | seed | epochs | best validation (epoch) | test | epochs to {P(goal)} validation (time) | wall time |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var r in rows)
-                Console.WriteLine($"| {Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Dir))} | {r.Recipe.Name} | {r.Recipe.Method} | {(r.Recipe.Labels < 0 ? "all" : r.Recipe.Labels)} | {r.Recipe.Seed} | " +
-                    $"{r.Metrics.Count} | {P(r.Best.State.BestValidationAccuracy)} ({r.Best.State.BestEpoch}) | {P(r.Test)} | {TimeSpan.FromSeconds(r.Metrics.Count > 0 ? r.Metrics[^1].WallSeconds : 0):hh\\:mm\\:ss} |");
+                Console.WriteLine($"| {Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Dir))} | {r.Recipe.Name} | {r.Recipe.Method} | {r.Recipe.Optimizer} | {(r.Recipe.Labels < 0 ? "all" : r.Recipe.Labels)} | {r.Recipe.Seed} | " +
+                    $"{r.Metrics.Count} | {P(r.Best.State.BestValidationAccuracy)} ({r.Best.State.BestEpoch}) | {P(r.Test)} | {Reached(r.Metrics)} | {TimeSpan.FromSeconds(r.Metrics.Count > 0 ? r.Metrics[^1].WallSeconds : 0):hh\\:mm\\:ss} |");
             // Runs of one recipe differing only in seed (and thread count) are repetitions of one experiment.
-            foreach (var group in rows.GroupBy(r => r.Recipe with { Seed = 0, Threads = 0 }).Where(g => g.Count() > 1))
+            foreach (var group in rows.GroupBy(r => System.Text.Json.JsonSerializer.Serialize(r.Recipe with { Seed = 0, Threads = 0 }, Recipe.Json)).Where(g => g.Count() > 1))
             {
                 static (double Mean, double Std) Stats(IEnumerable<double> xs)
                 {
@@ -58,9 +100,9 @@ static class CompareCommand
                 var (tm, ts) = Stats(group.Select(r => r.Test));
                 var (vm, vs) = Stats(group.Select(r => r.Best.State.BestValidationAccuracy));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| **{group.Key.Name}: mean ± std of {group.Count()} seeds** | | | | | | {100 * vm:F2} ± {100 * vs:F2}% | **{100 * tm:F2} ± {100 * ts:F2}%** | |"));
+                    $"| **{group.First().Recipe.Name}: mean ± std of {group.Count()} seeds** | | | | | | | {100 * vm:F2} ± {100 * vs:F2}% | **{100 * tm:F2} ± {100 * ts:F2}%** | | |"));
             }
-            if (parse.GetValue(plot) is { } png)
+            if (png != null)
             {
                 Plots.ValidationCurves(png, rows.Select(r => (Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Dir)), r.Metrics)).ToList(), "validation accuracy");
                 Console.WriteLine($"\nplot: {png}");

@@ -48,38 +48,44 @@ static class TrainCommand
                     r = r with { Labels = l == "all" ? Split.AllLabels : int.TryParse(l, out var n) ? n : throw new SemisupException($"--labels {l}: give a multiple of 10 or 'all'.") };
                 runDir = parse.GetValue(outDir) ?? Path.Combine("runs", $"{r.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
             }
-            r.Validate();
-
-            var ds = Datasets.Get(r.Dataset);
-            var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
-            var dataDir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
-            var files = DatasetFiles.Read(dataDir, ds);
-            var split = resuming ? Split.Load(runDir, files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed);
-            if (!resuming)
-            {
-                Directory.CreateDirectory(runDir);
-                File.WriteAllText(Path.Combine(runDir, Trainer.RecipeFile), System.Text.Json.JsonSerializer.Serialize(r, Recipe.Json));
-                split.Save(runDir);
-            }
-            using var data = RunData.From(files, split, ds.Name);
-            Console.WriteLine($"{(resuming ? "resuming" : "training")} {r.Name}: {r.Method}, {split.Labeled.Length} labeled / {split.Unlabeled.Length} unlabeled / {split.Validation.Length} validation, {r.Epochs} epochs -> {runDir}");
-
-            using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
-            Console.CancelKeyPress += onCancel;
-            TrainResult result;
-            try { result = TrainingProgress.Run(o => Trainer.Run(r, runDir, data, o, interrupt.Token, resuming)); }
-            finally { Console.CancelKeyPress -= onCancel; }
-            if (result.Interrupted)
-            {
-                Console.WriteLine($"interrupted; {Path.Combine(runDir, Trainer.LastCheckpoint)} holds epoch {result.State.Epoch}. Continue with: semisup train --resume {runDir}");
-                return 130;
-            }
-            var report = RunReport.Write(runDir, data, ds);
-            Console.WriteLine($"best validation accuracy {report.BestValidationAccuracy:P2} (epoch {report.BestEpoch}); test accuracy {report.TestAccuracy:P2}");
-            Console.WriteLine($"report: {Path.Combine(runDir, RunReport.SummaryFile)}");
-            return 0;
+            return await TrainAsync(r, runDir, resuming, parse.GetValue(DataCommands.DataDir), cancel);
         });
         return cmd;
+    }
+
+    /// <summary>Trains (or resumes) one run directory to its end and writes its report; 130 if interrupted.</summary>
+    public static async Task<int> TrainAsync(Recipe r, string runDir, bool resuming, string? dataDirOption, CancellationToken cancel)
+    {
+        r.Validate();
+
+        var ds = Datasets.Get(r.Dataset);
+        var store = new DatasetStore(DataOptions.FromEnvironment(dataDirOption));
+        var dataDir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
+        var files = DatasetFiles.Read(dataDir, ds);
+        var split = resuming ? Split.Load(runDir, files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed);
+        if (!resuming)
+        {
+            Directory.CreateDirectory(runDir);
+            File.WriteAllText(Path.Combine(runDir, Trainer.RecipeFile), System.Text.Json.JsonSerializer.Serialize(r, Recipe.Json));
+            split.Save(runDir);
+        }
+        using var data = RunData.From(files, split, ds.Name);
+        Console.WriteLine($"{(resuming ? "resuming" : "training")} {r.Name}: {r.Method}, {split.Labeled.Length} labeled / {split.Unlabeled.Length} unlabeled / {split.Validation.Length} validation, {r.Epochs} epochs -> {runDir}");
+
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        TrainResult result;
+        try { result = TrainingProgress.Run(o => Trainer.Run(r, runDir, data, o, interrupt.Token, resuming)); }
+        finally { Console.CancelKeyPress -= onCancel; }
+        if (result.Interrupted)
+        {
+            Console.WriteLine($"interrupted; {Path.Combine(runDir, Trainer.LastCheckpoint)} holds epoch {result.State.Epoch}. Continue with: semisup train --resume {runDir}");
+            return 130;
+        }
+        var report = RunReport.Write(runDir, data, ds);
+        Console.WriteLine($"best validation accuracy {report.BestValidationAccuracy:P2} (epoch {report.BestEpoch}); test accuracy {report.TestAccuracy:P2}");
+        Console.WriteLine($"report: {Path.Combine(runDir, RunReport.SummaryFile)}");
+        return 0;
     }
 }

@@ -19,9 +19,13 @@ static class TrainingProgress
     static string Line(EpochMetrics m, bool best) =>
         $"epoch {m.Epoch,4}  sup {m.SupervisedLoss:F4}  unsup {m.UnsupervisedLoss:F4}  val loss {m.ValidationLoss:F4}  val acc {m.ValidationAccuracy:P2}{(best ? " *" : "  ")}  lr {m.LearningRate:G3}  {m.StepsPerSecond:F1} steps/s  {TimeSpan.FromSeconds(m.WallSeconds):hh\\:mm\\:ss}";
 
+    /// <summary>A loss the method does not compute at this step is NaN.</summary>
+    static string Loss(double value) => double.IsNaN(value) ? "-" : value.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+
     sealed class Lines : ITrainingObserver
     {
         public void Epoch(EpochMetrics m, bool best) => Console.WriteLine(Line(m, best));
+        public void Message(string text) => Console.WriteLine(text);
     }
 
     sealed class Bar(ProgressContext ctx) : ITrainingObserver
@@ -39,8 +43,10 @@ static class TrainingProgress
         public void Step(int epoch, int step, int stepsPerEpoch, double sup, double unsup)
         {
             task!.Value = (epoch - firstEpoch) * steps + step;
-            task.Description = Markup.Escape($"epoch {epoch}/{totalEpochs} step {step}/{stepsPerEpoch} sup {sup:F2} unsup {unsup:F2} val {100 * lastAcc:F2}% best {100 * bestAcc:F2}%");
+            task.Description = Markup.Escape($"epoch {epoch}/{totalEpochs} step {step}/{stepsPerEpoch} sup {Loss(sup)} unsup {Loss(unsup)} val {100 * lastAcc:F2}% best {100 * bestAcc:F2}%");
         }
+
+        public void Message(string text) => AnsiConsole.WriteLine(text);
 
         public void Epoch(EpochMetrics m, bool best)
         {

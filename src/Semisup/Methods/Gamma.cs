@@ -11,7 +11,7 @@ namespace Semisup.Methods;
 /// <paramref name="DetachCleanTarget"/> the clean output is a fixed target. The noisy path always gets gradient.</summary>
 public sealed record Gamma(double UnsupervisedWeight = 1.0, bool DetachCleanTarget = false) : IMethod
 {
-    public StepLoss Loss(ConvNet model, Tensor labeled, Tensor labels, Tensor unlabeled, double epoch)
+    public StepLoss Loss(Classifier model, Tensor labeled, Tensor labels, Tensor unlabeled, Progress at)
     {
         long nl = labeled.shape[0];
         var noisy = model.Noisy(cat([labeled, unlabeled], 0));

@@ -13,7 +13,7 @@ public sealed record PseudoLabel(double FinalWeight = 3, double RampStart = 10, 
     public double Weight(double epoch) =>
         epoch <= RampStart ? 0 : epoch >= RampEnd ? FinalWeight : FinalWeight * (epoch - RampStart) / (RampEnd - RampStart);
 
-    public StepLoss Loss(ConvNet model, Tensor labeled, Tensor labels, Tensor unlabeled, double epoch)
+    public StepLoss Loss(Classifier model, Tensor labeled, Tensor labels, Tensor unlabeled, Progress at)
     {
         long nl = labeled.shape[0];
         var noisy = model.Noisy(cat([labeled, unlabeled], 0));
@@ -27,6 +27,6 @@ public sealed record PseudoLabel(double FinalWeight = 3, double RampStart = 10, 
         }
         // Mean over the whole unlabeled batch: unconfident images contribute 0.
         var unsupervised = (functional.cross_entropy(noisy[(int)nl..], targets, reduction: Reduction.None) * confident).mean();
-        return new(supervised + Weight(epoch) * unsupervised, supervised, unsupervised);
+        return new(supervised + Weight(at.Epochs) * unsupervised, supervised, unsupervised);
     }
 }

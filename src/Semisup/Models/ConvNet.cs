@@ -6,25 +6,57 @@ using static TorchSharp.torch.nn;
 namespace Semisup.Models;
 
 /// <summary>Hyperparameters of the lab's convolutional network (section 3.3 "Final Model").</summary>
+/// <param name="Activation">The convolutional layers' non-linearity (the lab: leaky ReLU); the hidden fully connected
+/// layer keeps the lab's ReLU.</param>
+/// <param name="HandDerived">Every non-linearity uses the hand-derived backward of <see cref="Nn.Activations"/>.</param>
+/// <param name="DropoutKind">inverted (libtorch's: scaled at training) or classic (scaled at test, as the lab describes).</param>
+/// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
+/// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
 public sealed record ConvNetConfig(
     double NoiseStd = 0.3, double Dropout = 0.5, double LeakySlope = 0.1, double BnMomentum = 0.1, double InitRange = 0.1,
-    int Channels = 1, int Height = 28, int Width = 28, int Classes = 10);
+    int Channels = 1, int Height = 28, int Width = 28, int Classes = 10, double InputMean = 0, double InputStd = 1,
+    string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
+    int HiddenUnits = 100)
+{
+    public static readonly string[] Activations = ["leaky_relu", "relu", "tanh", "sigmoid"];
+    public static readonly string[] DropoutKinds = ["inverted", "classic"];
+    public static readonly string[] Inits = [.. Nn.Init.Names, "kmeans"];
+
+    /// <summary>What cannot build a network, named with the valid choices.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (!Activations.Contains(Activation)) yield return $"activation '{Activation}': known activations are {string.Join(", ", Activations)}";
+        if (!DropoutKinds.Contains(DropoutKind)) yield return $"dropoutKind '{DropoutKind}': known kinds are {string.Join(", ", DropoutKinds)}";
+        if (!Inits.Contains(Init)) yield return $"init '{Init}': known initialisations are {string.Join(", ", Inits)}";
+        if (HiddenUnits < 1) yield return $"hiddenUnits {HiddenUnits}: must be at least 1";
+        if (NoiseStd < 0) yield return $"noiseStd {NoiseStd}: must not be negative";
+        if (Dropout is < 0 or >= 1) yield return $"dropout {Dropout}: must be in [0, 1)";
+        if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum {BnMomentum}: must be in (0, 1]";
+        if (InitRange <= 0) yield return $"initRange {InitRange}: must be positive";
+        if (InputStd <= 0) yield return $"inputStd {InputStd}: must be positive";
+        if (LeakySlope < 0) yield return $"leakySlope {LeakySlope}: must not be negative";
+    }
+}
 
 /// <summary>The lab's conv net: conv32 5×5 → pool → BN → lReLU → conv64 3×3 → BN → lReLU → conv64 3×3 → pool → BN →
 /// lReLU → conv128 3×3 → BN → lReLU → FC100 → BN → ReLU → dropout → FC10 → BN. Its noisy path adds Gaussian noise
 /// before every convolution (not before pooling or the fully connected layers).</summary>
-public sealed class ConvNet : Module<Tensor, Tensor>
+public sealed class ConvNet : Classifier
 {
     public ConvNetConfig Config { get; }
     readonly Conv2d conv1, conv2, conv3, conv4;
     readonly BatchNorm2d bn1, bn2, bn3, bn4;
     readonly Linear fc1, fc2;
     readonly BatchNorm1d bn5, bn6;
-    readonly Dropout drop;
+    readonly Module<Tensor, Tensor> drop;
+    readonly Func<Tensor, Tensor> convActivation, fcActivation;
 
     public ConvNet(ConvNetConfig config) : base(nameof(ConvNet))
     {
+        if (config.Problems().FirstOrDefault() is { } problem) throw new SemisupException($"Cannot build the network: {problem}.");
         Config = config;
+        convActivation = Nn.Activations.Get(config.Activation, config.HandDerived, config.LeakySlope);
+        fcActivation = Nn.Activations.Get("relu", config.HandDerived);
         conv1 = Conv2d(config.Channels, 32, 5);
         conv2 = Conv2d(32, 64, 3);
         conv3 = Conv2d(64, 64, 3);
@@ -36,34 +68,34 @@ public sealed class ConvNet : Module<Tensor, Tensor>
         // Spatial size: (H−4)/2 → −2 → −2, /2 → −2.
         int h = ((config.Height - 4) / 2 - 4) / 2 - 2, w = ((config.Width - 4) / 2 - 4) / 2 - 2;
         if (h < 1 || w < 1) throw new SemisupException($"Images of {config.Height}×{config.Width} are too small for this network (needs at least 22×22).");
-        fc1 = Linear(128 * h * w, 100);
-        bn5 = BatchNorm1d(100, momentum: config.BnMomentum);
-        drop = Dropout(config.Dropout);
-        fc2 = Linear(100, config.Classes);
+        fc1 = Linear(128 * h * w, config.HiddenUnits);
+        bn5 = BatchNorm1d(config.HiddenUnits, momentum: config.BnMomentum);
+        drop = config.DropoutKind == "classic" ? new Nn.ClassicDropout(config.Dropout) : Dropout(config.Dropout);
+        fc2 = Linear(config.HiddenUnits, config.Classes);
         bn6 = BatchNorm1d(config.Classes, momentum: config.BnMomentum);
         RegisterComponents();
-        Semisup.Nn.Init.Apply(this, "uniform", config.InitRange);
+        Nn.Init.Apply(this, config.Init == "kmeans" ? "uniform" : config.Init, config.InitRange);
     }
+
+    public override int Classes => Config.Classes;
 
     /// <summary>The clean path: pre-softmax outputs.</summary>
     public override Tensor forward(Tensor x) => Forward(x, 0);
 
     /// <summary>The noisy path: the same weights, Gaussian noise before each convolution.</summary>
-    public Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd);
+    public override Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd);
 
     Tensor Forward(Tensor x, double noise)
     {
         using var scope = NewDisposeScope();
         Tensor N(Tensor t) => noise > 0 ? t + randn_like(t) * noise : t;
-        var slope = Config.LeakySlope;
-        x = functional.leaky_relu(bn1.call(functional.max_pool2d(conv1.call(N(x)), 2)), slope);
-        x = functional.leaky_relu(bn2.call(conv2.call(N(x))), slope);
-        x = functional.leaky_relu(bn3.call(functional.max_pool2d(conv3.call(N(x)), 2)), slope);
-        x = functional.leaky_relu(bn4.call(conv4.call(N(x))), slope);
-        x = drop.call(functional.relu(bn5.call(fc1.call(x.flatten(1)))));
+        // Inside the model, so checkpoints carry it to evaluate and predict; noise is added after it.
+        if (Config.InputMean != 0 || Config.InputStd != 1) x = (x - Config.InputMean) / Config.InputStd;
+        x = convActivation(bn1.call(functional.max_pool2d(conv1.call(N(x)), 2)));
+        x = convActivation(bn2.call(conv2.call(N(x))));
+        x = convActivation(bn3.call(functional.max_pool2d(conv3.call(N(x)), 2)));
+        x = convActivation(bn4.call(conv4.call(N(x))));
+        x = drop.call(fcActivation(bn5.call(fc1.call(x.flatten(1)))));
         return bn6.call(fc2.call(x)).MoveToOuterDisposeScope();
     }
-
-    /// <summary>Parameter and buffer names with shapes: what a checkpoint must match to be loaded into this model.</summary>
-    public string Signature() => string.Join(";", state_dict().Select(kv => $"{kv.Key}:{string.Join("x", kv.Value.shape)}"));
 }

@@ -8,7 +8,7 @@ public enum UpdateRule { Sgd, Momentum, Nesterov }
 /// <summary>Gradient descent in the lab's three forms (section 2.1), for use with any learning-rate schedule:
 /// plain SGD, classical momentum, and Nesterov's accelerated gradient with the gradient taken at θ + μv.
 /// Nesterov needs the caller to call <see cref="LookAhead"/> before computing the gradient.</summary>
-public sealed class LabSgd
+public sealed class LabSgd : IOptimizer
 {
     readonly Parameter[] parameters;
     readonly Tensor[] velocity;
@@ -25,6 +25,8 @@ public sealed class LabSgd
         velocity = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         (LearningRate, Rule, Momentum) = (learningRate, rule, momentum);
     }
+
+    void IOptimizer.BeforeGradient() => LookAhead();
 
     /// <summary>Nesterov only: moves θ to θ + μv, where the next gradient is to be taken.</summary>
     public void LookAhead()
@@ -66,5 +68,37 @@ public sealed class LabSgd
     public void ZeroGrad()
     {
         foreach (var p in parameters) p.grad?.zero_();
+    }
+
+    /// <summary>The velocities, as float32 values in parameter order.</summary>
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(velocity.Length);
+        foreach (var v in velocity)
+        {
+            var values = v.data<float>().ToArray();
+            writer.Write(values.Length);
+            foreach (var x in values) writer.Write(x);
+        }
+    }
+
+    public void Load(BinaryReader reader)
+    {
+        if (reader.ReadInt32() != velocity.Length) throw new InvalidOperationException("the saved optimizer state is for another model");
+        foreach (var v in velocity)
+        {
+            int n = reader.ReadInt32();
+            if (n != v.numel()) throw new InvalidOperationException("the saved optimizer state is for another model");
+            var values = new float[n];
+            for (int i = 0; i < n; i++) values[i] = reader.ReadSingle();
+            using var saved = tensor(values).reshape(v.shape);
+            using var _ = no_grad();
+            v.copy_(saved);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var v in velocity) v.Dispose();
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Semisup.Models;
+using Semisup.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ public static class Checkpoint
 {
     const string Magic = "SEMISUP-CKPT-1";
 
-    public static void Save(string path, ConvNet model, Recipe recipe, TrainingState state, OptimizerHelper? optimizer)
+    public static void Save(string path, Classifier model, Recipe recipe, TrainingState state, IOptimizer? optimizer)
     {
         var temp = path + ".tmp";
         try
@@ -28,12 +29,12 @@ public static class Checkpoint
             using (var w = new BinaryWriter(file))
             {
                 w.Write(Magic);
-                w.Write(JsonSerializer.Serialize(new CheckpointHeader(Magic, nameof(ConvNet), model.Signature(), recipe, state), Recipe.Json));
+                w.Write(JsonSerializer.Serialize(new CheckpointHeader(Magic, model.GetType().Name, model.Signature(), recipe, state), Recipe.Json));
                 model.save(w);
                 w.Write(optimizer != null);
                 if (optimizer != null)
                 {
-                    optimizer.save_state_dict(w);
+                    optimizer.Save(w);
                     using var rng = torch.random.get_rng_state();
                     var bytes = rng.data<byte>().ToArray();
                     w.Write(bytes.Length);
@@ -59,15 +60,15 @@ public static class Checkpoint
 
     /// <summary>Loads a checkpoint into a new model built from its recipe. With <paramref name="resumeWith"/>, also
     /// makes the model's optimizer and restores its state and the RNG's, to continue training exactly.</summary>
-    public static (ConvNet Model, CheckpointHeader Header, OptimizerHelper? Optimizer) Load(
-        string path, Func<ConvNet, OptimizerHelper>? resumeWith = null, Func<Recipe, ConvNet>? build = null)
+    public static (Classifier Model, CheckpointHeader Header, IOptimizer? Optimizer) Load(
+        string path, Func<Classifier, IOptimizer>? resumeWith = null, Func<Recipe, Classifier>? build = null)
     {
         using var r = Open(path);
         var header = Header(r, path);
-        var model = (build ?? (rc => new ConvNet(rc.Net)))(header.Recipe);
+        var model = (build ?? ModelRegistry.Create)(header.Recipe);
         if (model.Signature() != header.Signature)
             throw new SemisupException($"{path}: its parameters do not match this model ({header.Model}); it is from another architecture.");
-        OptimizerHelper? optimizer = null;
+        IOptimizer? optimizer = null;
         try
         {
             model.load(r, strict: true);
@@ -75,7 +76,7 @@ public static class Checkpoint
             {
                 optimizer = resumeWith(model);
                 if (!r.ReadBoolean()) throw new SemisupException($"{path}: holds no optimizer state, so it cannot be resumed from.");
-                optimizer.load_state_dict(r);
+                optimizer.Load(r);
                 var bytes = r.ReadBytes(r.ReadInt32());
                 using var rng = tensor(bytes, ScalarType.Byte);
                 torch.random.set_rng_state(rng);

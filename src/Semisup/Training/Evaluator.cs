@@ -14,7 +14,7 @@ public static class Evaluator
 {
     /// <summary>Loss, accuracy and predictions in evaluation mode: BN running statistics, no dropout, no noise.
     /// The model's training mode is restored afterwards.</summary>
-    public static Evaluation Evaluate(ConvNet model, ImageSet set, int batchSize)
+    public static Evaluation Evaluate(Classifier model, ImageSet set, int batchSize)
     {
         bool wasTraining = model.training;
         model.eval();
@@ -23,7 +23,7 @@ public static class Evaluator
             using var _ = no_grad();
             long n = set.Count;
             var predictions = new long[n];
-            var probabilities = new float[n * model.Config.Classes];
+            var probabilities = new float[n * model.Classes];
             double lossSum = 0;
             long correct = 0;
             for (long start = 0; start < n; start += batchSize)
@@ -36,7 +36,7 @@ public static class Evaluator
                 var predicted = logits.argmax(1);
                 correct += predicted.eq(labels).sum().item<long>();
                 predicted.data<long>().CopyTo(predictions, (int)start);
-                functional.softmax(logits, 1).data<float>().CopyTo(probabilities, (int)(start * model.Config.Classes));
+                functional.softmax(logits, 1).data<float>().CopyTo(probabilities, (int)(start * model.Classes));
             }
             return new(lossSum / n, (double)correct / n, predictions, probabilities);
         }

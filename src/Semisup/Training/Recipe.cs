@@ -12,6 +12,8 @@ public sealed record Recipe
     public string Name { get; init; } = "gamma";
     public string Description { get; init; } = "";
     public string Method { get; init; } = "gamma";
+    /// <summary>conv (the lab's network) or mlp-ladder (Rasmus et al. 2015; needs the ladder method).</summary>
+    public string Model { get; init; } = "conv";
     public string Dataset { get; init; } = "mnist";
     /// <summary>Labeled images (a multiple of 10), or -1 for all.</summary>
     public int Labels { get; init; } = 3000;
@@ -27,6 +29,20 @@ public sealed record Recipe
     public double LeakySlope { get; init; } = 0.1;
     public double BnMomentum { get; init; } = 0.1;
     public double InitRange { get; init; } = 0.1;
+    /// <summary>Pixels in [0, 1] become (x − inputMean) / inputStd before the first layer (and its noise).</summary>
+    public double InputMean { get; init; }
+    public double InputStd { get; init; } = 1;
+    /// <summary>The convolutional layers' non-linearity: leaky_relu (the lab), relu, tanh or sigmoid.</summary>
+    public string Activation { get; init; } = "leaky_relu";
+    /// <summary>Use the hand-derived backward passes (Nn/HandActivations.cs) instead of libtorch's.</summary>
+    public bool HandDerived { get; init; }
+    /// <summary>inverted (scaled at training, libtorch's) or classic (scaled at test, the lab's description).</summary>
+    public string DropoutKind { get; init; } = "inverted";
+    /// <summary>uniform (±initRange), xavier, he, or kmeans (first-layer filters from k-means on unlabeled patches).</summary>
+    public string Init { get; init; } = "uniform";
+    public int HiddenUnits { get; init; } = 100;
+    /// <summary>A checkpoint whose layers of matching name and shape initialise this model (VGG's warm start).</summary>
+    public string? WarmStart { get; init; }
 
     /// <summary>Weight of the unsupervised loss (for pseudo-labels, its final weight after the ramp).</summary>
     public double UnsupervisedWeight { get; init; } = 1.0;
@@ -37,12 +53,22 @@ public sealed record Recipe
     /// <summary>Pseudo-labels: the smallest predicted probability that makes a target.</summary>
     public double ConfidenceThreshold { get; init; } = 0.95;
     public bool DetachCleanTarget { get; init; }
+    /// <summary>mlp-ladder: widths from the input up.</summary>
+    public int[] LadderLayers { get; init; } = LadderConfig.PaperLayers;
+    /// <summary>Ladder: λ_l per layer from the input up; the paper's values for 100 labels.</summary>
+    public double[] DenoisingCosts { get; init; } = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1];
+    /// <summary>Alternating Γ: unsupervised-only steps after each epoch of supervised ones.</summary>
+    public int UnsupervisedSteps { get; init; } = 60;
     public double RotationDegrees { get; init; } = 25;
     public int Shift { get; init; } = 3;
     /// <summary>Elastic distortion of labeled images (Simard et al. 2003), in pixels; 0 turns it off (the lab's final model).</summary>
     public double ElasticAlpha { get; init; }
     public double ElasticSigma { get; init; } = 4;
 
+    /// <summary>adam (the lab's final choice), sgd, momentum or nesterov (section 2.1).</summary>
+    public string Optimizer { get; init; } = "adam";
+    /// <summary>μ of classical momentum and Nesterov.</summary>
+    public double Momentum { get; init; } = 0.9;
     public double LearningRate { get; init; } = 1e-3;
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;
@@ -52,7 +78,10 @@ public sealed record Recipe
     public int Threads { get; init; } = 2;
     public int EvalBatch { get; init; } = 1000;
 
-    public ConvNetConfig Net => new(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange);
+    public ConvNetConfig Net => new(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange, InputMean: InputMean, InputStd: InputStd,
+        Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits);
+
+    public LadderConfig Ladder => new(LadderLayers, NoiseStd, BnMomentum);
 
     public int StepsPer(int labeledCount) => StepsPerEpoch > 0 ? StepsPerEpoch : Math.Max(1, labeledCount / LabeledBatch);
 
@@ -65,10 +94,17 @@ public sealed record Recipe
         if (StepsPerEpoch < 0) bad.Add($"stepsPerEpoch {StepsPerEpoch}: must be 0 (one pass over the labeled set) or positive");
         if (LabeledBatch < 1) bad.Add($"labeledBatch {LabeledBatch}: must be at least 1");
         if (UnlabeledBatch < 0) bad.Add($"unlabeledBatch {UnlabeledBatch}: must not be negative");
-        if (NoiseStd < 0) bad.Add($"noiseStd {NoiseStd}: must not be negative");
-        if (Dropout is < 0 or >= 1) bad.Add($"dropout {Dropout}: must be in [0, 1)");
-        if (BnMomentum is <= 0 or > 1) bad.Add($"bnMomentum {BnMomentum}: must be in (0, 1]");
-        if (InitRange <= 0) bad.Add($"initRange {InitRange}: must be positive");
+        if (!ModelRegistry.Names.Contains(Model)) bad.Add($"model '{Model}': known models are {string.Join(", ", ModelRegistry.Names)}");
+        else if ((Model == "mlp-ladder") != (Method == "ladder")) bad.Add($"method '{Method}' with model '{Model}': the ladder method and the mlp-ladder model go together");
+        bad.AddRange(Model == "mlp-ladder" ? Ladder.Problems() : Net.Problems());
+        if (Method == "ladder" && DenoisingCosts.Length != LadderLayers.Length)
+            bad.Add($"denoisingCosts has {DenoisingCosts.Length} values for {LadderLayers.Length} layers (input included): give one λ per layer");
+        if (DenoisingCosts.Any(c => c < 0 || !double.IsFinite(c))) bad.Add("denoisingCosts: every λ must be finite and not negative");
+        if (Model == "mlp-ladder" && Init != "uniform") bad.Add($"init '{Init}': the ladder uses the papers' N(0, 1/fan_in); remove the key");
+        if (!Optim.Optimizers.Names.Contains(Optimizer)) bad.Add($"optimizer '{Optimizer}': known optimizers are {string.Join(", ", Optim.Optimizers.Names)}");
+        if (Momentum is < 0 or >= 1) bad.Add($"momentum {Momentum}: must be in [0, 1)");
+        if (UnsupervisedSteps < 0) bad.Add($"unsupervisedSteps {UnsupervisedSteps}: must not be negative");
+        if (WarmStart != null && !File.Exists(WarmStart)) bad.Add($"warmStart '{WarmStart}': no such checkpoint");
         if (UnsupervisedWeight < 0) bad.Add($"unsupervisedWeight {UnsupervisedWeight}: must not be negative");
         if (RampStart < 0 || RampEnd <= RampStart) bad.Add($"rampStart {RampStart} and rampEnd {RampEnd}: need 0 <= rampStart < rampEnd");
         if (ConfidenceThreshold is < 0 or > 1) bad.Add($"confidenceThreshold {ConfidenceThreshold}: must be in [0, 1]");
@@ -131,16 +167,24 @@ public sealed record Recipe
 }
 
 /// <summary>The lab's schedule: the base rate until <see cref="DecayEpoch"/>, then <see cref="DecayedRate"/>, then
-/// after <see cref="ExponentialAfter"/> multiplied by <see cref="Factor"/> each epoch. Epochs count from 1.</summary>
-public sealed record LrSchedule(int DecayEpoch = 100, double DecayedRate = 5e-4, int ExponentialAfter = 200, double Factor = 0.99)
+/// after <see cref="ExponentialAfter"/> multiplied by <see cref="Factor"/> each epoch. With
+/// <see cref="LinearDecayAfter"/> instead the ladder papers' schedule: the base rate until that epoch, then a linear
+/// decay that reaches 0 as the last epoch ends. Epochs count from 1; the rate is set at the start of each epoch.</summary>
+public sealed record LrSchedule(int DecayEpoch = 100, double DecayedRate = 5e-4, int ExponentialAfter = 200, double Factor = 0.99, int? LinearDecayAfter = null)
 {
-    public double At(int epoch, double baseRate) =>
-        epoch <= DecayEpoch ? baseRate
+    public double At(int epoch, double baseRate, int epochs) =>
+        LinearDecayAfter is int start ? (epoch <= start ? baseRate : baseRate * (epochs - epoch + 1) / (epochs - start + 1))
+        : epoch <= DecayEpoch ? baseRate
         : epoch <= ExponentialAfter ? DecayedRate
         : DecayedRate * Math.Pow(Factor, epoch - ExponentialAfter);
 
     public IEnumerable<string> Problems()
     {
+        if (LinearDecayAfter is int start)
+        {
+            if (start < 0) yield return $"schedule: linearDecayAfter {start} must not be negative";
+            yield break;
+        }
         if (DecayEpoch < 0 || ExponentialAfter < DecayEpoch) yield return "schedule: need 0 <= decayEpoch <= exponentialAfter";
         if (DecayedRate <= 0 || Factor is <= 0 or > 1) yield return "schedule: decayedRate must be positive and factor in (0, 1]";
     }

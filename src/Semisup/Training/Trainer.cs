@@ -3,6 +3,8 @@ using System.Text.Json;
 using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
+using Semisup.Nn;
+using Semisup.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,6 +22,7 @@ public interface ITrainingObserver
     void Started(Recipe recipe, int firstEpoch, int stepsPerEpoch) { }
     void Step(int epoch, int step, int stepsPerEpoch, double supervised, double unsupervised) { }
     void Epoch(EpochMetrics metrics, bool isBest) { }
+    void Message(string text) { }
 }
 
 public sealed record TrainResult(TrainingState State, bool Interrupted);
@@ -37,12 +40,19 @@ public static class Trainer
         var method = MethodRegistry.Create(recipe);
         if (method is not Supervised && (data.Unlabeled.Count == 0 || recipe.UnlabeledBatch == 0))
             throw new SemisupException($"The {recipe.Method} method needs unlabeled images and unlabeledBatch > 0; use fewer labels or the supervised method.");
+        if (recipe.Model == "mlp-ladder")
+        {
+            long pixels = data.Labeled.Images.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+            int classes = ClassNames.Of(Datasets.Get(recipe.Dataset)).Count;
+            if (recipe.LadderLayers[0] != pixels || recipe.LadderLayers[^1] != classes)
+                throw new SemisupException($"ladderLayers [{string.Join(", ", recipe.LadderLayers)}] do not fit {recipe.Dataset}: the first width must be its {pixels} pixels and the last its {classes} classes.");
+        }
         var augment = new Augment(recipe.RotationDegrees, recipe.Shift, recipe.ElasticAlpha, recipe.ElasticSigma);
-        int steps = recipe.StepsPer((int)data.Labeled.Count);
+        int steps = method.StepsPerEpoch(recipe.StepsPer((int)data.Labeled.Count));
 
-        ConvNet model;
+        Classifier model;
         TrainingState state;
-        OptimizerHelper optimizer;
+        IOptimizer optimizer;
         var lastPath = Path.Combine(runDir, LastCheckpoint);
         if (resume)
         {
@@ -55,13 +65,15 @@ public static class Trainer
         else
         {
             torch.manual_seed((long)recipe.Seed);
-            model = new ConvNet(recipe.Net);
+            model = ModelRegistry.Create(recipe);
+            if (recipe.Init == "kmeans") KMeansInit.FirstLayer(model, data.Unlabeled.Images, recipe.Seed, recipe.InitRange);
+            if (recipe.WarmStart != null) observer.Message(WarmStart.From(model, recipe.WarmStart));
             optimizer = NewOptimizer(model, recipe);
             state = new TrainingState(0, 0, 0, 0);
         }
 
         using var _model = model;
-        using var _optimizer = optimizer as IDisposable;
+        using var _optimizer = optimizer;
         model.train();
         var clock = Stopwatch.StartNew();
         double wallBefore = state.WallSeconds;
@@ -71,10 +83,11 @@ public static class Trainer
 
         for (int epoch = state.Epoch + 1; epoch <= recipe.Epochs; epoch++)
         {
-            double lr = recipe.Schedule.At(epoch, recipe.LearningRate);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            double lr = recipe.Schedule.At(epoch, recipe.LearningRate, recipe.Epochs);
+            optimizer.LearningRate = lr;
             var (labeledOrder, unlabeledOrder) = EpochOrder(recipe, epoch, steps, data);
-            double supSum = 0, unsupSum = 0;
+            double supSum = 0, unsupSum = 0, totalSum = 0;
+            int supSteps = 0, unsupSteps = 0;
             var epochClock = Stopwatch.StartNew();
             for (int step = 0; step < steps; step++)
             {
@@ -85,16 +98,19 @@ public static class Trainer
                 var x = augment.Apply(data.Labeled.Images.index_select(0, li));
                 var y = data.Labels(li);
                 var u = data.Unlabeled.Images.index_select(0, ui);
-                var loss = method.Loss(model, x, y, u, epoch - 1 + (double)step / steps);
+                optimizer.BeforeGradient();
+                var loss = method.Loss(model, x, y, u, new Progress(epoch, step, steps));
                 float total = loss.Total.item<float>();
                 if (!float.IsFinite(total))
                     throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
                         $"The last good checkpoint is {lastPath} (epoch {state.Epoch}). Try a lower learning rate.");
-                optimizer.zero_grad();
+                totalSum += total;
+                optimizer.ZeroGrad();
                 loss.Total.backward();
-                optimizer.step();
-                double sup = loss.Supervised.item<float>(), unsup = loss.Unsupervised.item<float>();
-                supSum += sup; unsupSum += unsup;
+                optimizer.Step();
+                double sup = loss.Supervised?.item<float>() ?? double.NaN, unsup = loss.Unsupervised?.item<float>() ?? double.NaN;
+                if (loss.Supervised is not null) { supSum += sup; supSteps++; }
+                if (loss.Unsupervised is not null) { unsupSum += unsup; unsupSteps++; }
                 globalStep++;
                 observer.Step(epoch, step + 1, steps, sup, unsup);
             }
@@ -103,7 +119,7 @@ public static class Trainer
             bool best = validation.Accuracy > state.BestValidationAccuracy;
             state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
                 wallBefore + clock.Elapsed.TotalSeconds);
-            var metrics = new EpochMetrics(epoch, globalStep, supSum / steps, unsupSum / steps, (supSum + recipe.UnsupervisedWeight * unsupSum) / steps,
+            var metrics = new EpochMetrics(epoch, globalStep, supSum / Math.Max(1, supSteps), unsupSum / Math.Max(1, unsupSteps), totalSum / steps,
                 validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0);
             File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n");
             Log(tensorboard, metrics);
@@ -123,8 +139,7 @@ public static class Trainer
         tensorboard.add_scalar("learning_rate", (float)m.LearningRate, m.Epoch);
     }
 
-    static OptimizerHelper NewOptimizer(ConvNet model, Recipe recipe) =>
-        optim.Adam(model.parameters(), recipe.LearningRate, recipe.Beta1, recipe.Beta2);
+    static IOptimizer NewOptimizer(Classifier model, Recipe recipe) => Optimizers.Create(model.parameters(), recipe);
 
     /// <summary>The epoch's labeled and unlabeled index orders, from a generator seeded by (seed, epoch), so a resumed
     /// run sees the same batches. Unlabeled images are drawn without replacement within an epoch.</summary>

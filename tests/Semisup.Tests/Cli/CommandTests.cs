@@ -28,6 +28,8 @@ public class CommandTests(MnistFixture mnist)
     [InlineData("evaluate", "--checkpoint", "/nonexistent/best.ckpt")]
     [InlineData("evaluate")]
     [InlineData("predict", "--checkpoint", "/nonexistent/best.ckpt", "--input", "x.png")]
+    [InlineData("compare")]
+    [InlineData("compare", "--recipes", "gamma-quick,no-such-recipe")]
     public async Task Bad_input_exits_non_zero_before_any_work(params string[] args) =>
         Assert.NotEqual(0, await SemisupCli.RunAsync(args));
 
@@ -43,6 +45,32 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal(0, await SemisupCli.RunAsync(["compare", a.Path, b.Path, "--data-dir", mnist.Dir, "--plot", a["compare.png"]]));
         Assert.True(new FileInfo(a["compare.png"]).Length > 1000);
         Assert.Equal(1, await SemisupCli.RunAsync(["compare", "/nonexistent/run"]));
+    }
+
+    [Fact]
+    public async Task Compare_trains_recipes_side_by_side_then_reuses_finished_runs()
+    {
+        using var dir = new TempDir();
+        foreach (var (name, optimizer) in new[] { ("tiny-sgd", "sgd"), ("tiny-adam", "adam") })
+            File.WriteAllText(dir[name + ".json"], $$"""{ "method": "supervised", "optimizer": "{{optimizer}}", "learningRate": 0.01, "labels": 100, "epochs": 2, "stepsPerEpoch": 2, "labeledBatch": 20, "evalBatch": 2500 }""");
+        string[] args = ["compare", "--recipes", $"{dir["tiny-sgd.json"]},{dir["tiny-adam.json"]}", "--out", dir["runs"], "--target", "0.05", "--data-dir", mnist.Dir];
+        var output = new StringWriter();
+        var console = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            Assert.Equal(0, await SemisupCli.RunAsync(args));
+            Assert.Equal(0, await SemisupCli.RunAsync(args));
+        }
+        finally { Console.SetOut(console); }
+        var text = output.ToString();
+        Assert.Contains("| tiny-sgd | tiny-sgd | supervised | sgd | 100 |", text);
+        Assert.Contains("| tiny-adam | tiny-adam | supervised | adam | 100 |", text);
+        Assert.Contains("epochs to 5.00% validation", text);
+        Assert.Contains("| 1 (00:00:", text); // the first epoch already reaches a 5% target
+        Assert.Contains("finished earlier, reused", text);
+        Assert.True(File.Exists(dir["runs/validation.png"]));
+        Assert.Equal(2, Semisup.Training.Trainer.ReadMetrics(dir["runs/tiny-sgd"]).Count);
     }
 
     [Fact]

@@ -37,8 +37,8 @@ public class GammaTests
             manual_seed(11);
             using var scope = NewDisposeScope();
             // Zero labeled images isolate the unsupervised term (the supervised one is then NaN-free but empty).
-            var loss = g.Loss(net, empty(0, 1, 28, 28), empty(0, ScalarType.Int64), u, epoch: 1);
-            loss.Unsupervised.backward();
+            var loss = g.Loss(net, empty(0, 1, 28, 28), empty(0, ScalarType.Int64), u, new Progress(1, 0, 1));
+            loss.Unsupervised!.backward();
             return net.parameters().SelectMany(p => p.grad!.data<float>().ToArray()).ToArray();
         }
         var d = MethodGradient(new Gamma());

@@ -38,8 +38,8 @@ public class PseudoLabelTests
                 if (row[c] >= threshold) expected -= logSoftmax[i * 10 + c];
             }
             expected /= 32;
-            var loss = new PseudoLabel(Threshold: threshold).Loss(net, empty(0, 1, 28, 28), empty(0, ScalarType.Int64), u, epoch: 200);
-            Assert.Equal(expected, loss.Unsupervised.item<float>(), 4);
+            var loss = new PseudoLabel(Threshold: threshold).Loss(net, empty(0, 1, 28, 28), empty(0, ScalarType.Int64), u, new Progress(201, 0, 1));
+            Assert.Equal(expected, loss.Unsupervised!.item<float>(), 4);
         }
     }
 }

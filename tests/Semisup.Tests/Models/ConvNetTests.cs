@@ -79,4 +79,51 @@ public class ConvNetTests
         using var set = new ImageSet(x.clone(), y.clone());
         Assert.Equal(1.0, Evaluator.Evaluate(net, set, 64).Accuracy);
     }
+
+    static (float[] Output, float[] Gradient) OutputAndGradient(ConvNetConfig config, Tensor x)
+    {
+        manual_seed(8);
+        using var net = new ConvNet(config);
+        using var scope = NewDisposeScope();
+        var y = net.call(x);
+        y.pow(2).sum().backward();
+        return (y.data<float>().ToArray(), net.parameters().SelectMany(p => p.grad!.data<float>().ToArray()).ToArray());
+    }
+
+    [Theory]
+    [InlineData("leaky_relu")]
+    [InlineData("tanh")]
+    [InlineData("sigmoid")]
+    public void Hand_derived_activations_give_the_built_in_outputs_and_gradients(string activation)
+    {
+        manual_seed(9);
+        using var x = rand(6, 1, 28, 28);
+        var builtIn = OutputAndGradient(new ConvNetConfig(Dropout: 0, Activation: activation), x);
+        var hand = OutputAndGradient(new ConvNetConfig(Dropout: 0, Activation: activation, HandDerived: true), x);
+        Assert.Equal(builtIn.Output, hand.Output, (a, b) => Math.Abs(a - b) < 1e-4);
+        Assert.Equal(builtIn.Gradient, hand.Gradient, (a, b) => Math.Abs(a - b) < 1e-3 * (1 + Math.Abs(a)));
+        if (activation != "leaky_relu")
+            Assert.NotEqual(OutputAndGradient(new ConvNetConfig(Dropout: 0), x).Output, builtIn.Output); // the switch changes the network
+    }
+
+    [Fact]
+    public void Classic_dropout_scales_at_test_where_inverted_dropout_scales_at_training()
+    {
+        manual_seed(10);
+        using var net = new ConvNet(new ConvNetConfig(DropoutKind: "classic", Dropout: 0.5));
+        Assert.IsType<Semisup.Nn.ClassicDropout>(net.named_modules().Single(m => m.name == "drop").module);
+        using var inverted = new ConvNet(new ConvNetConfig());
+        Assert.IsType<TorchSharp.Modules.Dropout>(inverted.named_modules().Single(m => m.name == "drop").module);
+        Assert.Throws<SemisupException>(() => new ConvNet(new ConvNetConfig(Activation: "swish")));
+    }
+
+    [Fact]
+    public void Input_standardisation_is_part_of_the_model()
+    {
+        manual_seed(11);
+        using var x = rand(5, 1, 28, 28);
+        var standardised = OutputAndGradient(new ConvNetConfig(Dropout: 0, InputMean: 0.5, InputStd: 0.25), x).Output;
+        var byHand = OutputAndGradient(new ConvNetConfig(Dropout: 0), (x - 0.5) / 0.25).Output;
+        Assert.Equal(byHand, standardised, (a, b) => Math.Abs(a - b) < 1e-4);
+    }
 }

@@ -85,4 +85,41 @@ public class LabSgdTests
         var nesterov = new LabSgd([p], 0.1, UpdateRule.Nesterov);
         Assert.Throws<InvalidOperationException>(() => nesterov.Step());
     }
+
+    [Fact]
+    public void Saved_velocities_continue_the_same_trajectory()
+    {
+        var p = new Parameter(tensor(new[] { 1.0f, -2.0f }));
+        var opt = new LabSgd([p], 0.1, UpdateRule.Momentum);
+        void Step(LabSgd o, Parameter q) { o.ZeroGrad(); F(q).backward(); o.Step(); }
+        for (int i = 0; i < 3; i++) Step(opt, p);
+        using var buffer = new MemoryStream();
+        opt.Save(new BinaryWriter(buffer));
+
+        var q = new Parameter(p.detach().clone());
+        var restored = new LabSgd([q], 0.1, UpdateRule.Momentum);
+        buffer.Position = 0;
+        restored.Load(new BinaryReader(buffer));
+        Step(opt, p);
+        Step(restored, q);
+        Assert.Equal(p.data<float>().ToArray(), q.data<float>().ToArray());
+        // Without the velocity, the next step would differ: the state is what carries momentum.
+        var fresh = new Parameter(q.detach().clone());
+        Step(new LabSgd([fresh], 0.1, UpdateRule.Momentum), fresh);
+        Step(restored, q);
+        Assert.NotEqual(fresh.data<float>().ToArray(), q.data<float>().ToArray());
+        Assert.Throws<InvalidOperationException>(() => { buffer.Position = 0; new LabSgd([p, q], 0.1, UpdateRule.Momentum).Load(new BinaryReader(buffer)); });
+    }
+
+    [Theory]
+    [InlineData("adam", "AdamOptimizer")]
+    [InlineData("sgd", "LabSgd")]
+    [InlineData("nesterov", "LabSgd")]
+    public void Recipes_name_their_optimizer(string name, string type)
+    {
+        var p = new Parameter(zeros(2));
+        using var opt = Optimizers.Create([p], new Semisup.Training.Recipe { Optimizer = name });
+        Assert.Equal(type, opt.GetType().Name);
+        Assert.Throws<SemisupException>(() => Optimizers.Create([p], new Semisup.Training.Recipe { Optimizer = "rmsprop" }));
+    }
 }

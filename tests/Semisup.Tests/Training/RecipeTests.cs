@@ -16,12 +16,21 @@ public class RecipeTests
     public void The_schedule_is_1e3_then_5e4_then_decays_by_099_per_epoch()
     {
         var s = new LrSchedule();
-        Assert.Equal(1e-3, s.At(1, 1e-3));
-        Assert.Equal(1e-3, s.At(100, 1e-3));
-        Assert.Equal(5e-4, s.At(101, 1e-3));
-        Assert.Equal(5e-4, s.At(200, 1e-3));
-        Assert.Equal(5e-4 * 0.99, s.At(201, 1e-3), 12);
-        Assert.Equal(5e-4 * Math.Pow(0.99, 300), s.At(500, 1e-3), 12);
+        Assert.Equal(1e-3, s.At(1, 1e-3, 500));
+        Assert.Equal(1e-3, s.At(100, 1e-3, 500));
+        Assert.Equal(5e-4, s.At(101, 1e-3, 500));
+        Assert.Equal(5e-4, s.At(200, 1e-3, 500));
+        Assert.Equal(5e-4 * 0.99, s.At(201, 1e-3, 500), 12);
+        Assert.Equal(5e-4 * Math.Pow(0.99, 300), s.At(500, 1e-3, 500), 12);
+
+        // The ladder papers': constant for 100 epochs, then linearly to 0 over the last 50.
+        var linear = new LrSchedule(LinearDecayAfter: 100);
+        Assert.Equal(2e-3, linear.At(100, 2e-3, 150));
+        Assert.Equal(2e-3 * 50 / 51, linear.At(101, 2e-3, 150), 12);
+        Assert.Equal(2e-3 * 25 / 51, linear.At(126, 2e-3, 150), 12);
+        Assert.Equal(2e-3 / 51, linear.At(150, 2e-3, 150), 12);
+        Assert.Equal(2e-3, linear.At(100, 2e-3, 100)); // a run shortened below the decay keeps the constant rate
+        Assert.Contains("linearDecayAfter -1", Assert.Throws<SemisupException>(() => new Recipe { Schedule = linear with { LinearDecayAfter = -1 } }.Validate()).Message);
     }
 
     [Theory]
@@ -32,6 +41,14 @@ public class RecipeTests
     [InlineData("{ \"dropout\": 1.0 }", "dropout 1")]
     [InlineData("{ \"method\": \"magic\" }", "known methods are gamma")]
     [InlineData("{ not json", "recipe.json")]
+    [InlineData("{ \"activation\": \"swish\" }", "known activations are leaky_relu, relu, tanh, sigmoid")]
+    [InlineData("{ \"optimizer\": \"rmsprop\" }", "known optimizers are adam, sgd, momentum, nesterov")]
+    [InlineData("{ \"init\": \"orthogonal\" }", "known initialisations are uniform, xavier, he, kmeans")]
+    [InlineData("{ \"dropoutKind\": \"gaussian\" }", "known kinds are inverted, classic")]
+    [InlineData("{ \"momentum\": -0.5 }", "momentum -0.5")]
+    [InlineData("{ \"dropout\": -0.1 }", "dropout -0.1")]
+    [InlineData("{ \"inputStd\": 0 }", "inputStd 0")]
+    [InlineData("{ \"warmStart\": \"/no/such.ckpt\" }", "no such checkpoint")]
     public void Bad_recipes_are_rejected_naming_the_key(string json, string expected)
     {
         using var dir = new TempDir();

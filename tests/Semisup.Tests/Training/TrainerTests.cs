@@ -18,11 +18,15 @@ public class TrainerTests(MnistFixture mnist)
     static IEnumerable<string> MetricsWithoutTime(string dir) =>
         Trainer.ReadMetrics(dir).Select(m => (m with { WallSeconds = 0, StepsPerSecond = 0, RssMegabytes = 0 }).ToString());
 
-    [Fact]
-    public void A_resumed_run_ends_exactly_where_an_uninterrupted_one_does()
+    // Momentum and Nesterov carry velocities, alternating Γ a longer epoch: each must survive a checkpoint.
+    [Theory]
+    [InlineData("gamma", "adam")]
+    [InlineData("gamma", "nesterov")]
+    [InlineData("alternating-gamma", "momentum")]
+    public void A_resumed_run_ends_exactly_where_an_uninterrupted_one_does(string method, string optimizer)
     {
         using var data = SmallRuns.Data(mnist);
-        var recipe = SmallRuns.Recipe(epochs: 3);
+        var recipe = SmallRuns.Recipe(epochs: 3) with { Method = method, Optimizer = optimizer, UnsupervisedSteps = 3 };
         using var straight = new TempDir();
         Trainer.Run(recipe, straight.Path, data);
 

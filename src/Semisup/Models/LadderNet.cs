@@ -1,0 +1,156 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Semisup.Models;
+
+/// <summary>The MLP ladder network (Rasmus et al. 2015; Pezeshki et al. 2016).</summary>
+/// <param name="Layers">Widths from the input up: 784-1000-500-250-250-250-10 in the paper.</param>
+/// <param name="NoiseStd">Gaussian noise on the corrupted path, added to the input and to every normalised pre-activation.</param>
+public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double BnMomentum = 0.1)
+{
+    public static readonly int[] PaperLayers = [784, 1000, 500, 250, 250, 250, 10];
+
+    public IEnumerable<string> Problems()
+    {
+        if (Layers.Length < 2) yield return $"ladderLayers has {Layers.Length} widths: give the input, any hidden layers and the classes";
+        if (Layers.Any(w => w < 1)) yield return $"ladderLayers [{string.Join(", ", Layers)}]: every width must be positive";
+        if (NoiseStd < 0) yield return $"noiseStd {NoiseStd}: must not be negative";
+        if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum {BnMomentum}: must be in (0, 1]";
+    }
+}
+
+/// <summary>One pass of the encoder: pre-softmax outputs, and per layer l = 0..L the (normalised, for a corrupted
+/// pass noisy) values z_l with the batch mean and standard deviation they were normalised by (0 and 1 for the input).</summary>
+public sealed record LadderPass(Tensor Logits, Tensor[] Z, Tensor[] Mean, Tensor[] Std);
+
+/// <summary>The ladder network's encoder and decoder. The encoder normalises each layer's pre-activation with batch
+/// statistics (running statistics in evaluation), adds noise on the corrupted pass, then a learned shift β (and at
+/// the top a scale γ) and ReLU (softmax at the top). The decoder goes from the top down: u_l is the batch-normalised
+/// projection of the reconstruction above (of the corrupted softmax output at the top), combined with the corrupted
+/// lateral value z̃_l by the combinator g.</summary>
+public sealed class LadderNet : Classifier
+{
+    const double Eps = 1e-5;
+    public LadderConfig Config { get; }
+    readonly Linear[] weights;        // W_l: layer l−1 → l, l = 1..L
+    readonly Linear[] projections;    // V_l: layer l → l−1, l = 1..L
+    readonly Parameter[] shifts;      // β_l, l = 1..L
+    readonly Parameter scale;         // γ_L
+    readonly Parameter[] combinators; // a_l: 10 × width_l, l = 0..L
+    readonly Tensor[] runningMean, runningVar;
+
+    public LadderNet(LadderConfig config) : base(nameof(LadderNet))
+    {
+        if (config.Problems().FirstOrDefault() is { } problem) throw new SemisupException($"Cannot build the ladder network: {problem}.");
+        Config = config;
+        var n = config.Layers;
+        int top = n.Length - 1;
+        weights = new Linear[top];
+        projections = new Linear[top];
+        shifts = new Parameter[top];
+        runningMean = new Tensor[top];
+        runningVar = new Tensor[top];
+        combinators = new Parameter[top + 1];
+        for (int l = 1; l <= top; l++)
+        {
+            weights[l - 1] = Linear(n[l - 1], n[l], hasBias: false);
+            projections[l - 1] = Linear(n[l], n[l - 1], hasBias: false);
+            shifts[l - 1] = new Parameter(zeros(n[l]));
+            runningMean[l - 1] = zeros(n[l]);
+            runningVar[l - 1] = ones(n[l]);
+            register_module($"encoder{l}", weights[l - 1]);
+            register_module($"decoder{l}", projections[l - 1]);
+            register_parameter($"beta{l}", shifts[l - 1]);
+            register_buffer($"running_mean{l}", runningMean[l - 1]);
+            register_buffer($"running_var{l}", runningVar[l - 1]);
+        }
+        scale = new Parameter(ones(n[top]));
+        register_parameter($"gamma{top}", scale);
+        for (int l = 0; l <= top; l++)
+        {
+            combinators[l] = new Parameter(Combinator.Initial(n[l]));
+            register_parameter($"combinator{l}", combinators[l]);
+        }
+        // The papers' N(0, 1/fan_in) weights, for W and V alike.
+        using var _ = no_grad();
+        foreach (var linear in weights.Concat(projections)) linear.weight!.normal_(0, 1 / Math.Sqrt(linear.weight.shape[1]));
+    }
+
+    public int Depth => weights.Length;
+    public override int Classes => Config.Layers[^1];
+
+    public override Tensor forward(Tensor x) => Encode(x, 0).Logits;
+
+    public override Tensor Noisy(Tensor x) => Encode(x, Config.NoiseStd).Logits;
+
+    /// <summary>The clean (noise 0) or corrupted encoder pass. In training, each layer is normalised by its batch's
+    /// statistics and the clean pass alone updates the running statistics that evaluation uses.</summary>
+    public LadderPass Encode(Tensor x, double noise)
+    {
+        Tensor Corrupt(Tensor t) => noise > 0 ? t + randn_like(t) * noise : t;
+        int top = Depth;
+        var (z, mean, std) = (new Tensor[top + 1], new Tensor[top + 1], new Tensor[top + 1]);
+        var h = Corrupt(x.flatten(1));
+        (z[0], mean[0], std[0]) = (h, zeros(1), ones(1));
+        for (int l = 1; l <= top; l++)
+        {
+            var pre = weights[l - 1].call(h);
+            if (training)
+            {
+                (mean[l], std[l]) = (pre.mean([0]), (pre.var(0, unbiased: false) + Eps).sqrt());
+                if (noise == 0) UpdateRunning(l - 1, pre);
+            }
+            else (mean[l], std[l]) = (runningMean[l - 1], (runningVar[l - 1] + Eps).sqrt());
+            z[l] = Corrupt((pre - mean[l]) / std[l]);
+            h = l == top ? scale * (z[l] + shifts[l - 1]) : functional.relu(z[l] + shifts[l - 1]);
+        }
+        return new(h, z, mean, std);
+    }
+
+    void UpdateRunning(int i, Tensor pre)
+    {
+        using var _ = no_grad();
+        double m = Config.BnMomentum;
+        runningMean[i].mul_(1 - m).add_(pre.mean([0]), alpha: m);
+        runningVar[i].mul_(1 - m).add_(pre.var(0, unbiased: true), alpha: m);
+    }
+
+    /// <summary>The decoder over a corrupted pass: reconstructions ẑ_l from the top down to <paramref name="lowest"/>
+    /// (entries below it are null: a layer without denoising cost needs no reconstruction).</summary>
+    public Tensor?[] Decode(LadderPass corrupted, int lowest = 0)
+    {
+        int top = Depth;
+        var zHat = new Tensor?[top + 1];
+        for (int l = top; l >= lowest; l--)
+        {
+            var u = l == top ? functional.softmax(corrupted.Logits, 1) : projections[l].call(zHat[l + 1]!);
+            zHat[l] = Combinator.Apply(corrupted.Z[l], Normalise(u), combinators[l]);
+        }
+        return zHat;
+    }
+
+    static Tensor Normalise(Tensor u) => (u - u.mean([0])) / (u.var(0, unbiased: false) + Eps).sqrt();
+}
+
+/// <summary>The ladder's vanilla combinator g (Rasmus et al. 2015, eq. 2), per unit with ten learned vectors a1..a10.</summary>
+public static class Combinator
+{
+    /// <summary>a2 = a7 = 1 and the rest 0, as the papers' code starts.</summary>
+    public static Tensor Initial(int width)
+    {
+        var a = zeros(10, width);
+        a[1].fill_(1);
+        a[6].fill_(1);
+        return a;
+    }
+
+    // μ(u) = a1·σ(a2·u + a3) + a4·u + a5;  υ(u) = a6·σ(a7·u + a8) + a9·u + a10;  ẑ = (z̃ − μ(u))·υ(u) + μ(u)
+    public static Tensor Apply(Tensor zTilde, Tensor u, Tensor a)
+    {
+        var mu = a[0] * (a[1] * u + a[2]).sigmoid() + a[3] * u + a[4];
+        var upsilon = a[5] * (a[6] * u + a[7]).sigmoid() + a[8] * u + a[9];
+        return (zTilde - mu) * upsilon + mu;
+    }
+}

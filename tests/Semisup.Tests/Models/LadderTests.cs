@@ -1,0 +1,203 @@
+using Semisup.Methods;
+using Semisup.Models;
+using Semisup.Tests.Data;
+using Semisup.Tests.Training;
+using Semisup.Training;
+using static TorchSharp.torch;
+
+namespace Semisup.Tests.Models;
+
+[Collection("mnist")]
+public class LadderTests(MnistFixture mnist)
+{
+    static readonly double[] PaperCosts = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1];
+
+    [Fact]
+    public void Every_encoder_and_decoder_layer_has_the_papers_shape()
+    {
+        manual_seed(1);
+        using var net = new LadderNet(new LadderConfig(LadderConfig.PaperLayers));
+        var sd = net.state_dict();
+        int[] n = LadderConfig.PaperLayers;
+        for (int l = 1; l < n.Length; l++)
+        {
+            Assert.Equal([n[l], (long)n[l - 1]], sd[$"encoder{l}.weight"].shape);
+            Assert.Equal([n[l - 1], (long)n[l]], sd[$"decoder{l}.weight"].shape);
+            Assert.Equal([(long)n[l]], sd[$"beta{l}"].shape);
+            Assert.Equal([(long)n[l]], sd[$"running_var{l}"].shape);
+        }
+        for (int l = 0; l < n.Length; l++) Assert.Equal([10L, n[l]], sd[$"combinator{l}"].shape);
+        Assert.Equal([10L], sd["gamma6"].shape);
+        Assert.False(sd.ContainsKey("encoder1.bias"), "β replaces the biases");
+
+        using var x = rand(8, 1, 28, 28);
+        var pass = net.Encode(x, 0.3);
+        var zHat = net.Decode(pass);
+        Assert.Equal([8L, 10], pass.Logits.shape);
+        for (int l = 0; l < n.Length; l++)
+        {
+            Assert.Equal([8L, n[l]], pass.Z[l].shape);
+            Assert.Equal([8L, n[l]], zHat[l]!.shape);
+        }
+    }
+
+    [Fact]
+    public void The_combinators_gradient_matches_finite_differences()
+    {
+        manual_seed(2);
+        var z = randn(5, 4, dtype: ScalarType.Float64).requires_grad_();
+        var u = randn(5, 4, dtype: ScalarType.Float64).requires_grad_();
+        var a = randn(10, 4, dtype: ScalarType.Float64).requires_grad_();
+        var weights = randn(5, 4, dtype: ScalarType.Float64);
+        double F() { using var _ = no_grad(); return (Combinator.Apply(z, u, a) * weights).sum().item<double>(); }
+        (Combinator.Apply(z, u, a) * weights).sum().backward();
+        const double h = 1e-6;
+        foreach (var t in new[] { z, u, a })
+        {
+            var flat = t.detach().view(-1);
+            var grad = t.grad!.view(-1);
+            for (int i = 0; i < flat.numel(); i++)
+            {
+                double old = flat[i].item<double>();
+                flat[i] = old + h; double plus = F();
+                flat[i] = old - h; double minus = F();
+                flat[i] = old;
+                Assert.Equal((plus - minus) / (2 * h), grad[i].item<double>(), 6);
+            }
+        }
+        // With the papers' starting values, g passes nothing of z̃ through yet: υ = 0, so ẑ = μ(u) = 0.
+        Assert.Equal(0.0, Combinator.Apply(z, u, Combinator.Initial(4).to_type(ScalarType.Float64)).abs().max().item<double>());
+    }
+
+    [Fact]
+    public void With_every_lambda_zero_and_no_noise_the_loss_is_the_supervised_loss()
+    {
+        manual_seed(3);
+        using var net = new LadderNet(new LadderConfig(LadderConfig.PaperLayers, NoiseStd: 0));
+        using var x = rand(12, 1, 28, 28);
+        using var y = randint(0, 10, [12]);
+        using var u = rand(20, 1, 28, 28);
+        var loss = new Ladder(new double[7]).Loss(net, x, y, u, new Progress(1, 0, 1));
+        var expected = nn.functional.cross_entropy(net.call(cat([x, u], 0))[..12], y);
+        Assert.Equal(expected.item<float>(), loss.Total.item<float>(), 5);
+        Assert.Equal(0f, loss.Unsupervised!.item<float>());
+    }
+
+    [Fact]
+    public void Reconstructions_are_normalised_with_the_clean_passs_batch_statistics()
+    {
+        manual_seed(4);
+        using var net = new LadderNet(new LadderConfig(LadderConfig.PaperLayers));
+        // Combinators away from their starting values, so reconstructions are not all 0.
+        using (no_grad()) foreach (var (name, p) in net.named_parameters()) if (name.StartsWith("combinator")) p.normal_(0, 0.5);
+        using var x = rand(10, 1, 28, 28);
+        using var y = randint(0, 10, [10]);
+        using var u = rand(30, 1, 28, 28);
+        var all = cat([x, u], 0);
+
+        manual_seed(5);
+        var loss = new Ladder(PaperCosts).Loss(net, x, y, u, new Progress(1, 0, 1));
+        manual_seed(5);
+        var clean = net.Encode(all, 0);
+        var corrupted = net.Encode(all, 0.3);
+        var zHat = net.Decode(corrupted);
+        double With(Func<int, Tensor> mean, Func<int, Tensor> std)
+        {
+            double cost = 0;
+            for (int l = 0; l <= 6; l++)
+            {
+                // Batch statistics of the clean pre-activations, computed here from scratch.
+                var bn = (zHat[l]! - mean(l)) / std(l);
+                cost += PaperCosts[l] * (bn - clean.Z[l]).pow(2).sum(1).mean().item<float>() / clean.Z[l].shape[1];
+            }
+            return cost;
+        }
+        var preactivations = new List<Tensor> { all.flatten(1) };
+        using (no_grad())
+        {
+            var h = all.flatten(1);
+            var sd = net.state_dict();
+            for (int l = 1; l <= 6; l++)
+            {
+                var pre = h.matmul(sd[$"encoder{l}.weight"].T);
+                preactivations.Add(pre);
+                var z = (pre - pre.mean([0])) / (pre.var(0, unbiased: false) + 1e-5).sqrt();
+                h = l == 6 ? z : nn.functional.relu(z + sd[$"beta{l}"]);
+            }
+        }
+        double byClean = With(l => l == 0 ? zeros(1) : preactivations[l].mean([0]), l => l == 0 ? ones(1) : (preactivations[l].var(0, unbiased: false) + 1e-5).sqrt());
+        double byCorrupted = With(l => corrupted.Mean[l], l => corrupted.Std[l]);
+        Assert.Equal(byClean, loss.Unsupervised!.item<float>(), byClean * 1e-4);
+        Assert.True(Math.Abs(byCorrupted - byClean) > 1e-3 * byClean, $"corrupted statistics give {byCorrupted}, clean {byClean}: the test must tell them apart");
+    }
+
+    [Fact]
+    public void Every_lambda_term_sends_gradient_into_the_decoder()
+    {
+        manual_seed(6);
+        using var net = new LadderNet(new LadderConfig(LadderConfig.PaperLayers));
+        // At the papers' starting values g ignores u (ẑ = 0), so only the combinators get gradient; after the first
+        // updates they do not, and the projections V must then receive it too.
+        using (no_grad()) foreach (var (name, p) in net.named_parameters()) if (name.StartsWith("combinator")) p.normal_(0, 0.5);
+        using var x = rand(6, 1, 28, 28);
+        using var y = randint(0, 10, [6]);
+        using var u = rand(10, 1, 28, 28);
+        for (int layer = 0; layer <= 6; layer++)
+        {
+            var costs = new double[7];
+            costs[layer] = 1;
+            net.zero_grad();
+            using var scope = NewDisposeScope();
+            new Ladder(costs).Loss(net, x, y, u, new Progress(1, 0, 1)).Unsupervised!.backward();
+            var grads = net.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad is { } g ? g.abs().sum().item<float>() : 0f);
+            Assert.True(grads[$"combinator{layer}"] > 0, $"λ_{layer} reaches its combinator");
+            if (layer < 6) Assert.True(grads[$"decoder{layer + 1}.weight"] > 0, $"λ_{layer} reaches V_{layer + 1}");
+            for (int below = 0; below < layer; below++) Assert.Equal(0f, grads[$"combinator{below}"]);
+        }
+    }
+
+    [Theory]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"denoisingCosts\": [1, 2] }", "denoisingCosts has 2 values for 7 layers")]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"noiseStd\": -0.3 }", "noiseStd -0.3")]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"gamma\" }", "go together")]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"labels\": 5 }", "labels 5")]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"labels\": 105 }", "labels 105")]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"denoisingCosts\": [1, 1, 1, 1, 1, 1, -1] }", "not negative")]
+    [InlineData("{ \"model\": \"resnet\" }", "known models are conv, mlp-ladder")]
+    public void Bad_ladder_recipes_are_rejected_before_training(string json, string expected)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["recipe.json"], json);
+        var e = Assert.Throws<SemisupException>(() => Recipe.Load(dir["recipe.json"]).Validate());
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Layer_sizes_that_do_not_fit_the_data_stop_training_before_it_starts()
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = SmallRuns.Recipe() with { Model = "mlp-ladder", Method = "ladder", LadderLayers = [100, 50, 10], DenoisingCosts = [1, 1, 1] };
+        using var dir = new TempDir();
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe.Validate(), dir.Path, data));
+        Assert.Contains("784 pixels", e.Message);
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
+    public void A_short_ladder_run_on_real_mnist_learns()
+    {
+        using var data = SmallRuns.Data(mnist, labels: 1000, unlabeled: 5000, validation: 2000);
+        var recipe = new Recipe
+        {
+            Model = "mlp-ladder", Method = "ladder", Labels = 1000, Epochs = 2, StepsPerEpoch = 100, LabeledBatch = 100, UnlabeledBatch = 100,
+            RotationDegrees = 0, Shift = 0, LearningRate = 0.002, DenoisingCosts = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1], EvalBatch = 1000,
+        }.Validate();
+        using var dir = new TempDir();
+        var result = Trainer.Run(recipe, dir.Path, data);
+        Assert.True(result.State.BestValidationAccuracy > 0.85, $"best validation accuracy {result.State.BestValidationAccuracy:P2}");
+        var (model, _, _) = Checkpoint.Load(Path.Combine(dir.Path, Trainer.BestCheckpoint));
+        using var _m = model;
+        Assert.IsType<LadderNet>(model);
+        Assert.Equal(result.State.BestValidationAccuracy, Evaluator.Evaluate(model, data.Validation, 1000).Accuracy);
+    }
+}
