@@ -1,9 +1,7 @@
 // The cost of the hand-derived activations (Nn/HandActivations.cs) against libtorch's built-ins: forward and
 // backward of each on a tensor the size of the first conv layer's output for a batch of 100 (100×32×24×24), and a
 // whole Γ training step of the conv net with each.
-using System.Diagnostics;
 using System.Globalization;
-using Semisup.Methods;
 using Semisup.Models;
 using Semisup.Nn;
 using static TorchSharp.torch;
@@ -24,40 +22,20 @@ static class ActivationBench
                     var x = input.detach().requires_grad_();
                     (name == "softmax" ? f(x.flatten(1)) : f(x)).sum().backward();
                 }
-                for (int i = 0; i < 5; i++) Once();
-                var clock = Stopwatch.StartNew();
-                for (int i = 0; i < steps; i++) Once();
-                return 1000 * clock.Elapsed.TotalSeconds / steps;
+                return 1000 * Timing.SecondsPerCall(Once, 5, steps);
             }
             double builtIn = Time(false), hand = Time(true);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"semisup bench=activation name={name} threads={threads} builtin_ms={builtIn:F3} hand_ms={hand:F3} hand_over_builtin={hand / builtIn:F2}"));
         }
 
-        // A whole Γ step (augmentation left out: it is the same for both).
+        // A whole Γ step, interleaved and the faster of two rounds each, so neither side gets a colder or busier machine.
         double StepMs(bool hand)
         {
             manual_seed(0);
-            using var model = new ConvNet(new ConvNetConfig(HandDerived: hand));
-            var adam = optim.Adam(model.parameters(), 1e-3);
-            var gamma = new Gamma();
-            using var x = rand(50, 1, 28, 28);
-            using var y = randint(0, 10, [50]);
-            using var u = rand(50, 1, 28, 28);
-            void Step()
-            {
-                using var scope = NewDisposeScope();
-                var loss = gamma.Loss(model, x, y, u, new Progress(1, 0, 1));
-                adam.zero_grad();
-                loss.Total.backward();
-                adam.step();
-            }
-            for (int i = 0; i < 10; i++) Step();
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < steps; i++) Step();
-            return 1000 * clock.Elapsed.TotalSeconds / steps;
+            using var setup = new GammaBench.Setup(new ConvNetConfig(HandDerived: hand));
+            return 1000 * Timing.SecondsPerCall(setup.Step, 10, steps);
         }
-        // Interleaved and the faster of two rounds each, so neither side gets a colder or busier machine.
         double b = double.MaxValue, h = double.MaxValue;
         for (int round = 0; round < 2; round++) { b = Math.Min(b, StepMs(false)); h = Math.Min(h, StepMs(true)); }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

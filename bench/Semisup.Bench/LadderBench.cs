@@ -1,7 +1,6 @@
 // Times one ladder training step (paper sizes 784-1000-500-250-250-250-10, 100 labeled + 100 unlabeled images:
 // clean and corrupted encoder passes, the full decoder, the cost with λ at every layer, backward, Adam) on random
 // images. bench/ladder_step.py does the identical work in PyTorch.
-using System.Diagnostics;
 using System.Globalization;
 using Semisup.Methods;
 using Semisup.Models;
@@ -30,10 +29,7 @@ static class LadderBench
         }
 
         model.train();
-        for (int i = 0; i < 20; i++) Step();
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++) Step();
-        double stepSeconds = clock.Elapsed.TotalSeconds / steps;
+        double stepSeconds = Timing.SecondsPerCall(Step, 20, steps);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"semisup bench=ladder threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={200 / stepSeconds:F0}"));
     }

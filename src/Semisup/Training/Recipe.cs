@@ -41,6 +41,8 @@ public sealed record Recipe
     /// <summary>uniform (±initRange), xavier, he, or kmeans (first-layer filters from k-means on unlabeled patches).</summary>
     public string Init { get; init; } = "uniform";
     public int HiddenUnits { get; init; } = 100;
+    /// <summary>Inverse temperature β of the output softmax (1: the usual softmax).</summary>
+    public double SoftmaxBeta { get; init; } = 1;
     /// <summary>A checkpoint whose layers of matching name and shape initialise this model (VGG's warm start).</summary>
     public string? WarmStart { get; init; }
 
@@ -79,7 +81,7 @@ public sealed record Recipe
     public int EvalBatch { get; init; } = 1000;
 
     public ConvNetConfig Net => new(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange, InputMean: InputMean, InputStd: InputStd,
-        Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits);
+        Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits, SoftmaxBeta: SoftmaxBeta);
 
     public LadderConfig Ladder => new(LadderLayers, NoiseStd, BnMomentum);
 
@@ -152,8 +154,38 @@ public sealed record Recipe
         }
         catch (JsonException e)
         {
-            throw new SemisupException($"{path}: {e.Message}", e);
+            throw new SemisupException($"{path}: {e.Message}{KeyHint(e)}", e);
         }
+    }
+
+    /// <summary>For a key the recipe does not have: the nearest valid one and all of them.</summary>
+    static string KeyHint(JsonException e)
+    {
+        if (e.Path is not { } jsonPath || !e.Message.Contains("could not be mapped", StringComparison.Ordinal)) return "";
+        var parts = jsonPath.TrimStart('$', '.').Split('.');
+        var type = parts.Length > 1 && parts[0] == "schedule" ? typeof(LrSchedule) : typeof(Recipe);
+        var keys = type.GetProperties().Where(p => p.CanWrite).Select(p => Json.PropertyNamingPolicy!.ConvertName(p.Name)).ToList();
+        var nearest = keys.MinBy(k => Distance(k.ToLowerInvariant(), parts[^1].ToLowerInvariant()))!;
+        var guess = Distance(nearest.ToLowerInvariant(), parts[^1].ToLowerInvariant()) <= Math.Max(2, parts[^1].Length / 3) ? $" Did you mean '{nearest}'?" : "";
+        return $"{guess} Valid keys: {string.Join(", ", keys)}.";
+    }
+
+    /// <summary>Levenshtein distance.</summary>
+    static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
     }
 
     /// <summary>recipes/ beside the working directory or any parent, else beside the program.</summary>

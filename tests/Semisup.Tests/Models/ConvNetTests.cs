@@ -118,6 +118,16 @@ public class ConvNetTests
     }
 
     [Fact]
+    public void Softmax_beta_sharpens_the_outputs_and_keeps_the_predictions()
+    {
+        manual_seed(12);
+        using var x = rand(5, 1, 28, 28);
+        var plain = OutputAndGradient(new ConvNetConfig(Dropout: 0), x).Output;
+        var sharp = OutputAndGradient(new ConvNetConfig(Dropout: 0, SoftmaxBeta: 2.5), x).Output;
+        Assert.Equal(plain.Select(v => v * 2.5f), sharp, (a, b) => Math.Abs(a - b) < 1e-4);
+    }
+
+    [Fact]
     public void Input_standardisation_is_part_of_the_model()
     {
         manual_seed(11);

@@ -12,6 +12,16 @@ public class LadderTests(MnistFixture mnist)
 {
     static readonly double[] PaperCosts = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1];
 
+    /// <summary>A ladder whose combinators are away from their starting values, as after some training, so
+    /// reconstructions are not all 0.</summary>
+    static LadderNet WithMovedCombinators(int seed)
+    {
+        manual_seed(seed);
+        var net = new LadderNet(new LadderConfig(LadderConfig.PaperLayers));
+        using (no_grad()) foreach (var (name, p) in net.named_parameters()) if (name.StartsWith("combinator")) p.normal_(0, 0.5);
+        return net;
+    }
+
     [Fact]
     public void Every_encoder_and_decoder_layer_has_the_papers_shape()
     {
@@ -86,10 +96,7 @@ public class LadderTests(MnistFixture mnist)
     [Fact]
     public void Reconstructions_are_normalised_with_the_clean_passs_batch_statistics()
     {
-        manual_seed(4);
-        using var net = new LadderNet(new LadderConfig(LadderConfig.PaperLayers));
-        // Combinators away from their starting values, so reconstructions are not all 0.
-        using (no_grad()) foreach (var (name, p) in net.named_parameters()) if (name.StartsWith("combinator")) p.normal_(0, 0.5);
+        using var net = WithMovedCombinators(4);
         using var x = rand(10, 1, 28, 28);
         using var y = randint(0, 10, [10]);
         using var u = rand(30, 1, 28, 28);
@@ -134,11 +141,9 @@ public class LadderTests(MnistFixture mnist)
     [Fact]
     public void Every_lambda_term_sends_gradient_into_the_decoder()
     {
-        manual_seed(6);
-        using var net = new LadderNet(new LadderConfig(LadderConfig.PaperLayers));
         // At the papers' starting values g ignores u (ẑ = 0), so only the combinators get gradient; after the first
         // updates they do not, and the projections V must then receive it too.
-        using (no_grad()) foreach (var (name, p) in net.named_parameters()) if (name.StartsWith("combinator")) p.normal_(0, 0.5);
+        using var net = WithMovedCombinators(6);
         using var x = rand(6, 1, 28, 28);
         using var y = randint(0, 10, [6]);
         using var u = rand(10, 1, 28, 28);
@@ -154,22 +159,6 @@ public class LadderTests(MnistFixture mnist)
             if (layer < 6) Assert.True(grads[$"decoder{layer + 1}.weight"] > 0, $"λ_{layer} reaches V_{layer + 1}");
             for (int below = 0; below < layer; below++) Assert.Equal(0f, grads[$"combinator{below}"]);
         }
-    }
-
-    [Theory]
-    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"denoisingCosts\": [1, 2] }", "denoisingCosts has 2 values for 7 layers")]
-    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"noiseStd\": -0.3 }", "noiseStd -0.3")]
-    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"gamma\" }", "go together")]
-    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"labels\": 5 }", "labels 5")]
-    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"labels\": 105 }", "labels 105")]
-    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"denoisingCosts\": [1, 1, 1, 1, 1, 1, -1] }", "not negative")]
-    [InlineData("{ \"model\": \"resnet\" }", "known models are conv, mlp-ladder")]
-    public void Bad_ladder_recipes_are_rejected_before_training(string json, string expected)
-    {
-        using var dir = new TempDir();
-        File.WriteAllText(dir["recipe.json"], json);
-        var e = Assert.Throws<SemisupException>(() => Recipe.Load(dir["recipe.json"]).Validate());
-        Assert.Contains(expected, e.Message);
     }
 
     [Fact]
