@@ -66,8 +66,16 @@ public static class Trainer
         {
             torch.manual_seed((long)recipe.Seed);
             model = ModelRegistry.Create(recipe);
-            if (recipe.Init == "kmeans") KMeansInit.FirstLayer(model, data.Unlabeled.Images, recipe.Seed, recipe.InitRange);
-            if (recipe.WarmStart != null) observer.Message(WarmStart.From(model, recipe.WarmStart));
+            try
+            {
+                if (recipe.Init == "kmeans") KMeansInit.FirstLayer(model, data.Unlabeled.Images, recipe.Seed, recipe.InitRange);
+                if (recipe.WarmStart != null) observer.Message(WarmStart.From(model, recipe.WarmStart));
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
             optimizer = NewOptimizer(model, recipe);
             state = new TrainingState(0, 0, 0, 0);
         }

@@ -87,4 +87,32 @@ public class TrainerTests(MnistFixture mnist)
         var result = Trainer.Run(recipe, dir.Path, data);
         Assert.True(result.State.BestValidationAccuracy > 0.90, $"best validation accuracy {result.State.BestValidationAccuracy:P2}");
     }
+
+    sealed class Messages : ITrainingObserver
+    {
+        public readonly List<string> Lines = [];
+        public void Message(string text) => Lines.Add(text);
+    }
+
+    [Fact]
+    public void Warm_start_and_k_means_initialisation_run_from_a_recipe()
+    {
+        using var data = SmallRuns.Data(mnist);
+        using var dir = new TempDir();
+        manual_seed(1);
+        using (var small = new ConvNet(new ConvNetConfig(HiddenUnits: 50)))
+            Checkpoint.Save(dir["small.ckpt"], small, new Recipe { HiddenUnits = 50 }, new TrainingState(1, 1, 0.5, 1), null);
+        var ladderRecipe = new Recipe { Model = "mlp-ladder", Method = "ladder" };
+        using (var ladder = new LadderNet(ladderRecipe.Ladder))
+            Checkpoint.Save(dir["ladder.ckpt"], ladder, ladderRecipe, new TrainingState(1, 1, 0.5, 1), null);
+
+        var recipe = SmallRuns.Recipe(epochs: 1) with { Init = "kmeans", WarmStart = dir["small.ckpt"] };
+        var messages = new Messages();
+        Trainer.Run(recipe.Validate(), dir["run"], data, messages);
+        Assert.Contains("copied conv1.weight", Assert.Single(messages.Lines));
+        Assert.Contains("initialised randomly: fc1.weight", messages.Lines[0]);
+
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run((recipe with { WarmStart = dir["ladder.ckpt"] }).Validate(), dir["run2"], data));
+        Assert.Contains("no layer matches", e.Message);
+    }
 }
