@@ -85,12 +85,18 @@ public sealed class LadderNet : Classifier
 
     public override Tensor Noisy(Tensor x) => Encode(x, Config.NoiseStd).Logits;
 
-    /// <summary>The clean (noise 0) or corrupted encoder pass. In training, each layer is normalised by its batch's
-    /// statistics and the clean pass alone updates the running statistics that evaluation uses.</summary>
-    public LadderPass Encode(Tensor x, double noise)
+    /// <summary>The clean (noise 0) or corrupted encoder pass. In training, each layer is normalised by batch
+    /// statistics and the clean pass alone updates the running statistics that evaluation uses. With
+    /// <paramref name="labeled"/> &gt; 0 the first that many rows (the labeled images) are normalised with their own
+    /// statistics and the rest with theirs, as the papers' code does: in a shared batch, the same few labeled images
+    /// step after step can be told apart from the rest by where they fall, and the network overfits to that. Mean and
+    /// Std are then per row (each row's group's statistics); the running statistics follow the unlabeled rows.</summary>
+    public LadderPass Encode(Tensor x, double noise, int labeled = 0)
     {
         Tensor Corrupt(Tensor t) => noise > 0 ? t + randn_like(t) * noise : t;
         int top = Depth;
+        long n = x.shape[0];
+        bool split = training && labeled > 0 && labeled < n;
         var (z, mean, std) = (new Tensor[top + 1], new Tensor[top + 1], new Tensor[top + 1]);
         var h = Corrupt(x.flatten(1));
         (z[0], mean[0], std[0]) = (h, zeros(1), ones(1));
@@ -99,14 +105,25 @@ public sealed class LadderNet : Classifier
             var pre = weights[l - 1].call(h);
             if (training)
             {
-                (mean[l], std[l]) = (pre.mean([0]), (pre.var(0, unbiased: false) + Eps).sqrt());
-                if (noise == 0) UpdateRunning(l - 1, pre);
+                (mean[l], std[l]) = split ? GroupStatistics(pre, labeled) : BatchStatistics(pre);
+                if (noise == 0) UpdateRunning(l - 1, split ? pre[labeled..] : pre);
             }
             else (mean[l], std[l]) = (runningMean[l - 1], (runningVar[l - 1] + Eps).sqrt());
             z[l] = Corrupt((pre - mean[l]) / std[l]);
             h = l == top ? scale * (z[l] + shifts[l - 1]) : functional.relu(z[l] + shifts[l - 1]);
         }
         return new(h, z, mean, std);
+    }
+
+    static (Tensor Mean, Tensor Std) BatchStatistics(Tensor t) => (t.mean([0]), (t.var(0, unbiased: false) + Eps).sqrt());
+
+    /// <summary>Per-row statistics of two groups of rows: [0, first) and [first, n).</summary>
+    static (Tensor Mean, Tensor Std) GroupStatistics(Tensor t, int first)
+    {
+        var (ma, sa) = BatchStatistics(t[..first]);
+        var (mb, sb) = BatchStatistics(t[first..]);
+        long na = first, nb = t.shape[0] - first;
+        return (cat([ma.expand(na, -1), mb.expand(nb, -1)], 0), cat([sa.expand(na, -1), sb.expand(nb, -1)], 0));
     }
 
     void UpdateRunning(int i, Tensor pre)
@@ -118,20 +135,20 @@ public sealed class LadderNet : Classifier
     }
 
     /// <summary>The decoder over a corrupted pass: reconstructions ẑ_l from the top down to <paramref name="lowest"/>
-    /// (entries below it are null: a layer without denoising cost needs no reconstruction).</summary>
-    public Tensor?[] Decode(LadderPass corrupted, int lowest = 0)
+    /// (entries below it are null: a layer without denoising cost needs no reconstruction). The projections u are
+    /// batch-normalised in the same groups as the encoder's (<paramref name="labeled"/>).</summary>
+    public Tensor?[] Decode(LadderPass corrupted, int lowest = 0, int labeled = 0)
     {
         int top = Depth;
         var zHat = new Tensor?[top + 1];
         for (int l = top; l >= lowest; l--)
         {
             var u = l == top ? functional.softmax(corrupted.Logits, 1) : projections[l].call(zHat[l + 1]!);
-            zHat[l] = Combinator.Apply(corrupted.Z[l], Normalise(u), combinators[l]);
+            var (m, sd) = labeled > 0 && labeled < u.shape[0] ? GroupStatistics(u, labeled) : BatchStatistics(u);
+            zHat[l] = Combinator.Apply(corrupted.Z[l], (u - m) / sd, combinators[l]);
         }
         return zHat;
     }
-
-    static Tensor Normalise(Tensor u) => (u - u.mean([0])) / (u.var(0, unbiased: false) + Eps).sqrt();
 }
 
 /// <summary>The ladder's vanilla combinator g (Rasmus et al. 2015, eq. 2), per unit with ten learned vectors a1..a10.</summary>

@@ -88,7 +88,8 @@ public class LadderTests(MnistFixture mnist)
         using var y = randint(0, 10, [12]);
         using var u = rand(20, 1, 28, 28);
         var loss = new Ladder(new double[7]).Loss(net, x, y, u, new Progress(1, 0, 1));
-        var expected = nn.functional.cross_entropy(net.call(cat([x, u], 0))[..12], y);
+        // The labeled rows are normalised by their own statistics: the clean network on them alone.
+        var expected = nn.functional.cross_entropy(net.call(x), y);
         Assert.Equal(expected.item<float>(), loss.Total.item<float>(), 5);
         Assert.Equal(0f, loss.Unsupervised!.item<float>());
     }
@@ -105,37 +106,54 @@ public class LadderTests(MnistFixture mnist)
         manual_seed(5);
         var loss = new Ladder(PaperCosts).Loss(net, x, y, u, new Progress(1, 0, 1));
         manual_seed(5);
-        var clean = net.Encode(all, 0);
-        var corrupted = net.Encode(all, 0.3);
-        var zHat = net.Decode(corrupted);
+        var clean = net.Encode(all, 0, 10);
+        var corrupted = net.Encode(all, 0.3, 10);
+        var zHat = net.Decode(corrupted, 0, 10);
         double With(Func<int, Tensor> mean, Func<int, Tensor> std)
         {
             double cost = 0;
             for (int l = 0; l <= 6; l++)
-            {
-                // Batch statistics of the clean pre-activations, computed here from scratch.
-                var bn = (zHat[l]! - mean(l)) / std(l);
-                cost += PaperCosts[l] * (bn - clean.Z[l]).pow(2).sum(1).mean().item<float>() / clean.Z[l].shape[1];
-            }
+                cost += PaperCosts[l] * ((zHat[l]! - mean(l)) / std(l) - clean.Z[l]).pow(2).sum(1).mean().item<float>() / clean.Z[l].shape[1];
             return cost;
         }
-        var preactivations = new List<Tensor> { all.flatten(1) };
+        // The clean pre-activations' statistics, from scratch: labeled rows (10) and unlabeled rows (30) apart.
+        var (means, stds) = (new List<Tensor> { zeros(1) }, new List<Tensor> { ones(1) });
         using (no_grad())
         {
-            var h = all.flatten(1);
             var sd = net.state_dict();
+            Tensor Group(Tensor t, Func<Tensor, Tensor> stat) => cat([stat(t[..10]).expand(10, -1), stat(t[10..]).expand(30, -1)], 0);
+            var h = all.flatten(1);
             for (int l = 1; l <= 6; l++)
             {
                 var pre = h.matmul(sd[$"encoder{l}.weight"].T);
-                preactivations.Add(pre);
-                var z = (pre - pre.mean([0])) / (pre.var(0, unbiased: false) + 1e-5).sqrt();
+                means.Add(Group(pre, t => t.mean([0])));
+                stds.Add(Group(pre, t => (t.var(0, unbiased: false) + 1e-5).sqrt()));
+                var z = (pre - means[l]) / stds[l];
                 h = l == 6 ? z : nn.functional.relu(z + sd[$"beta{l}"]);
             }
         }
-        double byClean = With(l => l == 0 ? zeros(1) : preactivations[l].mean([0]), l => l == 0 ? ones(1) : (preactivations[l].var(0, unbiased: false) + 1e-5).sqrt());
+        double byClean = With(l => means[l], l => stds[l]);
         double byCorrupted = With(l => corrupted.Mean[l], l => corrupted.Std[l]);
         Assert.Equal(byClean, loss.Unsupervised!.item<float>(), byClean * 1e-4);
         Assert.True(Math.Abs(byCorrupted - byClean) > 1e-3 * byClean, $"corrupted statistics give {byCorrupted}, clean {byClean}: the test must tell them apart");
+    }
+
+    [Fact]
+    public void Labeled_and_unlabeled_rows_are_normalised_apart_and_running_statistics_follow_the_unlabeled()
+    {
+        manual_seed(7);
+        using var net = new LadderNet(new LadderConfig([20, 8, 3], NoiseStd: 0));
+        // Labeled rows far from the unlabeled ones: a shared normalisation would leave them off-centre.
+        using var x = cat([rand(6, 20) + 5, rand(14, 20)], 0);
+        var pass = net.Encode(x, 0, labeled: 6);
+        foreach (var rows in new[] { pass.Z[1][..6], pass.Z[1][6..] })
+        {
+            Assert.True(rows.mean([0]).abs().max().item<float>() < 1e-4);
+            Assert.True((rows.var(0, unbiased: false) - 1).abs().max().item<float>() < 1e-2);
+        }
+        // Momentum 0.1 from zeros: the running mean is a tenth of the unlabeled rows' mean pre-activation.
+        var pre = x[6..].matmul(net.state_dict()["encoder1.weight"].T);
+        Assert.True((net.state_dict()["running_mean1"] - 0.1 * pre.mean([0])).abs().max().item<float>() < 1e-5);
     }
 
     [Fact]
