@@ -55,6 +55,8 @@ public sealed record Recipe
     /// <summary>Pseudo-labels: the smallest predicted probability that makes a target.</summary>
     public double ConfidenceThreshold { get; init; } = 0.95;
     public bool DetachCleanTarget { get; init; }
+    /// <summary>Γ: labeled and unlabeled images take separate noisy passes (their own batch statistics).</summary>
+    public bool SeparateBatches { get; init; }
     /// <summary>mlp-ladder: widths from the input up.</summary>
     public int[] LadderLayers { get; init; } = LadderConfig.PaperLayers;
     /// <summary>Ladder: λ_l per layer from the input up; the paper's values for 100 labels.</summary>

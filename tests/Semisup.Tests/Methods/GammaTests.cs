@@ -49,4 +49,24 @@ public class GammaTests
             Assert.Equal(noisyOnly[i], f[i], 1e-5);
         }
     }
+
+    [Fact]
+    public void Separate_batches_normalise_labeled_and_unlabeled_images_apart()
+    {
+        manual_seed(12);
+        using var net = new ConvNet(new ConvNetConfig());
+        using var x = rand(8, 1, 28, 28) + 0.5; // brighter than the unlabeled images, so shared statistics would differ
+        using var y = randint(0, 10, [8]);
+        using var u = rand(8, 1, 28, 28);
+        float Supervised(Gamma g)
+        {
+            manual_seed(13);
+            using var scope = NewDisposeScope();
+            return g.Loss(net, x, y, u, new Progress(1, 0, 1)).Supervised!.item<float>();
+        }
+        manual_seed(13);
+        float alone = nn.functional.cross_entropy(net.Noisy(x), y).item<float>();
+        Assert.Equal(alone, Supervised(new Gamma(SeparateBatches: true)), 5);
+        Assert.NotEqual(alone, Supervised(new Gamma()), 3);
+    }
 }
