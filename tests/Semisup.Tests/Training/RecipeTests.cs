@@ -70,6 +70,20 @@ public class RecipeTests
     }
 
     [Fact]
+    public void Every_shipped_recipe_loads_and_validates()
+    {
+        var files = Directory.GetFiles(Recipe.FindRecipesDir(), "*.json");
+        Assert.Contains(files, f => Path.GetFileName(f) == "gamma.json");
+        Assert.Contains(files, f => Path.GetFileName(f) == "ladder-100.json");
+        foreach (var file in files)
+        {
+            var recipe = Recipe.Load(file).Validate();
+            Assert.False(string.IsNullOrWhiteSpace(recipe.Description), file);
+            Assert.StartsWith("//", File.ReadAllText(file)); // a header saying what it reproduces
+        }
+    }
+
+    [Fact]
     public void An_unknown_recipe_name_lists_the_known_ones()
     {
         var e = Assert.Throws<SemisupException>(() => Recipe.Load("no-such-recipe", Recipe.FindRecipesDir()));
