@@ -6,7 +6,7 @@ using Semisup.Training;
 
 namespace Semisup.Cli;
 
-static class CompareCommand
+public static class CompareCommand
 {
     public static Command Create()
     {
@@ -85,8 +85,9 @@ static class CompareCommand
             }
             Console.WriteLine($"\n| run | recipe | method | optimizer | labels | seed | epochs | best validation (epoch) | test | epochs to {P(goal)} validation (time) | wall time |");
             Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
-            foreach (var r in rows)
-                Console.WriteLine($"| {Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Dir))} | {r.Recipe.Name} | {r.Recipe.Method} | {r.Recipe.Optimizer} | {(r.Recipe.Labels < 0 ? "all" : r.Recipe.Labels)} | {r.Recipe.Seed} | " +
+            var labels = RunLabels(rows.Select(r => (r.Dir, r.Recipe.Seed)).ToList());
+            foreach (var (r, label) in rows.Zip(labels))
+                Console.WriteLine($"| {label} | {r.Recipe.Name} | {r.Recipe.Method} | {r.Recipe.Optimizer} | {(r.Recipe.Labels < 0 ? "all" : r.Recipe.Labels)} | {r.Recipe.Seed} | " +
                     $"{r.Metrics.Count} | {P(r.Best.State.BestValidationAccuracy)} ({r.Best.State.BestEpoch}) | {P(r.Test)} | {Reached(r.Metrics)} | {TimeSpan.FromSeconds(r.Metrics.Count > 0 ? r.Metrics[^1].WallSeconds : 0):hh\\:mm\\:ss} |");
             // Runs of one recipe differing only in seed (and thread count) are repetitions of one experiment.
             foreach (var group in rows.GroupBy(r => System.Text.Json.JsonSerializer.Serialize(r.Recipe with { Seed = 0, Threads = 0 }, Recipe.Json)).Where(g => g.Count() > 1))
@@ -104,11 +105,19 @@ static class CompareCommand
             }
             if (png != null)
             {
-                Plots.ValidationCurves(png, rows.Select(r => (Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Dir)), r.Metrics)).ToList(), "validation accuracy");
+                Plots.ValidationCurves(png, labels.Zip(rows, (label, r) => (label, r.Metrics)).ToList(), "validation accuracy");
                 Console.WriteLine($"\nplot: {png}");
             }
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>A run's name in tables and plots: its directory's name, with the seed when several runs share that
+    /// name (runs/100-labels-s1/ladder-100, runs/100-labels-s2/ladder-100, ...).</summary>
+    public static IReadOnlyList<string> RunLabels(IReadOnlyList<(string Dir, ulong Seed)> runs)
+    {
+        var names = runs.Select(r => Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Dir))).ToList();
+        return names.Select((n, i) => names.Count(m => m == n) > 1 ? $"{n} (seed {runs[i].Seed})" : n).ToList();
     }
 }

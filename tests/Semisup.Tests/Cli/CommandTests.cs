@@ -16,6 +16,13 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal(1, await SemisupCli.RunAsync(["data", "verify", "--data-dir", dir.Path]));
     }
 
+    [Fact]
+    public void Compare_names_runs_by_directory_and_adds_the_seed_only_where_names_repeat()
+    {
+        var labels = CompareCommand.RunLabels([("runs/s1/ladder-100", 1UL), ("runs/s2/ladder-100/", 2UL), ("runs/gamma-seed1", 1UL)]);
+        Assert.Equal(["ladder-100 (seed 1)", "ladder-100 (seed 2)", "gamma-seed1"], labels);
+    }
+
     [Theory]
     [InlineData("data", "show", "--dataset", "nope")]
     [InlineData("data", "show", "--count", "0")]
