@@ -95,8 +95,6 @@ public sealed class LadderNet : Classifier
     {
         Tensor Corrupt(Tensor t) => noise > 0 ? t + randn_like(t) * noise : t;
         int top = Depth;
-        long n = x.shape[0];
-        bool split = training && labeled > 0 && labeled < n;
         var (z, mean, std) = (new Tensor[top + 1], new Tensor[top + 1], new Tensor[top + 1]);
         var h = Corrupt(x.flatten(1));
         (z[0], mean[0], std[0]) = (h, zeros(1), ones(1));
@@ -105,8 +103,8 @@ public sealed class LadderNet : Classifier
             var pre = weights[l - 1].call(h);
             if (training)
             {
-                (mean[l], std[l]) = split ? GroupStatistics(pre, labeled) : BatchStatistics(pre);
-                if (noise == 0) UpdateRunning(l - 1, split ? pre[labeled..] : pre);
+                (mean[l], std[l]) = Statistics(pre, labeled);
+                if (noise == 0) UpdateRunning(l - 1, labeled < pre.shape[0] ? pre[labeled..] : pre); // the unlabeled rows, or all if none
             }
             else (mean[l], std[l]) = (runningMean[l - 1], (runningVar[l - 1] + Eps).sqrt());
             z[l] = Corrupt((pre - mean[l]) / std[l]);
@@ -114,6 +112,11 @@ public sealed class LadderNet : Classifier
         }
         return new(h, z, mean, std);
     }
+
+    /// <summary>Per-row batch statistics: the first <paramref name="labeled"/> rows' own and the rest's, or, when that
+    /// splits nothing, the whole batch's.</summary>
+    static (Tensor Mean, Tensor Std) Statistics(Tensor t, int labeled) =>
+        labeled > 0 && labeled < t.shape[0] ? GroupStatistics(t, labeled) : BatchStatistics(t);
 
     static (Tensor Mean, Tensor Std) BatchStatistics(Tensor t) => (t.mean([0]), (t.var(0, unbiased: false) + Eps).sqrt());
 
@@ -144,7 +147,7 @@ public sealed class LadderNet : Classifier
         for (int l = top; l >= lowest; l--)
         {
             var u = l == top ? functional.softmax(corrupted.Logits, 1) : projections[l].call(zHat[l + 1]!);
-            var (m, sd) = labeled > 0 && labeled < u.shape[0] ? GroupStatistics(u, labeled) : BatchStatistics(u);
+            var (m, sd) = Statistics(u, labeled);
             zHat[l] = Combinator.Apply(corrupted.Z[l], (u - m) / sd, combinators[l]);
         }
         return zHat;
