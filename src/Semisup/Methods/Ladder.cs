@@ -18,8 +18,8 @@ public sealed record Ladder(double[] DenoisingCosts) : IMethod
             throw new SemisupException($"denoisingCosts has {DenoisingCosts.Length} values; this ladder has {ladder.Depth + 1} layers (input included).");
         int nl = (int)labeled.shape[0];
         var x = cat([labeled, unlabeled], 0);
-        var clean = ladder.Encode(x, 0, nl);
-        var corrupted = ladder.Encode(x, ladder.Config.NoiseStd, nl);
+        var clean = ladder.Encode(x, corrupted: false, nl);
+        var corrupted = ladder.Encode(x, corrupted: true, nl);
         var supervised = functional.cross_entropy(corrupted.Logits[..nl], labels);
         int lowest = Array.FindIndex(DenoisingCosts, c => c > 0);
         if (lowest < 0) return new(supervised, supervised, zeros(1).squeeze());

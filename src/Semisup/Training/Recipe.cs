@@ -25,6 +25,8 @@ public sealed record Recipe
     public int UnlabeledBatch { get; init; } = 50;
 
     public double NoiseStd { get; init; } = 0.3;
+    /// <summary>mlp-ladder: noise on the input alone (unset: noiseStd everywhere).</summary>
+    public double? InputNoiseStd { get; init; }
     public double Dropout { get; init; } = 0.5;
     public double LeakySlope { get; init; } = 0.1;
     public double BnMomentum { get; init; } = 0.1;
@@ -85,7 +87,7 @@ public sealed record Recipe
     public ConvNetConfig Net => new(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange, InputMean: InputMean, InputStd: InputStd,
         Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits, SoftmaxBeta: SoftmaxBeta);
 
-    public LadderConfig Ladder => new(LadderLayers, NoiseStd, BnMomentum);
+    public LadderConfig Ladder => new(LadderLayers, NoiseStd, BnMomentum, InputNoiseStd);
 
     public int StepsPer(int labeledCount) => StepsPerEpoch > 0 ? StepsPerEpoch : Math.Max(1, labeledCount / LabeledBatch);
 
@@ -104,6 +106,7 @@ public sealed record Recipe
         if (Method == "ladder" && DenoisingCosts.Length != LadderLayers.Length)
             bad.Add($"denoisingCosts has {DenoisingCosts.Length} values for {LadderLayers.Length} layers (input included): give one λ per layer");
         if (DenoisingCosts.Any(c => c < 0 || !double.IsFinite(c))) bad.Add("denoisingCosts: every λ must be finite and not negative");
+        if (Model != "mlp-ladder" && InputNoiseStd != null) bad.Add($"inputNoiseStd: only the mlp-ladder has it (the conv network's noise is noiseStd before every convolution)");
         if (Model == "mlp-ladder" && Init != "uniform") bad.Add($"init '{Init}': the ladder uses the papers' N(0, 1/fan_in); remove the key");
         if (!Optim.Optimizers.Names.Contains(Optimizer)) bad.Add($"optimizer '{Optimizer}': known optimizers are {string.Join(", ", Optim.Optimizers.Names)}");
         if (Momentum is < 0 or >= 1) bad.Add($"momentum {Momentum}: must be in [0, 1)");

@@ -41,7 +41,7 @@ public class LadderTests(MnistFixture mnist)
         Assert.False(sd.ContainsKey("encoder1.bias"), "β replaces the biases");
 
         using var x = rand(8, 1, 28, 28);
-        var pass = net.Encode(x, 0.3);
+        var pass = net.Encode(x, corrupted: true);
         var zHat = net.Decode(pass);
         Assert.Equal([8L, 10], pass.Logits.shape);
         for (int l = 0; l < n.Length; l++)
@@ -106,8 +106,8 @@ public class LadderTests(MnistFixture mnist)
         manual_seed(5);
         var loss = new Ladder(PaperCosts).Loss(net, x, y, u, new Progress(1, 0, 1));
         manual_seed(5);
-        var clean = net.Encode(all, 0, 10);
-        var corrupted = net.Encode(all, 0.3, 10);
+        var clean = net.Encode(all, corrupted: false, 10);
+        var corrupted = net.Encode(all, corrupted: true, 10);
         var zHat = net.Decode(corrupted, 0, 10);
         double With(Func<int, Tensor> mean, Func<int, Tensor> std)
         {
@@ -145,7 +145,7 @@ public class LadderTests(MnistFixture mnist)
         using var net = new LadderNet(new LadderConfig([20, 8, 3], NoiseStd: 0));
         // Labeled rows far from the unlabeled ones: a shared normalisation would leave them off-centre.
         using var x = cat([rand(6, 20) + 5, rand(14, 20)], 0);
-        var pass = net.Encode(x, 0, labeled: 6);
+        var pass = net.Encode(x, corrupted: false, labeled: 6);
         foreach (var rows in new[] { pass.Z[1][..6], pass.Z[1][6..] })
         {
             Assert.True(rows.mean([0]).abs().max().item<float>() < 1e-4);
@@ -154,6 +154,25 @@ public class LadderTests(MnistFixture mnist)
         // Momentum 0.1 from zeros: the running mean is a tenth of the unlabeled rows' mean pre-activation.
         var pre = x[6..].matmul(net.state_dict()["encoder1.weight"].T);
         Assert.True((net.state_dict()["running_mean1"] - 0.1 * pre.mean([0])).abs().max().item<float>() < 1e-5);
+    }
+
+    [Fact]
+    public void The_input_can_take_its_own_noise_and_only_the_clean_pass_moves_the_running_statistics()
+    {
+        manual_seed(8);
+        using var x = rand(4000, 20);
+        using var onlyInput = new LadderNet(new LadderConfig([20, 8, 3], NoiseStd: 0, InputNoiseStd: 0.5));
+        var pass = onlyInput.Encode(x, corrupted: true);
+        Assert.Equal(0.5, (pass.Z[0] - x).std().item<float>(), 2);
+        Assert.True(onlyInput.state_dict()["running_mean1"].abs().max().item<float>() == 0, "a corrupted pass left the running mean alone");
+        var clean = onlyInput.Encode(x, corrupted: false);
+        Assert.True((clean.Z[0] - x).abs().max().item<float>() == 0);
+
+        using var noInput = new LadderNet(new LadderConfig([20, 8, 3], NoiseStd: 0.3, InputNoiseStd: 0));
+        var hidden = noInput.Encode(x, corrupted: true);
+        var reference = noInput.Encode(x, corrupted: false);
+        Assert.True((hidden.Z[0] - x).abs().max().item<float>() == 0, "no noise on the input");
+        Assert.Equal(0.3, (hidden.Z[1] - reference.Z[1]).std().item<float>(), 2);
     }
 
     [Fact]

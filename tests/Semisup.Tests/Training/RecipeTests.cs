@@ -46,6 +46,8 @@ public class RecipeTests
     [InlineData("{ not json", "recipe.json")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"denoisingCosts\": [1, 2] }", "denoisingCosts has 2 values for 7 layers")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"noiseStd\": -0.3 }", "noiseStd -0.3")]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"inputNoiseStd\": -0.1 }", "inputNoiseStd -0.1")]
+    [InlineData("{ \"inputNoiseStd\": 0.3 }", "only the mlp-ladder has it")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"gamma\" }", "go together")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"labels\": 5 }", "labels 5")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"labels\": 105 }", "labels 105")]
