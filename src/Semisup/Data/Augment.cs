@@ -7,12 +7,17 @@ namespace Semisup.Data;
 /// centre (size kept), then pad by <c>shift</c> pixels and take a random crop of the original size, i.e. an
 /// integer translation in [−shift, shift] with zero fill. Both are one affine grid, sampled once. Optionally,
 /// elastic distortion (Simard et al. 2003): a displacement field of U(−1, 1) per pixel, smoothed by a Gaussian of
-/// width <c>ElasticSigma</c> and scaled by <c>ElasticAlpha</c> pixels, added to the same grid.</summary>
-public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4)
+/// width <c>ElasticSigma</c> and scaled by <c>ElasticAlpha</c> pixels, added to the same grid.
+/// The grid is sampled bilinearly (libtorch's grid_sample) or, with <c>Interpolation</c> "bicubic", by cubic
+/// convolution, closer to the cubic splines of scipy's rotate that the lab used.</summary>
+public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4, string Interpolation = "bilinear")
 {
+    public static readonly string[] Interpolations = ["bilinear", "bicubic"];
+
     public Tensor Apply(Tensor images)
     {
         if (ElasticAlpha < 0 || ElasticSigma <= 0) throw new SemisupException($"elastic distortion: alpha {ElasticAlpha} must be ≥ 0 and sigma {ElasticSigma} > 0.");
+        if (!Interpolations.Contains(Interpolation)) throw new SemisupException($"interpolation '{Interpolation}': known are {string.Join(", ", Interpolations)}.");
         using var scope = NewDisposeScope();
         long n = images.shape[0], h = images.shape[2], w = images.shape[3];
         var angle = (rand(n) * 2 - 1) * (RotationDegrees * Math.PI / 180);
@@ -26,8 +31,43 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
             stack([sin, cos, -(sin * dx + cos * dy)], 1)], 1);
         var grid = functional.affine_grid(theta, [n, images.shape[1], h, w], align_corners: false);
         if (ElasticAlpha > 0) grid = grid + ElasticField(n, h, w);
-        return functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false)
-            .MoveToOuterDisposeScope();
+        return Sample(images, grid).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The images at the grid's points ([n, h, w, 2], align_corners=false), zeros outside.</summary>
+    public Tensor Sample(Tensor images, Tensor grid) => Interpolation == "bicubic" ? Bicubic(images, grid)
+        : functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
+
+    /// <summary>Cubic convolution (Keys 1981, a = −0.5) over a 4×4 neighbourhood, zeros outside the image.
+    /// TorchSharp 0.107's native grid_sample lacks libtorch's bicubic mode, so each of the 16 taps is a
+    /// nearest-neighbour sample at a pixel centre, weighted per axis.</summary>
+    static Tensor Bicubic(Tensor images, Tensor grid)
+    {
+        long h = images.shape[2], w = images.shape[3];
+        var gx = grid[.., .., .., 0]; var gy = grid[.., .., .., 1];
+        // Grid coordinates to pixel coordinates (align_corners=false): p = ((g + 1)·size − 1) / 2.
+        var x = ((gx + 1) * w - 1) / 2; var y = ((gy + 1) * h - 1) / 2;
+        var x0 = x.floor(); var y0 = y.floor();
+        var wx = KeysWeights(x - x0); var wy = KeysWeights(y - y0);
+        Tensor? sum = null;
+        for (int j = 0; j < 4; j++)
+            for (int i = 0; i < 4; i++)
+            {
+                // The centre of pixel (x0 + i − 1, y0 + j − 1), back in grid coordinates.
+                var tap = stack([(2 * (x0 + (i - 1)) + 1) / w - 1, (2 * (y0 + (j - 1)) + 1) / h - 1], -1);
+                var v = functional.grid_sample(images, tap, GridSampleMode.Nearest, GridSamplePaddingMode.Zeros, align_corners: false);
+                var term = v * (wx[i] * wy[j]).unsqueeze(1);
+                sum = sum is null ? term : sum + term;
+            }
+        return sum!;
+    }
+
+    // k(d) = 1.5|d|³ − 2.5|d|² + 1 for |d| ≤ 1;  −0.5|d|³ + 2.5|d|² − 4|d| + 2 for 1 < |d| < 2  (Keys, a = −0.5)
+    static Tensor[] KeysWeights(Tensor t)
+    {
+        Tensor Near(Tensor d) => (1.5 * d - 2.5) * d * d + 1;
+        Tensor Far(Tensor d) => ((-0.5 * d + 2.5) * d - 4) * d + 2;
+        return [Far(t + 1), Near(t), Near(1 - t), Far(2 - t)];
     }
 
     /// <summary>[n, h, w, 2] displacements in grid coordinates (a pixel is 2/size).</summary>

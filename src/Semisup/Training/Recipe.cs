@@ -70,6 +70,8 @@ public sealed record Recipe
     /// <summary>Elastic distortion of labeled images (Simard et al. 2003), in pixels; 0 turns it off (the lab's final model).</summary>
     public double ElasticAlpha { get; init; }
     public double ElasticSigma { get; init; } = 4;
+    /// <summary>How rotated and shifted images are resampled: bilinear, or bicubic (nearer scipy's cubic splines, the lab's).</summary>
+    public string Interpolation { get; init; } = "bilinear";
 
     /// <summary>adam (the lab's final choice), sgd, momentum or nesterov (section 2.1).</summary>
     public string Optimizer { get; init; } = "adam";
@@ -121,6 +123,7 @@ public sealed record Recipe
         if (EvalBatch < 1) bad.Add($"evalBatch {EvalBatch}: must be at least 1");
         if (RotationDegrees < 0 || Shift < 0) bad.Add("rotationDegrees and shift must not be negative");
         if (ElasticAlpha < 0 || ElasticSigma <= 0) bad.Add($"elasticAlpha {ElasticAlpha} must be ≥ 0 and elasticSigma {ElasticSigma} > 0");
+        if (!Data.Augment.Interpolations.Contains(Interpolation)) bad.Add($"interpolation '{Interpolation}': known are {string.Join(", ", Data.Augment.Interpolations)}");
         bad.AddRange(Schedule.Problems());
         if (!Methods.MethodRegistry.Names.Contains(Method)) bad.Add($"method '{Method}': known methods are {string.Join(", ", Methods.MethodRegistry.Names)}");
         if (bad.Count > 0) throw new SemisupException($"Recipe '{Name}' is invalid: {string.Join("; ", bad)}.");

@@ -5,21 +5,25 @@ namespace Semisup.Tests.Data;
 
 public class AugmentTests
 {
-    [Fact]
-    public void No_rotation_and_no_shift_is_the_identity()
+    [Theory]
+    [InlineData("bilinear")]
+    [InlineData("bicubic")]
+    public void No_rotation_and_no_shift_is_the_identity(string interpolation)
     {
         manual_seed(1);
         using var x = rand(5, 1, 28, 28);
-        using var y = new Augment(0, 0).Apply(x);
+        using var y = new Augment(0, 0, Interpolation: interpolation).Apply(x);
         Assert.True(x.allclose(y, atol: 1e-5));
     }
 
-    [Fact]
-    public void Shifts_are_whole_pixels_within_the_padding_and_differ_per_image()
+    [Theory]
+    [InlineData("bilinear")]
+    [InlineData("bicubic")]
+    public void Shifts_are_whole_pixels_within_the_padding_and_differ_per_image(string interpolation)
     {
         manual_seed(2);
         using var x = rand(1, 1, 28, 28).expand(64, 1, 28, 28).contiguous();
-        using var y = new Augment(0, 3).Apply(x);
+        using var y = new Augment(0, 3, Interpolation: interpolation).Apply(x);
         var seen = new HashSet<(int, int)>();
         for (int i = 0; i < 64; i++)
         {
@@ -47,6 +51,41 @@ public class AugmentTests
         var ink = y.sum([1, 2, 3]);
         Assert.True(ink.min().item<float>() > 60 && ink.max().item<float>() < 68);
         Assert.True(y.sub(x).abs().sum([1, 2, 3]).max().item<float>() > 1, "some images are rotated");
+    }
+}
+
+public class BicubicTests
+{
+    static Tensor Grid(double cos, double sin, double dx) =>
+        nn.functional.affine_grid(tensor(new[] { (float)cos, (float)-sin, (float)dx, (float)sin, (float)cos, 0f }).reshape(1, 2, 3),
+            [1, 1, 28, 28], align_corners: false);
+
+    [Fact]
+    public void Half_pixel_shifts_reproduce_a_quadratic_where_bilinear_cannot()
+    {
+        // f(x, y) = x²/100 + y at pixel (x, y); sampling half a pixel to the right (1/28 in grid units) must give
+        // f(x + 0.5, y) away from the border: cubic convolution with a = −0.5 is exact on quadratics, bilinear is
+        // off by 0.25/100.
+        var px = arange(28, dtype: ScalarType.Float32);
+        using var image = (px.pow(2).unsqueeze(0) / 100 + px.unsqueeze(1)).reshape(1, 1, 28, 28);
+        var expected = ((px + 0.5).pow(2).unsqueeze(0) / 100 + px.unsqueeze(1))[2..25, 2..25];
+        using var grid = Grid(1, 0, 1.0 / 28);
+        var cubic = new Augment(Interpolation: "bicubic").Sample(image, grid)[0, 0, 2..25, 2..25];
+        var linear = new Augment(Interpolation: "bilinear").Sample(image, grid)[0, 0, 2..25, 2..25];
+        Assert.True((cubic - expected).abs().max().item<float>() < 1e-4);
+        Assert.Equal(0.0025, (linear - expected).abs().max().item<float>(), 4);
+    }
+
+    [Fact]
+    public void A_quarter_turn_lands_on_pixel_centres_and_is_exact()
+    {
+        manual_seed(9);
+        using var image = rand(1, 1, 28, 28);
+        using var grid = Grid(0, 1, 0);
+        var turned = new Augment(Interpolation: "bicubic").Sample(image, grid);
+        var reference = image.rot90(1, (2, 3));
+        var other = image.rot90(-1, (2, 3));
+        Assert.True(turned.allclose(reference, atol: 1e-5) || turned.allclose(other, atol: 1e-5));
     }
 }
 

@@ -48,6 +48,7 @@ public class RecipeTests
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"noiseStd\": -0.3 }", "noiseStd -0.3")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"inputNoiseStd\": -0.1 }", "inputNoiseStd -0.1")]
     [InlineData("{ \"inputNoiseStd\": 0.3 }", "only the mlp-ladder has it")]
+    [InlineData("{ \"interpolation\": \"lanczos\" }", "known are bilinear, bicubic")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"gamma\" }", "go together")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"labels\": 5 }", "labels 5")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"labels\": 105 }", "labels 105")]
