@@ -17,7 +17,6 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
     public Tensor Apply(Tensor images)
     {
         if (ElasticAlpha < 0 || ElasticSigma <= 0) throw new SemisupException($"elastic distortion: alpha {ElasticAlpha} must be ≥ 0 and sigma {ElasticSigma} > 0.");
-        if (!Interpolations.Contains(Interpolation)) throw new SemisupException($"interpolation '{Interpolation}': known are {string.Join(", ", Interpolations)}.");
         using var scope = NewDisposeScope();
         long n = images.shape[0], h = images.shape[2], w = images.shape[3];
         var angle = (rand(n) * 2 - 1) * (RotationDegrees * Math.PI / 180);
@@ -35,8 +34,12 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
     }
 
     /// <summary>The images at the grid's points ([n, h, w, 2], align_corners=false), zeros outside.</summary>
-    public Tensor Sample(Tensor images, Tensor grid) => Interpolation == "bicubic" ? Bicubic(images, grid)
-        : functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
+    public Tensor Sample(Tensor images, Tensor grid) => Interpolation switch
+    {
+        "bilinear" => functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false),
+        "bicubic" => Bicubic(images, grid),
+        _ => throw new SemisupException($"interpolation '{Interpolation}': known are {string.Join(", ", Interpolations)}."),
+    };
 
     /// <summary>Cubic convolution (Keys 1981, a = −0.5) over a 4×4 neighbourhood, zeros outside the image.
     /// TorchSharp 0.107's native grid_sample lacks libtorch's bicubic mode, so each of the 16 taps is a
@@ -49,17 +52,14 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
         var x = ((gx + 1) * w - 1) / 2; var y = ((gy + 1) * h - 1) / 2;
         var x0 = x.floor(); var y0 = y.floor();
         var wx = KeysWeights(x - x0); var wy = KeysWeights(y - y0);
-        Tensor? sum = null;
-        for (int j = 0; j < 4; j++)
-            for (int i = 0; i < 4; i++)
-            {
-                // The centre of pixel (x0 + i − 1, y0 + j − 1), back in grid coordinates.
-                var tap = stack([(2 * (x0 + (i - 1)) + 1) / w - 1, (2 * (y0 + (j - 1)) + 1) / h - 1], -1);
-                var v = functional.grid_sample(images, tap, GridSampleMode.Nearest, GridSamplePaddingMode.Zeros, align_corners: false);
-                var term = v * (wx[i] * wy[j]).unsqueeze(1);
-                sum = sum is null ? term : sum + term;
-            }
-        return sum!;
+        return Enumerable.Range(0, 16).Select(k =>
+        {
+            int i = k % 4, j = k / 4;
+            // The centre of pixel (x0 + i − 1, y0 + j − 1), back in grid coordinates.
+            var tap = stack([(2 * (x0 + (i - 1)) + 1) / w - 1, (2 * (y0 + (j - 1)) + 1) / h - 1], -1);
+            var v = functional.grid_sample(images, tap, GridSampleMode.Nearest, GridSamplePaddingMode.Zeros, align_corners: false);
+            return v * (wx[i] * wy[j]).unsqueeze(1);
+        }).Aggregate((sum, term) => sum + term);
     }
 
     // k(d) = 1.5|d|³ − 2.5|d|² + 1 for |d| ≤ 1;  −0.5|d|³ + 2.5|d|² − 4|d| + 2 for 1 < |d| < 2  (Keys, a = −0.5)

@@ -108,7 +108,7 @@ public sealed record Recipe
         if (Method == "ladder" && DenoisingCosts.Length != LadderLayers.Length)
             bad.Add($"denoisingCosts has {DenoisingCosts.Length} values for {LadderLayers.Length} layers (input included): give one λ per layer");
         if (DenoisingCosts.Any(c => c < 0 || !double.IsFinite(c))) bad.Add("denoisingCosts: every λ must be finite and not negative");
-        if (Model != "mlp-ladder" && InputNoiseStd != null) bad.Add($"inputNoiseStd: only the mlp-ladder has it (the conv network's noise is noiseStd before every convolution)");
+        if (Model != "mlp-ladder" && InputNoiseStd != null) bad.Add("inputNoiseStd: only the mlp-ladder has it (the conv network's noise is noiseStd before every convolution)");
         if (Model == "mlp-ladder" && Init != "uniform") bad.Add($"init '{Init}': the ladder uses the papers' N(0, 1/fan_in); remove the key");
         if (!Optim.Optimizers.Names.Contains(Optimizer)) bad.Add($"optimizer '{Optimizer}': known optimizers are {string.Join(", ", Optim.Optimizers.Names)}");
         if (Momentum is < 0 or >= 1) bad.Add($"momentum {Momentum}: must be in [0, 1)");

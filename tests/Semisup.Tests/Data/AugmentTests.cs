@@ -56,24 +56,27 @@ public class AugmentTests
 
 public class BicubicTests
 {
-    static Tensor Grid(double cos, double sin, double dx) =>
-        nn.functional.affine_grid(tensor(new[] { (float)cos, (float)-sin, (float)dx, (float)sin, (float)cos, 0f }).reshape(1, 2, 3),
-            [1, 1, 28, 28], align_corners: false);
-
     [Fact]
-    public void Half_pixel_shifts_reproduce_a_quadratic_where_bilinear_cannot()
+    public void Fractional_shifts_reproduce_a_quadratic_on_both_axes_and_every_channel_where_bilinear_cannot()
     {
-        // f(x, y) = x²/100 + y at pixel (x, y); sampling half a pixel to the right (1/28 in grid units) must give
-        // f(x + 0.5, y) away from the border: cubic convolution with a = −0.5 is exact on quadratics, bilinear is
-        // off by 0.25/100.
-        var px = arange(28, dtype: ScalarType.Float32);
-        using var image = (px.pow(2).unsqueeze(0) / 100 + px.unsqueeze(1)).reshape(1, 1, 28, 28);
-        var expected = ((px + 0.5).pow(2).unsqueeze(0) / 100 + px.unsqueeze(1))[2..25, 2..25];
-        using var grid = Grid(1, 0, 1.0 / 28);
-        var cubic = new Augment(Interpolation: "bicubic").Sample(image, grid)[0, 0, 2..25, 2..25];
-        var linear = new Augment(Interpolation: "bilinear").Sample(image, grid)[0, 0, 2..25, 2..25];
-        Assert.True((cubic - expected).abs().max().item<float>() < 1e-4);
-        Assert.Equal(0.0025, (linear - expected).abs().max().item<float>(), 4);
+        // Channel c of a 20×28 image is f(x, y) = (c + 1)·x²/100 + y²/50 at pixel (x, y). Sampling a quarter pixel
+        // right and down must give f(x + ¼, y + ¼) away from the border: cubic convolution with a = −0.5 is exact on
+        // quadratics; bilinear is off by t(1 − t)·f''/2 per axis = 3/16 · ((c + 1)/100 + 1/50).
+        long h = 20, w = 28;
+        var px = arange(w, dtype: ScalarType.Float32);
+        var py = arange(h, dtype: ScalarType.Float32);
+        var scale = arange(1, 4, dtype: ScalarType.Float32).reshape(3, 1, 1);
+        Tensor F(Tensor x, Tensor y) => scale * x.pow(2).reshape(1, 1, w) / 100 + y.pow(2).reshape(1, h, 1) / 50;
+        using var image = F(px, py).unsqueeze(0);
+        var expected = F(px + 0.25, py + 0.25)[.., 2..(int)(h - 3), 2..(int)(w - 3)];
+        // A quarter pixel is half a grid unit per pixel: 0.5 / size.
+        var theta = tensor(new[] { 1f, 0f, 0.5f / w, 0f, 1f, 0.5f / h }).reshape(1, 2, 3);
+        using var grid = nn.functional.affine_grid(theta, [1, 3, h, w], align_corners: false);
+        var cubic = new Augment(Interpolation: "bicubic").Sample(image, grid)[0, .., 2..(int)(h - 3), 2..(int)(w - 3)];
+        var linear = new Augment(Interpolation: "bilinear").Sample(image, grid)[0, .., 2..(int)(h - 3), 2..(int)(w - 3)];
+        Assert.True((cubic - expected).abs().max().item<float>() < 1e-3);
+        var bilinearError = (linear - expected).abs().amax([1, 2]);
+        for (int c = 0; c < 3; c++) Assert.Equal(3.0 / 16 * ((c + 1) / 100.0 + 1 / 50.0), bilinearError[c].item<float>(), 4);
     }
 
     [Fact]
@@ -81,11 +84,18 @@ public class BicubicTests
     {
         manual_seed(9);
         using var image = rand(1, 1, 28, 28);
-        using var grid = Grid(0, 1, 0);
+        var theta = tensor(new[] { 0f, -1f, 0f, 1f, 0f, 0f }).reshape(1, 2, 3);
+        using var grid = nn.functional.affine_grid(theta, [1, 1, 28, 28], align_corners: false);
         var turned = new Augment(Interpolation: "bicubic").Sample(image, grid);
-        var reference = image.rot90(1, (2, 3));
-        var other = image.rot90(-1, (2, 3));
-        Assert.True(turned.allclose(reference, atol: 1e-5) || turned.allclose(other, atol: 1e-5));
+        Assert.True(turned.allclose(image.rot90(1, (2, 3)), atol: 1e-5));
+    }
+
+    [Fact]
+    public void An_unknown_interpolation_is_an_error_not_a_fallback()
+    {
+        using var image = rand(1, 1, 28, 28);
+        var e = Assert.Throws<SemisupException>(() => new Augment(Interpolation: "bicubc").Apply(image));
+        Assert.Contains("known are bilinear, bicubic", e.Message);
     }
 }
 

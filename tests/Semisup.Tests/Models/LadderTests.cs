@@ -167,6 +167,7 @@ public class LadderTests(MnistFixture mnist)
         Assert.True(onlyInput.state_dict()["running_mean1"].abs().max().item<float>() == 0, "a corrupted pass left the running mean alone");
         var clean = onlyInput.Encode(x, corrupted: false);
         Assert.True((clean.Z[0] - x).abs().max().item<float>() == 0);
+        Assert.True(onlyInput.state_dict()["running_mean1"].abs().max().item<float>() > 0, "the clean pass moved the running mean");
 
         using var noInput = new LadderNet(new LadderConfig([20, 8, 3], NoiseStd: 0.3, InputNoiseStd: 0));
         var hidden = noInput.Encode(x, corrupted: true);
