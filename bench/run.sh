@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Semisup (TorchSharp) beside PyTorch (Debian's python3-torch), same machine, same run: the Γ step and evaluation,
-# the ladder step, and the hand-derived activations against libtorch's built-ins.
+# the ladder step, the augmentation (bilinear and bicubic), and the hand-derived activations against libtorch's built-ins.
 # Usage: bench/run.sh [threads=2] [steps=200]. Run it on an idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,5 +31,10 @@ b=$(OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 bench/ladder_step.py 1 "$step
 echo "$ours"; echo "$a (single-threaded BLAS)"; echo "$b ($threads BLAS threads)"
 theirs=$(awk -v x="$(get "$a" steps_per_s)" -v y="$(get "$b" steps_per_s)" 'BEGIN { print "steps_per_s=" (x > y ? x : y) }')
 echo "ratio semisup/pytorch, ladder: training steps/s $(ratio "$(get "$ours" steps_per_s)" "$(get "$theirs" steps_per_s)")"
+
+ours=$($bench augment "$threads" "$steps")
+theirs=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/augment_step.py "$threads" "$steps")
+echo "$ours"; echo "$theirs"
+echo "ratio semisup/pytorch, augmenting 50 images (time): bilinear $(ratio "$(get "$ours" bilinear_ms)" "$(get "$theirs" bilinear_ms)"), bicubic $(ratio "$(get "$ours" bicubic_ms)" "$(get "$theirs" bicubic_ms)")"
 
 $bench activations "$threads" "$steps"

@@ -1,5 +1,5 @@
 // Semisup's benchmarks: bench/run.sh runs each beside its PyTorch twin and prints the ratios.
-// Usage: Semisup.Bench gamma|ladder|activations [threads=2] [steps=200]. Results go to stdout as key=value lines,
+// Usage: Semisup.Bench gamma|ladder|augment|activations [threads=2] [steps=200]. Results go to stdout as key=value lines,
 // breakdowns to stderr.
 using System.Globalization;
 using static TorchSharp.torch;
@@ -13,7 +13,8 @@ switch (bench)
 {
     case "gamma": GammaBench.Run(threads, steps); break;
     case "ladder": LadderBench.Run(threads, steps); break;
+    case "augment": AugmentBench.Run(threads, steps); break;
     case "activations": ActivationBench.Run(threads, steps); break;
-    default: Console.Error.WriteLine($"unknown benchmark '{bench}': gamma, ladder or activations"); return 1;
+    default: Console.Error.WriteLine($"unknown benchmark '{bench}': gamma, ladder, augment or activations"); return 1;
 }
 return 0;

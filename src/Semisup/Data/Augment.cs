@@ -42,33 +42,41 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
     };
 
     /// <summary>Cubic convolution (Keys 1981, a = −0.5) over a 4×4 neighbourhood, zeros outside the image.
-    /// TorchSharp 0.107's native grid_sample lacks libtorch's bicubic mode, so each of the 16 taps is a
-    /// nearest-neighbour sample at a pixel centre, weighted per axis.</summary>
+    /// TorchSharp 0.107's native grid_sample lacks libtorch's bicubic mode, so the 16 taps are gathered by hand, in
+    /// one gather from the image padded with zeros.</summary>
     static Tensor Bicubic(Tensor images, Tensor grid)
     {
-        long h = images.shape[2], w = images.shape[3];
-        var gx = grid[.., .., .., 0]; var gy = grid[.., .., .., 1];
-        // Grid coordinates to pixel coordinates (align_corners=false): p = ((g + 1)·size − 1) / 2.
-        var x = ((gx + 1) * w - 1) / 2; var y = ((gy + 1) * h - 1) / 2;
-        var x0 = x.floor(); var y0 = y.floor();
-        var wx = KeysWeights(x - x0); var wy = KeysWeights(y - y0);
-        return Enumerable.Range(0, 16).Select(k =>
-        {
-            int i = k % 4, j = k / 4;
-            // The centre of pixel (x0 + i − 1, y0 + j − 1), back in grid coordinates.
-            var tap = stack([(2 * (x0 + (i - 1)) + 1) / w - 1, (2 * (y0 + (j - 1)) + 1) / h - 1], -1);
-            var v = functional.grid_sample(images, tap, GridSampleMode.Nearest, GridSamplePaddingMode.Zeros, align_corners: false);
-            return v * (wx[i] * wy[j]).unsqueeze(1);
-        }).Aggregate((sum, term) => sum + term);
+        const int pad = 4;
+        long n = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3];
+        long gh = grid.shape[1], gw = grid.shape[2], stride = w + 2 * pad;
+        // Grid to pixel coordinates (align_corners=false): p = ((g + 1)·size − 1) / 2, x and y in the last dimension.
+        var size = tensor(new float[] { w, h });
+        var p = ((grid + 1) * size - 1) / 2;
+        var floor = p.floor();
+        var t = p - floor;
+        // Weights of the taps floor − 1 … floor + 2 per axis, by Horner: ((k3·t + k2)·t + k1)·t + k0.
+        var k = KeysMatrix();
+        var tt = t.unsqueeze(-1);
+        var weights = ((k[3] * tt + k[2]) * tt + k[1]) * tt + k[0]; // [n, gh, gw, 2, 4]
+        var outer = weights[.., .., .., 1, .., TensorIndex.None] * weights[.., .., .., 0, TensorIndex.None, ..]; // [.., 4 (y), 4 (x)]
+        // A point more than two pixels outside has only zero taps, so clamping it keeps every tap within the padding.
+        var corner = minimum(floor, size + 1).clamp_min(-3) + pad;
+        var first = (corner[.., .., .., 1] * stride + corner[.., .., .., 0]).to_type(ScalarType.Int64).reshape(n, -1, 1);
+        var offsets = (arange(-1, 3).unsqueeze(1) * stride + arange(-1, 3)).reshape(1, 1, 16);
+        var index = (first + offsets).reshape(n, 1, -1).expand(n, c, -1);
+        var taps = functional.pad(images, [pad, pad, pad, pad]).reshape(n, c, -1).gather(2, index).reshape(n, c, gh, gw, 4, 4);
+        return (taps * outer.unsqueeze(1)).sum([-2, -1]);
     }
 
-    // k(d) = 1.5|d|³ − 2.5|d|² + 1 for |d| ≤ 1;  −0.5|d|³ + 2.5|d|² − 4|d| + 2 for 1 < |d| < 2  (Keys, a = −0.5)
-    static Tensor[] KeysWeights(Tensor t)
+    // k(d) = 1.5|d|³ − 2.5|d|² + 1 for |d| ≤ 1, −0.5|d|³ + 2.5|d|² − 4|d| + 2 for 1 < |d| < 2 (Keys, a = −0.5), as
+    // polynomials in t = p − floor(p) for the taps at distances 1 + t, t, 1 − t, 2 − t: rows 1, t, t², t³.
+    static Tensor KeysMatrix() => tensor(new float[]
     {
-        Tensor Near(Tensor d) => (1.5 * d - 2.5) * d * d + 1;
-        Tensor Far(Tensor d) => ((-0.5 * d + 2.5) * d - 4) * d + 2;
-        return [Far(t + 1), Near(t), Near(1 - t), Far(2 - t)];
-    }
+         0,    1,    0,    0,
+        -0.5f, 0,    0.5f, 0,
+         1,   -2.5f, 2,   -0.5f,
+        -0.5f, 1.5f, -1.5f, 0.5f,
+    }).reshape(4, 4);
 
     /// <summary>[n, h, w, 2] displacements in grid coordinates (a pixel is 2/size).</summary>
     Tensor ElasticField(long n, long h, long w)

@@ -112,6 +112,21 @@ public class BicubicTests
     }
 
     [Fact]
+    public void Points_far_outside_the_image_sample_zero()
+    {
+        using var image = rand(2, 1, 28, 28) + 1;
+        // Shifted by 0.6 and by 1.5 image widths (right and left, down and up): the first overlaps the image, the
+        // second samples only points more than two pixels outside, whose taps the sampler clamps.
+        foreach (var (shift, ink) in new[] { (1.2f, true), (-3f, false), (3f, false) })
+        {
+            var theta = tensor(new[] { 1f, 0f, shift, 0f, 1f, -shift }).reshape(1, 2, 3).expand(2, 2, 3);
+            using var grid = nn.functional.affine_grid(theta, [2, 1, 28, 28], align_corners: false);
+            var sampled = new Augment(Interpolation: "bicubic").Sample(image, grid);
+            Assert.Equal(ink, sampled.abs().max().item<float>() > 0);
+        }
+    }
+
+    [Fact]
     public void An_unknown_interpolation_is_an_error_not_a_fallback()
     {
         using var image = rand(1, 1, 28, 28);

@@ -1,0 +1,56 @@
+"""The augmentation of one Γ batch (50 labeled images) in PyTorch: bilinear and bicubic grid_sample over the same
+affine grid as Semisup (bench/gamma_step.py's augment), and the lab's way, scipy.ndimage.rotate (cubic splines) and a
+random crop of the padded image, one image at a time (needs python3-scipy; skipped without it)."""
+import math, sys, time
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+
+
+def augment(x, mode, degrees=25.0, shift=3):
+    n = x.shape[0]
+    angle = (torch.rand(n) * 2 - 1) * math.radians(degrees)
+    dx = torch.randint(-shift, shift + 1, (n,)).float() * (2.0 / x.shape[3])
+    dy = torch.randint(-shift, shift + 1, (n,)).float() * (2.0 / x.shape[2])
+    cos, sin = angle.cos(), angle.sin()
+    theta = torch.stack([torch.stack([cos, -sin, -(cos * dx - sin * dy)], 1),
+                         torch.stack([sin, cos, -(sin * dx + cos * dy)], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
+
+
+def per_call(once):
+    for _ in range(20):
+        once()
+    start = time.perf_counter()
+    for _ in range(steps):
+        once()
+    return (time.perf_counter() - start) / steps
+
+
+images = torch.rand(3000, 1, 28, 28)
+batch = lambda: images[torch.randint(0, 3000, (50,))]
+line = f"pytorch bench=augment threads={threads}"
+for mode in ("bilinear", "bicubic"):
+    line += f" {mode}_ms={1000 * per_call(lambda: augment(batch(), mode)):.3f}"
+try:
+    from scipy import ndimage
+    rng = np.random.default_rng(0)
+
+    def lab():
+        out = []
+        for img in batch().numpy()[:, 0]:
+            r = ndimage.rotate(img, rng.uniform(-25, 25), reshape=False, order=3)
+            p = np.pad(r, 3)
+            i, j = rng.integers(0, 7, 2)
+            out.append(p[i:i + 28, j:j + 28])
+        return np.stack(out)
+    line += f" scipy_lab_ms={1000 * per_call(lab):.3f}"
+except ImportError:
+    pass
+print(line)
