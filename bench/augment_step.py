@@ -1,27 +1,15 @@
 """The augmentation of one Γ batch (50 labeled images) in PyTorch: bilinear and bicubic grid_sample over the same
-affine grid as Semisup (bench/gamma_step.py's augment), and the lab's way, scipy.ndimage.rotate (cubic splines) and a
+affine grid as Semisup (bench/augmentation.py), and the lab's way, scipy.ndimage.rotate (cubic splines) and a
 random crop of the padded image, one image at a time (needs python3-scipy; skipped without it)."""
-import math, sys, time
+import sys, time
 import numpy as np
 import torch
-import torch.nn.functional as F
+from augmentation import augment
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-
-
-def augment(x, mode, degrees=25.0, shift=3):
-    n = x.shape[0]
-    angle = (torch.rand(n) * 2 - 1) * math.radians(degrees)
-    dx = torch.randint(-shift, shift + 1, (n,)).float() * (2.0 / x.shape[3])
-    dy = torch.randint(-shift, shift + 1, (n,)).float() * (2.0 / x.shape[2])
-    cos, sin = angle.cos(), angle.sin()
-    theta = torch.stack([torch.stack([cos, -sin, -(cos * dx - sin * dy)], 1),
-                         torch.stack([sin, cos, -(sin * dx + cos * dy)], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
 
 
 def per_call(once):

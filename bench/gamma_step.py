@@ -1,9 +1,10 @@
 """The Γ training step and evaluation of Semisup's bench, written in PyTorch (Debian's python3-torch).
 Same network, same augmentation (one affine grid), same batch: 50 augmented labeled + 50 unlabeled noisy, 50 clean."""
-import math, sys, time
+import sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from augmentation import augment
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
@@ -31,18 +32,6 @@ class ConvNet(nn.Module):
         x = F.leaky_relu(self.bn4(self.conv4(n(x))), 0.1)
         x = self.drop(F.relu(self.bn5(self.fc1(x.flatten(1)))))
         return self.bn6(self.fc2(x))
-
-
-def augment(x, degrees=25.0, shift=3):
-    n = x.shape[0]
-    angle = (torch.rand(n) * 2 - 1) * math.radians(degrees)
-    dx = torch.randint(-shift, shift + 1, (n,)).float() * (2.0 / x.shape[3])
-    dy = torch.randint(-shift, shift + 1, (n,)).float() * (2.0 / x.shape[2])
-    cos, sin = angle.cos(), angle.sin()
-    theta = torch.stack([torch.stack([cos, -sin, -(cos * dx - sin * dy)], 1),
-                         torch.stack([sin, cos, -(sin * dx + cos * dy)], 1)], 1)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
 model = ConvNet()
