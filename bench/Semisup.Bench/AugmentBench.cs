@@ -1,6 +1,7 @@
 // Times the augmentation of one Γ batch (50 labeled images): bilinear (libtorch's grid_sample) against bicubic
-// (Augment's 16 nearest-neighbour taps, as TorchSharp lacks libtorch's bicubic mode). bench/augment_step.py does the
-// same in PyTorch, with its native bicubic grid_sample and, for reference, scipy's per-image rotate as the lab did.
+// (Augment's one gather of 16 taps per pixel, as TorchSharp lacks libtorch's bicubic mode). bench/augment_step.py
+// does the same in PyTorch, with its native bicubic grid_sample and, for reference, scipy's per-image rotate as the
+// lab did.
 using System.Globalization;
 using Semisup.Data;
 using static TorchSharp.torch;

@@ -12,7 +12,13 @@ namespace Semisup.Data;
 /// convolution, closer to the cubic splines of scipy's rotate that the lab used.</summary>
 public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4, string Interpolation = "bilinear")
 {
-    public static readonly string[] Interpolations = ["bilinear", "bicubic"];
+    static readonly IReadOnlyDictionary<string, Func<Tensor, Tensor, Tensor>> Samplers = new Dictionary<string, Func<Tensor, Tensor, Tensor>>
+    {
+        ["bilinear"] = (images, grid) => functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false),
+        ["bicubic"] = Bicubic,
+    };
+
+    public static IReadOnlyCollection<string> Interpolations => [.. Samplers.Keys];
 
     public Tensor Apply(Tensor images)
     {
@@ -34,15 +40,12 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
     }
 
     /// <summary>The images at the grid's points ([n, h, w, 2], align_corners=false), zeros outside.</summary>
-    public Tensor Sample(Tensor images, Tensor grid) => Interpolation switch
-    {
-        "bilinear" => functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false),
-        "bicubic" => Bicubic(images, grid),
-        _ => throw new SemisupException($"interpolation '{Interpolation}': known are {string.Join(", ", Interpolations)}."),
-    };
+    public Tensor Sample(Tensor images, Tensor grid) => Samplers.TryGetValue(Interpolation, out var sample) ? sample(images, grid)
+        : throw new SemisupException($"interpolation '{Interpolation}': known are {string.Join(", ", Interpolations)}.");
 
-    /// <summary>Cubic convolution (Keys 1981, a = −0.5) over a 4×4 neighbourhood, zeros outside the image.
-    /// TorchSharp 0.107's native grid_sample lacks libtorch's bicubic mode, so the 16 taps are gathered by hand, in
+    /// <summary>Cubic convolution (Keys 1981) over a 4×4 neighbourhood, zeros outside the image. a = −0.5 reproduces
+    /// quadratics and is the nearest of Keys' kernels to scipy's cubic splines (libtorch's own bicubic mode uses
+    /// a = −0.75, and TorchSharp 0.107's grid_sample does not expose it), so the 16 taps are gathered by hand, in
     /// one gather from the image padded with zeros.</summary>
     static Tensor Bicubic(Tensor images, Tensor grid)
     {
@@ -56,16 +59,17 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
         var t = p - floor;
         // Weights of the taps floor − 1 … floor + 2 per axis, by Horner: ((k3·t + k2)·t + k1)·t + k0.
         var k = KeysMatrix();
-        var tt = t.unsqueeze(-1);
-        var weights = ((k[3] * tt + k[2]) * tt + k[1]) * tt + k[0]; // [n, gh, gw, 2, 4]
-        var outer = weights[.., .., .., 1, .., TensorIndex.None] * weights[.., .., .., 0, TensorIndex.None, ..]; // [.., 4 (y), 4 (x)]
-        // A point more than two pixels outside has only zero taps, so clamping it keeps every tap within the padding.
-        var corner = minimum(floor, size + 1).clamp_min(-3) + pad;
-        var first = (corner[.., .., .., 1] * stride + corner[.., .., .., 0]).to_type(ScalarType.Int64).reshape(n, -1, 1);
+        var tColumn = t.unsqueeze(-1);
+        var weights = ((k[3] * tColumn + k[2]) * tColumn + k[1]) * tColumn + k[0]; // [n, gh, gw, 2, 4]
+        var tapWeights = weights[.., .., .., 1, .., TensorIndex.None] * weights[.., .., .., 0, TensorIndex.None, ..]; // [.., 4 (y), 4 (x)]
+        // Every tap of a point with floor ≤ −4 or ≥ size + 1 is outside the image (zero), so moving the point to −3 or
+        // size + 1 changes nothing and keeps its taps, floor − 1 … floor + 2, within the padding of 4.
+        var floorPadded = minimum(floor, size + 1).clamp_min(-3) + pad;
+        var floorIndex = (floorPadded[.., .., .., 1] * stride + floorPadded[.., .., .., 0]).to_type(ScalarType.Int64).reshape(n, -1, 1);
         var offsets = (arange(-1, 3).unsqueeze(1) * stride + arange(-1, 3)).reshape(1, 1, 16);
-        var index = (first + offsets).reshape(n, 1, -1).expand(n, c, -1);
+        var index = (floorIndex + offsets).reshape(n, 1, -1).expand(n, c, -1);
         var taps = functional.pad(images, [pad, pad, pad, pad]).reshape(n, c, -1).gather(2, index).reshape(n, c, gh, gw, 4, 4);
-        return (taps * outer.unsqueeze(1)).sum([-2, -1]);
+        return (taps * tapWeights.unsqueeze(1)).sum([-2, -1]);
     }
 
     // k(d) = 1.5|d|³ − 2.5|d|² + 1 for |d| ≤ 1, −0.5|d|³ + 2.5|d|² − 4|d| + 2 for 1 < |d| < 2 (Keys, a = −0.5), as

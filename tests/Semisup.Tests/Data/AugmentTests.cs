@@ -112,6 +112,37 @@ public class BicubicTests
     }
 
     [Fact]
+    public void Bicubic_matches_a_scalar_cubic_convolution_inside_and_around_the_image()
+    {
+        // Points anywhere from 6 pixels before to 6 past a 7×9 two-channel image, against the kernel summed tap by tap.
+        static double Keys(double d)
+        {
+            d = Math.Abs(d);
+            return d <= 1 ? 1.5 * d * d * d - 2.5 * d * d + 1 : d < 2 ? -0.5 * d * d * d + 2.5 * d * d - 4 * d + 2 : 0;
+        }
+        manual_seed(11);
+        const int h = 7, w = 9;
+        using var image = rand(1, 2, h, w);
+        using var pixels = rand(1, 5, 6, 2) * tensor(new float[] { w + 12, h + 12 }) - 6;
+        using var grid = (2 * pixels + 1) / tensor(new float[] { w, h }) - 1;
+        var sampled = new Augment(Interpolation: "bicubic").Sample(image, grid);
+        var img = image.data<float>().ToArray();
+        var p = pixels.data<float>().ToArray();
+        for (int point = 0; point < 30; point++)
+        {
+            double px = p[2 * point], py = p[2 * point + 1];
+            for (int c = 0; c < 2; c++)
+            {
+                double expected = 0;
+                for (int ty = (int)Math.Floor(py) - 1; ty <= (int)Math.Floor(py) + 2; ty++)
+                    for (int tx = (int)Math.Floor(px) - 1; tx <= (int)Math.Floor(px) + 2; tx++)
+                        if (ty is >= 0 and < h && tx is >= 0 and < w) expected += Keys(px - tx) * Keys(py - ty) * img[(c * h + ty) * w + tx];
+                Assert.Equal(expected, sampled[0, c, point / 6, point % 6].item<float>(), 4);
+            }
+        }
+    }
+
+    [Fact]
     public void Points_far_outside_the_image_sample_zero()
     {
         using var image = rand(2, 1, 28, 28) + 1;
