@@ -61,7 +61,7 @@ public static class CompareCommand
                 {
                     var best = Path.Combine(dir, Trainer.BestCheckpoint);
                     if (!File.Exists(best)) throw new SemisupException($"{dir}: no {Trainer.BestCheckpoint}; is it a finished run directory?");
-                    var (model, header, _) = Checkpoint.Load(best);
+                    var (model, header) = Checkpoint.Load(best);
                     using var _m = model;
                     var ds = Datasets.Get(header.Recipe.Dataset);
                     if (!testSets.TryGetValue(ds.Name, out var test))

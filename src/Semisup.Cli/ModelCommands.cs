@@ -19,7 +19,7 @@ static class ModelCommands
             var which = parse.GetValue(split);
             if (which is not ("validation" or "test")) throw new SemisupException($"--split {which}: give validation or test.");
             var path = parse.GetValue(CheckpointPath)!;
-            var (model, header, _) = Checkpoint.Load(path);
+            var (model, header) = Checkpoint.Load(path);
             using var _ = model;
             var r = header.Recipe;
             var ds = Datasets.Get(r.Dataset);
@@ -52,7 +52,7 @@ static class ModelCommands
         var cmd = new Command("predict", "Print the predicted class and probabilities for images.") { CheckpointPath, input, limit };
         cmd.SetAction(parse =>
         {
-            var (model, header, _) = Checkpoint.Load(parse.GetValue(CheckpointPath)!);
+            var (model, header) = Checkpoint.Load(parse.GetValue(CheckpointPath)!);
             using var _ = model;
             var path = parse.GetValue(input)!;
             var (names, pixels) = ReadInputs(path, parse.GetValue(limit));

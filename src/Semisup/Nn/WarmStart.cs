@@ -11,7 +11,7 @@ public static class WarmStart
     /// <summary>Copies from a checkpoint; returns a line naming what was copied and what was not.</summary>
     public static string From(Classifier model, string checkpoint)
     {
-        var (source, _, _) = Checkpoint.Load(checkpoint);
+        var (source, _) = Checkpoint.Load(checkpoint);
         using var _source = source;
         var (copied, kept) = Copy(model, source.state_dict());
         Require(copied, checkpoint);

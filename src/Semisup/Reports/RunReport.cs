@@ -16,7 +16,7 @@ public static class RunReport
     public static ReportNumbers Write(string runDir, RunData data, DatasetInfo ds)
     {
         var metrics = Trainer.ReadMetrics(runDir);
-        var (model, header, _) = Checkpoint.Load(Path.Combine(runDir, Trainer.BestCheckpoint));
+        var (model, header) = Checkpoint.Load(Path.Combine(runDir, Trainer.BestCheckpoint));
         using var _ = model;
         var recipe = header.Recipe;
         var test = Evaluator.Evaluate(model, data.Test, recipe.EvalBatch);

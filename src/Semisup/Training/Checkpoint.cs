@@ -14,13 +14,19 @@ public sealed record TrainingState(int Epoch, int BestEpoch, double BestValidati
 /// <summary>What a checkpoint holds besides tensors: the recipe, the model's signature and the training state.</summary>
 public sealed record CheckpointHeader(string Format, string Model, string Signature, Recipe Recipe, TrainingState State);
 
+/// <summary>A run's last checkpoint, ready to train on: <see cref="Average"/> is set when the recipe averages weights.</summary>
+public sealed record Resumed(Classifier Model, CheckpointHeader Header, IOptimizer Optimizer, WeightAverage? Average);
+
 /// <summary>One file: magic, a JSON header, the model state, then optionally the optimizer and RNG state.
 /// Written to a temporary file and renamed, so a crash or a full disk leaves the previous checkpoint intact.</summary>
 public static class Checkpoint
 {
     const string Magic = "SEMISUP-CKPT-1";
 
-    public static void Save(string path, Classifier model, Recipe recipe, TrainingState state, IOptimizer? optimizer)
+    /// <summary>Writes <paramref name="model"/> (what evaluation and prediction load), and with <paramref name="optimizer"/>
+    /// what resuming needs: its state, the RNG's and, when the run averages weights (then <paramref name="model"/> is the
+    /// average), the <paramref name="trained"/> weights.</summary>
+    public static void Save(string path, Classifier model, Recipe recipe, TrainingState state, IOptimizer? optimizer, Classifier? trained = null)
     {
         var temp = path + ".tmp";
         try
@@ -39,6 +45,8 @@ public static class Checkpoint
                     var bytes = rng.data<byte>().ToArray();
                     w.Write(bytes.Length);
                     w.Write(bytes);
+                    w.Write(trained != null);
+                    trained?.save(w);
                 }
                 w.Flush();
                 file.Flush(flushToDisk: true);
@@ -58,41 +66,58 @@ public static class Checkpoint
         return Header(r, path);
     }
 
-    /// <summary>Loads a checkpoint into a new model built from its recipe. With <paramref name="resumeWith"/>, also
-    /// makes the model's optimizer and restores its state and the RNG's, to continue training exactly.</summary>
-    public static (Classifier Model, CheckpointHeader Header, IOptimizer? Optimizer) Load(
-        string path, Func<Classifier, IOptimizer>? resumeWith = null, Func<Recipe, Classifier>? build = null)
+    /// <summary>The model a checkpoint holds (with weight averaging, the average), in a new model built from its recipe.</summary>
+    public static (Classifier Model, CheckpointHeader Header) Load(string path, Func<Recipe, Classifier>? build = null)
     {
         using var r = Open(path);
         var header = Header(r, path);
         var model = (build ?? ModelRegistry.Create)(header.Recipe);
+        Guard(path, [model], () => ReadModel(r, path, header, model));
+        return (model, header);
+    }
+
+    /// <summary>What a run left in its last checkpoint to continue exactly: the trained model, its optimizer (made by
+    /// <paramref name="newOptimizer"/>, then restored), the RNG state, and the weight average if the run keeps one.</summary>
+    public static Resumed Resume(string path, Func<Classifier, IOptimizer> newOptimizer)
+    {
+        using var r = Open(path);
+        var header = Header(r, path);
+        bool averaging = header.Recipe.EmaDecay > 0;
+        var saved = ModelRegistry.Create(header.Recipe);
+        var trained = averaging ? ModelRegistry.Create(header.Recipe) : saved;
+        var optimizer = newOptimizer(trained);
+        Guard(path, [saved, trained, optimizer], () =>
+        {
+            ReadModel(r, path, header, saved);
+            if (!r.ReadBoolean()) throw new SemisupException($"{path}: holds no optimizer state, so it cannot be resumed from.");
+            optimizer.Load(r);
+            var bytes = r.ReadBytes(r.ReadInt32());
+            using var rng = tensor(bytes, ScalarType.Byte);
+            torch.random.set_rng_state(rng);
+            // Checkpoints from before weight averaging end here.
+            bool hasTrained = r.BaseStream.Position < r.BaseStream.Length && r.ReadBoolean();
+            if (hasTrained != averaging) throw new SemisupException($"{path}: corrupt checkpoint: its recipe and its contents disagree about weight averaging.");
+            if (averaging) trained.load(r, strict: true);
+        });
+        return new(trained, header, optimizer, averaging ? new WeightAverage(saved, trained, header.Recipe.EmaDecay) : null);
+    }
+
+    static void ReadModel(BinaryReader r, string path, CheckpointHeader header, Classifier model)
+    {
         if (model.Signature() != header.Signature)
             throw new SemisupException($"{path}: its parameters do not match this model ({header.Model}); it is from another architecture.");
-        IOptimizer? optimizer = null;
-        try
+        model.load(r, strict: true);
+    }
+
+    /// <summary>Runs <paramref name="read"/>; if the file turns out corrupt, disposes what was made for it and says so.</summary>
+    static void Guard(string path, IDisposable[] made, Action read)
+    {
+        try { read(); }
+        catch (Exception e) when (e is SemisupException or EndOfStreamException or IOException or InvalidDataException or ArgumentException or InvalidOperationException)
         {
-            model.load(r, strict: true);
-            if (resumeWith != null)
-            {
-                optimizer = resumeWith(model);
-                if (!r.ReadBoolean()) throw new SemisupException($"{path}: holds no optimizer state, so it cannot be resumed from.");
-                optimizer.Load(r);
-                var bytes = r.ReadBytes(r.ReadInt32());
-                using var rng = tensor(bytes, ScalarType.Byte);
-                torch.random.set_rng_state(rng);
-            }
+            foreach (var d in made.Distinct()) d.Dispose();
+            throw e as SemisupException ?? new SemisupException($"{path}: corrupt or truncated checkpoint ({e.Message}).", e);
         }
-        catch (SemisupException)
-        {
-            model.Dispose();
-            throw;
-        }
-        catch (Exception e) when (e is EndOfStreamException or IOException or ArgumentException or InvalidOperationException)
-        {
-            model.Dispose();
-            throw new SemisupException($"{path}: corrupt or truncated checkpoint ({e.Message}).", e);
-        }
-        return (model, header, optimizer);
     }
 
     static BinaryReader Open(string path)

@@ -81,6 +81,9 @@ public sealed record Recipe
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;
     public LrSchedule Schedule { get; init; } = new();
+    /// <summary>Validate, checkpoint and report an exponential moving average of the weights updated every step with this
+    /// decay (Optim/WeightAverage.cs); 0.999 averages over about the last 1,000 steps; 0 turns it off (the lab).</summary>
+    public double EmaDecay { get; init; }
 
     /// <summary>Intra-op threads; runs are bit-reproducible only at a fixed count.</summary>
     public int Threads { get; init; } = 2;
@@ -118,6 +121,7 @@ public sealed record Recipe
         if (RampStart < 0 || RampEnd <= RampStart) bad.Add($"rampStart {RampStart} and rampEnd {RampEnd}: need 0 <= rampStart < rampEnd");
         if (ConfidenceThreshold is < 0 or > 1) bad.Add($"confidenceThreshold {ConfidenceThreshold}: must be in [0, 1]");
         if (LearningRate <= 0) bad.Add($"learningRate {LearningRate}: must be positive");
+        if (EmaDecay is < 0 or >= 1) bad.Add($"emaDecay {EmaDecay}: must be in [0, 1) (0 turns weight averaging off)");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) bad.Add("beta1 and beta2 must be in [0, 1)");
         if (Threads < 1) bad.Add($"threads {Threads}: must be at least 1");
         if (EvalBatch < 1) bad.Add($"evalBatch {EvalBatch}: must be at least 1");

@@ -28,7 +28,8 @@ public interface ITrainingObserver
 public sealed record TrainResult(TrainingState State, bool Interrupted);
 
 /// <summary>The training loop: per epoch, fixed-seed permutations of labeled and unlabeled images, augmentation,
-/// the method's loss, Adam with the lab's schedule, validation, best/last checkpoints and a metrics line.</summary>
+/// the method's loss, Adam with the lab's schedule, optionally a weight average, validation (of the average when there
+/// is one), best/last checkpoints and a metrics line.</summary>
 public static class Trainer
 {
     public const string LastCheckpoint = "last.ckpt", BestCheckpoint = "best.ckpt", MetricsFile = "metrics.jsonl", RecipeFile = "recipe.json";
@@ -53,13 +54,13 @@ public static class Trainer
         Classifier model;
         TrainingState state;
         IOptimizer optimizer;
+        WeightAverage? average;
         var lastPath = Path.Combine(runDir, LastCheckpoint);
         if (resume)
         {
             if (!File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {LastCheckpoint} to resume from.");
-            (model, var header, var restored) = Checkpoint.Load(lastPath, m => NewOptimizer(m, recipe));
-            optimizer = restored!;
-            state = header.State;
+            var resumed = Checkpoint.Resume(lastPath, m => NewOptimizer(m, recipe));
+            (model, optimizer, average, state) = (resumed.Model, resumed.Optimizer, resumed.Average, resumed.Header.State);
             TrimMetrics(Path.Combine(runDir, MetricsFile), state.Epoch);
         }
         else
@@ -77,11 +78,14 @@ public static class Trainer
                 throw;
             }
             optimizer = NewOptimizer(model, recipe);
+            average = recipe.EmaDecay > 0 ? WeightAverage.Of(model, () => ModelRegistry.Create(recipe), recipe.EmaDecay) : null;
             state = new TrainingState(0, 0, 0, 0);
         }
 
         using var _model = model;
         using var _optimizer = optimizer;
+        using var _average = average;
+        var evaluated = average?.Model ?? model;
         model.train();
         var clock = Stopwatch.StartNew();
         double wallBefore = state.WallSeconds;
@@ -116,6 +120,7 @@ public static class Trainer
                 optimizer.ZeroGrad();
                 loss.Total.backward();
                 optimizer.Step();
+                average?.Update(globalStep);
                 double sup = loss.Supervised?.item<float>() ?? double.NaN, unsup = loss.Unsupervised?.item<float>() ?? double.NaN;
                 if (loss.Supervised is not null) { supSum += sup; supSteps++; }
                 if (loss.Unsupervised is not null) { unsupSum += unsup; unsupSteps++; }
@@ -123,7 +128,7 @@ public static class Trainer
                 observer.Step(epoch, step + 1, steps, sup, unsup);
             }
             double stepsPerSecond = steps / epochClock.Elapsed.TotalSeconds;
-            var validation = Evaluator.Evaluate(model, data.Validation, recipe.EvalBatch);
+            var validation = Evaluator.Evaluate(evaluated, data.Validation, recipe.EvalBatch);
             bool best = validation.Accuracy > state.BestValidationAccuracy;
             state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
                 wallBefore + clock.Elapsed.TotalSeconds);
@@ -131,8 +136,8 @@ public static class Trainer
                 validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0);
             File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n");
             Log(tensorboard, metrics);
-            if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), model, recipe, state, null);
-            Checkpoint.Save(lastPath, model, recipe, state, optimizer);
+            if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), evaluated, recipe, state, null);
+            Checkpoint.Save(lastPath, evaluated, recipe, state, optimizer, average is null ? null : model);
             observer.Epoch(metrics, best);
         }
         return new(state, false);

@@ -222,7 +222,7 @@ public class LadderTests(MnistFixture mnist)
         using var dir = new TempDir();
         var result = Trainer.Run(recipe, dir.Path, data);
         Assert.True(result.State.BestValidationAccuracy > 0.85, $"best validation accuracy {result.State.BestValidationAccuracy:P2}");
-        var (model, _, _) = Checkpoint.Load(Path.Combine(dir.Path, Trainer.BestCheckpoint));
+        var (model, _) = Checkpoint.Load(Path.Combine(dir.Path, Trainer.BestCheckpoint));
         using var _m = model;
         Assert.IsType<LadderNet>(model);
         Assert.Equal(result.State.BestValidationAccuracy, Evaluator.Evaluate(model, data.Validation, 1000).Accuracy);

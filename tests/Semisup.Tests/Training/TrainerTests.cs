@@ -10,7 +10,7 @@ public class TrainerTests(MnistFixture mnist)
 {
     static float[] Parameters(string checkpoint)
     {
-        var (model, _, _) = Checkpoint.Load(checkpoint);
+        var (model, _) = Checkpoint.Load(checkpoint);
         using var _m = model;
         return model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
     }
@@ -18,15 +18,27 @@ public class TrainerTests(MnistFixture mnist)
     static IEnumerable<string> MetricsWithoutTime(string dir) =>
         Trainer.ReadMetrics(dir).Select(m => (m with { WallSeconds = 0, StepsPerSecond = 0, RssMegabytes = 0 }).ToString());
 
-    // Momentum and Nesterov carry velocities, alternating Γ a longer epoch: each must survive a checkpoint.
+    static float[] TrainedParameters(string lastCheckpoint)
+    {
+        var recipe = Checkpoint.ReadHeader(lastCheckpoint).Recipe;
+        var resumed = Checkpoint.Resume(lastCheckpoint, m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe));
+        using var _m = resumed.Model;
+        using var _o = resumed.Optimizer;
+        using var _a = resumed.Average;
+        return resumed.Model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+    }
+
+    // Momentum and Nesterov carry velocities, alternating Γ a longer epoch, weight averaging a second model: each
+    // must survive a checkpoint.
     [Theory]
-    [InlineData("gamma", "adam")]
-    [InlineData("gamma", "nesterov")]
-    [InlineData("alternating-gamma", "momentum")]
-    public void A_resumed_run_ends_exactly_where_an_uninterrupted_one_does(string method, string optimizer)
+    [InlineData("gamma", "adam", 0)]
+    [InlineData("gamma", "nesterov", 0)]
+    [InlineData("alternating-gamma", "momentum", 0)]
+    [InlineData("gamma", "adam", 0.9)]
+    public void A_resumed_run_ends_exactly_where_an_uninterrupted_one_does(string method, string optimizer, double emaDecay)
     {
         using var data = SmallRuns.Data(mnist);
-        var recipe = SmallRuns.Recipe(epochs: 3) with { Method = method, Optimizer = optimizer, UnsupervisedSteps = 3 };
+        var recipe = SmallRuns.Recipe(epochs: 3) with { Method = method, Optimizer = optimizer, UnsupervisedSteps = 3, EmaDecay = emaDecay };
         using var straight = new TempDir();
         Trainer.Run(recipe, straight.Path, data);
 
@@ -35,10 +47,45 @@ public class TrainerTests(MnistFixture mnist)
         Trainer.Run(recipe, split.Path, data, resume: true);
 
         Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(split.Path, Trainer.LastCheckpoint)));
+        Assert.Equal(TrainedParameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), TrainedParameters(Path.Combine(split.Path, Trainer.LastCheckpoint)));
         Assert.Equal(MetricsWithoutTime(straight.Path), MetricsWithoutTime(split.Path));
         Assert.Equal([1, 2, 3], Trainer.ReadMetrics(split.Path).Select(m => m.Epoch));
         var events = Directory.GetFiles(Path.Combine(straight.Path, "tensorboard"), "events.out.tfevents*", SearchOption.AllDirectories);
         Assert.True(events.Length > 0 && new FileInfo(events[0]).Length > 100, "TensorBoard events are written");
+    }
+
+    [Fact]
+    public void With_weight_averaging_validation_and_checkpoints_hold_the_average()
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = SmallRuns.Recipe(epochs: 2) with { EmaDecay = 0.95 };
+        using var dir = new TempDir();
+        Trainer.Run(recipe, dir.Path, data);
+        var last = Path.Combine(dir.Path, Trainer.LastCheckpoint);
+
+        var (saved, _) = Checkpoint.Load(last);
+        using var _s = saved;
+        var resumed = Checkpoint.Resume(last, m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe));
+        using var _m = resumed.Model;
+        using var _o = resumed.Optimizer;
+        using var _a = resumed.Average;
+        Assert.NotNull(resumed.Average);
+        double recorded = Trainer.ReadMetrics(dir.Path)[^1].ValidationLoss;
+        Assert.Equal(recorded, Evaluator.Evaluate(saved, data.Validation, 250).Loss, 5);
+        Assert.Equal(recorded, Evaluator.Evaluate(resumed.Average.Model, data.Validation, 250).Loss, 5);
+        Assert.NotEqual(recorded, Evaluator.Evaluate(resumed.Model, data.Validation, 250).Loss, 3);
+    }
+
+    [Fact]
+    public void A_checkpoint_whose_recipe_averages_weights_but_holds_no_trained_weights_is_refused()
+    {
+        using var dir = new TempDir();
+        var recipe = new Recipe { EmaDecay = 0.99 };
+        using var net = new ConvNet(recipe.Net);
+        using var optimizer = Semisup.Optim.Optimizers.Create(net.parameters(), recipe);
+        Checkpoint.Save(dir["last.ckpt"], net, recipe, new TrainingState(1, 1, 0.5, 1), optimizer);
+        var e = Assert.Throws<SemisupException>(() => Checkpoint.Resume(dir["last.ckpt"], m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe)));
+        Assert.Contains("disagree about weight averaging", e.Message);
     }
 
     sealed class CancelAt(CancellationTokenSource cts, int epoch, int step) : ITrainingObserver

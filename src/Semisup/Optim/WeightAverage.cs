@@ -1,0 +1,53 @@
+using Semisup.Models;
+using static TorchSharp.torch;
+
+namespace Semisup.Optim;
+
+/// <summary>An exponential moving average of a model's weights and batch-norm statistics (Polyak averaging as
+/// Tarvainen and Valpola 2017's mean teacher and timm's ModelEma keep it). Validation, the best checkpoint and the
+/// report use the average: it moves less from step to step than the trained weights, whose last update carries the
+/// noise of one batch.</summary>
+public sealed class WeightAverage : IDisposable
+{
+    readonly (Tensor Average, Tensor Trained)[] pairs;
+
+    /// <summary>The averaged model, in evaluation mode; <paramref name="average"/> already holds its starting weights.</summary>
+    public Classifier Model { get; }
+    public double Decay { get; }
+
+    public WeightAverage(Classifier average, Classifier trained, double decay)
+    {
+        if (decay is <= 0 or >= 1) throw new SemisupException($"weight average decay {decay}: must be in (0, 1)");
+        if (average.Signature() != trained.Signature()) throw new SemisupException("The weight average needs two models of the same architecture.");
+        Model = average;
+        Decay = decay;
+        var trainedState = trained.state_dict();
+        pairs = average.state_dict().Select(kv => (kv.Value, trainedState[kv.Key])).ToArray();
+        Model.eval();
+    }
+
+    /// <summary>A new average that starts at <paramref name="trained"/>'s weights.</summary>
+    public static WeightAverage Of(Classifier trained, Func<Classifier> build, double decay)
+    {
+        var average = build();
+        using (no_grad())
+            foreach (var (a, t) in average.state_dict().Values.Zip(trained.state_dict().Values)) a.copy_(t);
+        return new WeightAverage(average, trained, decay);
+    }
+
+    /// <summary>Folds in the weights after training step <paramref name="step"/> (counting from 0). Early on the decay is
+    /// capped at 1 − 1/(step + 1), so the average is the plain mean of the steps so far and forgets the random start.</summary>
+    public void Update(long step)
+    {
+        double d = Math.Min(Decay, 1.0 - 1.0 / (step + 1));
+        using var _ = no_grad();
+        foreach (var (average, trained) in pairs)
+        {
+            // a ← d·a + (1 − d)·θ; counters such as BN's num_batches_tracked are copied.
+            if (average.is_floating_point()) average.mul_(d).add_(trained, alpha: 1 - d);
+            else average.copy_(trained);
+        }
+    }
+
+    public void Dispose() => Model.Dispose();
+}
