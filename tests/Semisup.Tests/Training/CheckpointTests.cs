@@ -40,6 +40,25 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_last_checkpoint_from_before_weight_averaging_still_resumes()
+    {
+        using var dir = new TempDir();
+        var recipe = new Recipe();
+        using var net = new ConvNet(recipe.Net);
+        using var optimizer = Semisup.Optim.Optimizers.Create(net.parameters(), recipe);
+        Checkpoint.Save(dir["last.ckpt"], net, recipe, State, optimizer);
+        var bytes = File.ReadAllBytes(dir["last.ckpt"]);
+        Assert.Equal(0, bytes[^1]); // the "no trained weights follow" flag, which older checkpoints lack
+        File.WriteAllBytes(dir["old.ckpt"], bytes[..^1]);
+
+        var resumed = Checkpoint.Resume(dir["old.ckpt"], m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe));
+        using var _m = resumed.Model;
+        using var _o = resumed.Optimizer;
+        Assert.Null(resumed.Average);
+        foreach (var (name, t) in net.state_dict()) Assert.True(t.eq(resumed.Model.state_dict()[name]).all().item<bool>(), name);
+    }
+
+    [Fact]
     public void A_full_disk_while_saving_leaves_the_previous_checkpoint_intact()
     {
         if (!File.Exists("/dev/full")) return;
