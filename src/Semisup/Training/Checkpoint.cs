@@ -17,7 +17,8 @@ public sealed record CheckpointHeader(string Format, string Model, string Signat
 /// <summary>A run's last checkpoint, ready to train on: <see cref="Average"/> is set when the recipe averages weights.</summary>
 public sealed record Resumed(Classifier Model, CheckpointHeader Header, IOptimizer Optimizer, WeightAverage? Average);
 
-/// <summary>One file: magic, a JSON header, the model state, then optionally the optimizer and RNG state.
+/// <summary>One file: magic, a JSON header, the model state, then optionally the optimizer and RNG state and, for a run
+/// that averages weights (whose model state is the average), the trained weights.
 /// Written to a temporary file and renamed, so a crash or a full disk leaves the previous checkpoint intact.</summary>
 public static class Checkpoint
 {
