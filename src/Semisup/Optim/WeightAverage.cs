@@ -1,4 +1,5 @@
 using Semisup.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Semisup.Optim;
@@ -6,21 +7,23 @@ namespace Semisup.Optim;
 /// <summary>An exponential moving average of a model's weights and batch-norm statistics (Polyak averaging as
 /// Tarvainen and Valpola 2017's mean teacher and timm's ModelEma keep it). Validation, the best checkpoint and the
 /// report use the average: it moves less from step to step than the trained weights, whose last update carries the
-/// noise of one batch.</summary>
+/// noise of one batch. It holds the trained model's tensors themselves (libtorch updates them in place), so it must
+/// be made after anything that replaces them, such as moving the model to another device.</summary>
 public sealed class WeightAverage : IDisposable
 {
     readonly (Tensor Average, Tensor Trained)[] pairs;
+    readonly double decay;
 
-    /// <summary>The averaged model, in evaluation mode; <paramref name="average"/> already holds its starting weights.</summary>
+    /// <summary>The averaged model, in evaluation mode.</summary>
     public Classifier Model { get; }
-    public double Decay { get; }
 
+    /// <summary>Averages into <paramref name="average"/> from its present weights (a checkpoint's, when resuming).</summary>
     public WeightAverage(Classifier average, Classifier trained, double decay)
     {
         if (decay is <= 0 or >= 1) throw new SemisupException($"weight average decay {decay}: must be in (0, 1)");
         if (average.Signature() != trained.Signature()) throw new SemisupException("The weight average needs two models of the same architecture.");
         Model = average;
-        Decay = decay;
+        this.decay = decay;
         var trainedState = trained.state_dict();
         pairs = average.state_dict().Select(kv => (kv.Value, trainedState[kv.Key])).ToArray();
         Model.eval();
@@ -29,17 +32,33 @@ public sealed class WeightAverage : IDisposable
     /// <summary>A new average that starts at <paramref name="trained"/>'s weights.</summary>
     public static WeightAverage Of(Classifier trained, Func<Classifier> build, double decay)
     {
-        var average = build();
-        using (no_grad())
-            foreach (var (a, t) in average.state_dict().Values.Zip(trained.state_dict().Values)) a.copy_(t);
-        return new WeightAverage(average, trained, decay);
+        // Building draws initial weights from the global generator, which augmentation, noise and dropout also draw
+        // from; restoring it keeps a run's training the same with averaging on or off.
+        Classifier model;
+        using (var rng = torch.random.get_rng_state())
+        {
+            model = build();
+            torch.random.set_rng_state(rng);
+        }
+        try
+        {
+            var average = new WeightAverage(model, trained, decay);
+            using var _ = no_grad();
+            foreach (var (a, t) in average.pairs) a.copy_(t);
+            return average;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Folds in the weights after training step <paramref name="step"/> (counting from 0). Early on the decay is
     /// capped at 1 − 1/(step + 1), so the average is the plain mean of the steps so far and forgets the random start.</summary>
     public void Update(long step)
     {
-        double d = Math.Min(Decay, 1.0 - 1.0 / (step + 1));
+        double d = Math.Min(decay, 1.0 - 1.0 / (step + 1));
         using var _ = no_grad();
         foreach (var (average, trained) in pairs)
         {

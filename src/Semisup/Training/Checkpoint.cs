@@ -14,8 +14,17 @@ public sealed record TrainingState(int Epoch, int BestEpoch, double BestValidati
 /// <summary>What a checkpoint holds besides tensors: the recipe, the model's signature and the training state.</summary>
 public sealed record CheckpointHeader(string Format, string Model, string Signature, Recipe Recipe, TrainingState State);
 
-/// <summary>A run's last checkpoint, ready to train on: <see cref="Average"/> is set when the recipe averages weights.</summary>
-public sealed record Resumed(Classifier Model, CheckpointHeader Header, IOptimizer Optimizer, WeightAverage? Average);
+/// <summary>What training works on: the model, its optimizer, the weight average when the recipe keeps one, and where
+/// the run stands.</summary>
+public sealed record Learner(Classifier Model, IOptimizer Optimizer, WeightAverage? Average, TrainingState State) : IDisposable
+{
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Average?.Dispose();
+        Model.Dispose();
+    }
+}
 
 /// <summary>One file: magic, a JSON header, the model state, then optionally the optimizer and RNG state and, for a run
 /// that averages weights (whose model state is the average), the trained weights.
@@ -29,6 +38,7 @@ public static class Checkpoint
     /// average), the <paramref name="trained"/> weights.</summary>
     public static void Save(string path, Classifier model, Recipe recipe, TrainingState state, IOptimizer? optimizer, Classifier? trained = null)
     {
+        if (trained != null && optimizer == null) throw new ArgumentException("The trained weights are saved only for resuming, with the optimizer's state.", nameof(trained));
         var temp = path + ".tmp";
         try
         {
@@ -72,35 +82,45 @@ public static class Checkpoint
     {
         using var r = Open(path);
         var header = Header(r, path);
-        var model = (build ?? ModelRegistry.Create)(header.Recipe);
-        Guard(path, [model], () => ReadModel(r, path, header, model));
+        Classifier model = null!;
+        Guard(path, made =>
+        {
+            made.Add(model = (build ?? ModelRegistry.Create)(header.Recipe));
+            ReadModel(r, path, header, model);
+        });
         return (model, header);
     }
 
     /// <summary>What a run left in its last checkpoint to continue exactly: the trained model, its optimizer (made by
     /// <paramref name="newOptimizer"/>, then restored), the RNG state, and the weight average if the run keeps one.</summary>
-    public static Resumed Resume(string path, Func<Classifier, IOptimizer> newOptimizer)
+    public static Learner Resume(string path, Func<Classifier, IOptimizer> newOptimizer)
     {
         using var r = Open(path);
         var header = Header(r, path);
-        bool averaging = header.Recipe.EmaDecay > 0;
-        var saved = ModelRegistry.Create(header.Recipe);
-        var trained = averaging ? ModelRegistry.Create(header.Recipe) : saved;
-        var optimizer = newOptimizer(trained);
-        Guard(path, [saved, trained, optimizer], () =>
+        bool averaging = header.Recipe.AveragesWeights;
+        Learner resumed = null!;
+        Guard(path, made =>
         {
+            var saved = ModelRegistry.Create(header.Recipe);
+            made.Add(saved);
             ReadModel(r, path, header, saved);
+            var trained = averaging ? ModelRegistry.Create(header.Recipe) : saved;
+            made.Add(trained);
+            var optimizer = newOptimizer(trained);
+            made.Add(optimizer);
             if (!r.ReadBoolean()) throw new SemisupException($"{path}: holds no optimizer state, so it cannot be resumed from.");
             optimizer.Load(r);
-            var bytes = r.ReadBytes(r.ReadInt32());
-            using var rng = tensor(bytes, ScalarType.Byte);
-            torch.random.set_rng_state(rng);
+            var rngState = r.ReadBytes(r.ReadInt32());
             // Checkpoints from before weight averaging end here.
             bool hasTrained = r.BaseStream.Position < r.BaseStream.Length && r.ReadBoolean();
             if (hasTrained != averaging) throw new SemisupException($"{path}: corrupt checkpoint: its recipe and its contents disagree about weight averaging.");
             if (averaging) trained.load(r, strict: true);
+            // Set last, so a refused file leaves the generator alone.
+            using var rng = tensor(rngState, ScalarType.Byte);
+            torch.random.set_rng_state(rng);
+            resumed = new(trained, optimizer, averaging ? new WeightAverage(saved, trained, header.Recipe.EmaDecay) : null, header.State);
         });
-        return new(trained, header, optimizer, averaging ? new WeightAverage(saved, trained, header.Recipe.EmaDecay) : null);
+        return resumed;
     }
 
     static void ReadModel(BinaryReader r, string path, CheckpointHeader header, Classifier model)
@@ -110,10 +130,11 @@ public static class Checkpoint
         model.load(r, strict: true);
     }
 
-    /// <summary>Runs <paramref name="read"/>; if the file turns out corrupt, disposes what was made for it and says so.</summary>
-    static void Guard(string path, IDisposable[] made, Action read)
+    /// <summary>Runs <paramref name="read"/>; if the file turns out corrupt, disposes what it made (and listed) and says so.</summary>
+    static void Guard(string path, Action<List<IDisposable>> read)
     {
-        try { read(); }
+        var made = new List<IDisposable>();
+        try { read(made); }
         catch (Exception e) when (e is SemisupException or EndOfStreamException or IOException or InvalidDataException or ArgumentException or InvalidOperationException)
         {
             foreach (var d in made.Distinct()) d.Dispose();

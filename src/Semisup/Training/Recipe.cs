@@ -84,6 +84,7 @@ public sealed record Recipe
     /// <summary>Validate, checkpoint and report an exponential moving average of the weights updated every step with this
     /// decay (Optim/WeightAverage.cs); 0.999 averages over about the last 1,000 steps; 0 turns it off (the lab).</summary>
     public double EmaDecay { get; init; }
+    [JsonIgnore] public bool AveragesWeights => EmaDecay > 0;
 
     /// <summary>Intra-op threads; runs are bit-reproducible only at a fixed count.</summary>
     public int Threads { get; init; } = 2;

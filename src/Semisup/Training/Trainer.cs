@@ -51,40 +51,13 @@ public static class Trainer
         var augment = new Augment(recipe.RotationDegrees, recipe.Shift, recipe.ElasticAlpha, recipe.ElasticSigma, recipe.Interpolation);
         int steps = method.StepsPerEpoch(recipe.StepsPer((int)data.Labeled.Count));
 
-        Classifier model;
-        TrainingState state;
-        IOptimizer optimizer;
-        WeightAverage? average;
         var lastPath = Path.Combine(runDir, LastCheckpoint);
-        if (resume)
-        {
-            if (!File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {LastCheckpoint} to resume from.");
-            var resumed = Checkpoint.Resume(lastPath, m => NewOptimizer(m, recipe));
-            (model, optimizer, average, state) = (resumed.Model, resumed.Optimizer, resumed.Average, resumed.Header.State);
-            TrimMetrics(Path.Combine(runDir, MetricsFile), state.Epoch);
-        }
-        else
-        {
-            torch.manual_seed((long)recipe.Seed);
-            model = ModelRegistry.Create(recipe);
-            try
-            {
-                if (recipe.Init == "kmeans") KMeansInit.FirstLayer(model, data.Unlabeled.Images, recipe.Seed, recipe.InitRange);
-                if (recipe.WarmStart != null) observer.Message(WarmStart.From(model, recipe.WarmStart));
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
-            optimizer = NewOptimizer(model, recipe);
-            average = recipe.EmaDecay > 0 ? WeightAverage.Of(model, () => ModelRegistry.Create(recipe), recipe.EmaDecay) : null;
-            state = new TrainingState(0, 0, 0, 0);
-        }
-
-        using var _model = model;
-        using var _optimizer = optimizer;
-        using var _average = average;
+        if (resume && !File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {LastCheckpoint} to resume from.");
+        if (resume && Checkpoint.ReadHeader(lastPath).Recipe.EmaDecay != recipe.EmaDecay)
+            throw new SemisupException($"{lastPath} was written with another emaDecay; a run resumes with the recipe it started with.");
+        using var learner = resume ? Checkpoint.Resume(lastPath, m => NewOptimizer(m, recipe)) : Start(recipe, data, observer);
+        if (resume) TrimMetrics(Path.Combine(runDir, MetricsFile), learner.State.Epoch);
+        var (model, optimizer, average, state) = learner;
         var evaluated = average?.Model ?? model;
         model.train();
         var clock = Stopwatch.StartNew();
@@ -150,6 +123,29 @@ public static class Trainer
         tensorboard.add_scalar("loss/validation", (float)m.ValidationLoss, m.Epoch);
         tensorboard.add_scalar("accuracy/validation", (float)m.ValidationAccuracy, m.Epoch);
         tensorboard.add_scalar("learning_rate", (float)m.LearningRate, m.Epoch);
+    }
+
+    /// <summary>A new model (initialised as the recipe says), its optimizer and, if the recipe averages weights, the average.</summary>
+    static Learner Start(Recipe recipe, RunData data, ITrainingObserver observer)
+    {
+        torch.manual_seed((long)recipe.Seed);
+        var made = new List<IDisposable>();
+        try
+        {
+            var model = ModelRegistry.Create(recipe);
+            made.Add(model);
+            if (recipe.Init == "kmeans") KMeansInit.FirstLayer(model, data.Unlabeled.Images, recipe.Seed, recipe.InitRange);
+            if (recipe.WarmStart != null) observer.Message(WarmStart.From(model, recipe.WarmStart));
+            var optimizer = NewOptimizer(model, recipe);
+            made.Add(optimizer);
+            var average = recipe.AveragesWeights ? WeightAverage.Of(model, () => ModelRegistry.Create(recipe), recipe.EmaDecay) : null;
+            return new(model, optimizer, average, new TrainingState(0, 0, 0, 0));
+        }
+        catch
+        {
+            foreach (var d in made) d.Dispose();
+            throw;
+        }
     }
 
     static IOptimizer NewOptimizer(Classifier model, Recipe recipe) => Optimizers.Create(model.parameters(), recipe);

@@ -34,6 +34,45 @@ public class WeightAverageTests
     }
 
     [Fact]
+    public void Over_real_training_steps_the_early_average_is_the_mean_of_the_weights_after_each_step()
+    {
+        manual_seed(4);
+        using var trained = new ConvNet(new ConvNetConfig());
+        using var optimizer = Semisup.Optim.Optimizers.Create(trained.parameters(), new Semisup.Training.Recipe { LearningRate = 0.05 });
+        using var average = WeightAverage.Of(trained, () => new ConvNet(new ConvNetConfig()), decay: 0.999);
+        using var x = rand(8, 1, 28, 28);
+        using var y = randint(0, 10, 8);
+        var snapshots = new List<Dictionary<string, Tensor>>();
+        for (int step = 0; step < 3; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            nn.functional.cross_entropy(trained.Noisy(x), y).backward(); // moves the BN statistics too
+            optimizer.Step();
+            average.Update(step);
+            snapshots.Add(trained.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone().MoveToOuterDisposeScope()));
+        }
+        var averaged = average.Model.state_dict();
+        foreach (var name in new[] { "conv1.weight", "bn1.running_mean", "bn6.running_var", "fc1.bias" })
+        {
+            using var mean = (snapshots[0][name] + snapshots[1][name] + snapshots[2][name]) / 3;
+            Assert.False(snapshots[0][name].eq(snapshots[2][name]).all().item<bool>(), $"{name} moved in training");
+            Assert.True(averaged[name].allclose(mean, rtol: 1e-5, atol: 1e-6), name);
+        }
+    }
+
+    [Fact]
+    public void Building_the_average_leaves_the_random_stream_as_it_was()
+    {
+        using var trained = new ConvNet(new ConvNetConfig());
+        manual_seed(9);
+        float without = rand(1).item<float>();
+        manual_seed(9);
+        using var average = WeightAverage.Of(trained, () => new ConvNet(new ConvNetConfig()), decay: 0.9);
+        Assert.Equal(without, rand(1).item<float>());
+    }
+
+    [Fact]
     public void Counters_are_copied_not_averaged()
     {
         using var trained = new ConvNet(new ConvNetConfig());

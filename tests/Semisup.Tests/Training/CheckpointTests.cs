@@ -51,11 +51,22 @@ public class CheckpointTests
         Assert.Equal(0, bytes[^1]); // the "no trained weights follow" flag, which older checkpoints lack
         File.WriteAllBytes(dir["old.ckpt"], bytes[..^1]);
 
-        var resumed = Checkpoint.Resume(dir["old.ckpt"], m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe));
-        using var _m = resumed.Model;
-        using var _o = resumed.Optimizer;
+        using var resumed = Checkpoint.Resume(dir["old.ckpt"], m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe));
         Assert.Null(resumed.Average);
         foreach (var (name, t) in net.state_dict()) Assert.True(t.eq(resumed.Model.state_dict()[name]).all().item<bool>(), name);
+    }
+
+    [Fact]
+    public void A_checkpoint_whose_recipe_averages_weights_but_holds_no_trained_weights_is_refused()
+    {
+        using var dir = new TempDir();
+        var recipe = new Recipe { EmaDecay = 0.99 };
+        using var net = new ConvNet(recipe.Net);
+        using var optimizer = Semisup.Optim.Optimizers.Create(net.parameters(), recipe);
+        Checkpoint.Save(dir["last.ckpt"], net, recipe, State, optimizer);
+        var e = Assert.Throws<SemisupException>(() => Checkpoint.Resume(dir["last.ckpt"], m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe)));
+        Assert.Contains("disagree about weight averaging", e.Message);
+        Assert.Throws<ArgumentException>(() => Checkpoint.Save(dir["best.ckpt"], net, recipe, State, null, trained: net));
     }
 
     [Fact]
