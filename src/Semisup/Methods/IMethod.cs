@@ -36,7 +36,7 @@ public static class MethodRegistry
         "gamma" => new Gamma(r.UnsupervisedWeight, r.DetachCleanTarget, r.SeparateBatches),
         "supervised" => new Supervised(),
         "alternating-gamma" => new AlternatingGamma(r.UnsupervisedSteps, r.UnsupervisedWeight),
-        "ladder" => new Ladder(r.DenoisingCosts),
+        "ladder" => new Ladder(r.DenoisingCosts, r.DenoisingRows == "unlabeled"),
         "pseudo-label" => new PseudoLabel(r.UnsupervisedWeight, r.RampStart, r.RampEnd, r.ConfidenceThreshold),
         _ => throw new SemisupException($"Unknown method '{r.Method}'. Known methods: {string.Join(", ", Names)}."),
     };

@@ -26,7 +26,15 @@ public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double Bn
 
 /// <summary>One pass of the encoder: pre-softmax outputs, and per layer l = 0..L the (normalised, for a corrupted
 /// pass noisy) values z_l with the batch mean and standard deviation they were normalised by (0 and 1 for the input).</summary>
-public sealed record LadderPass(Tensor Logits, Tensor[] Z, Tensor[] Mean, Tensor[] Std);
+public sealed record LadderPass(Tensor Logits, Tensor[] Z, Tensor[] Mean, Tensor[] Std)
+{
+    /// <summary>The rows from <paramref name="first"/> on; per-row statistics are cut with them, batch-wide ones kept.</summary>
+    public LadderPass From(int first)
+    {
+        Tensor Cut(Tensor t) => t.dim() == 2 ? t[first..] : t;
+        return new(Logits[first..], [.. Z.Select(Cut)], [.. Mean.Select(Cut)], [.. Std.Select(Cut)]);
+    }
+}
 
 /// <summary>The ladder network's encoder and decoder. The encoder normalises each layer's pre-activation with batch
 /// statistics (running statistics in evaluation), adds noise on the corrupted pass, then a learned shift β (and at

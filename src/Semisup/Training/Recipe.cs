@@ -63,6 +63,9 @@ public sealed record Recipe
     public int[] LadderLayers { get; init; } = LadderConfig.PaperLayers;
     /// <summary>Ladder: λ_l per layer from the input up; the paper's values for 100 labels.</summary>
     public double[] DenoisingCosts { get; init; } = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1];
+    /// <summary>Ladder: the rows the decoder reconstructs and the denoising cost scores: all (labeled too), or unlabeled
+    /// (the authors' code).</summary>
+    public string DenoisingRows { get; init; } = "all";
     /// <summary>Alternating Γ: unsupervised-only steps after each epoch of supervised ones.</summary>
     public int UnsupervisedSteps { get; init; } = 60;
     public double RotationDegrees { get; init; } = 25;
@@ -111,6 +114,7 @@ public sealed record Recipe
         bad.AddRange(Model == "mlp-ladder" ? Ladder.Problems() : Net.Problems());
         if (Method == "ladder" && DenoisingCosts.Length != LadderLayers.Length)
             bad.Add($"denoisingCosts has {DenoisingCosts.Length} values for {LadderLayers.Length} layers (input included): give one λ per layer");
+        if (DenoisingRows is not ("all" or "unlabeled")) bad.Add($"denoisingRows '{DenoisingRows}': all or unlabeled");
         if (DenoisingCosts.Any(c => c < 0 || !double.IsFinite(c))) bad.Add("denoisingCosts: every λ must be finite and not negative");
         if (Model != "mlp-ladder" && InputNoiseStd != null) bad.Add("inputNoiseStd: only the mlp-ladder has it (the conv network's noise is noiseStd before every convolution)");
         if (Model == "mlp-ladder" && Init != "uniform") bad.Add($"init '{Init}': the ladder uses the papers' N(0, 1/fan_in); remove the key");

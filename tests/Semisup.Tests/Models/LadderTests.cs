@@ -177,6 +177,24 @@ public class LadderTests(MnistFixture mnist)
     }
 
     [Fact]
+    public void Scoring_the_unlabeled_rows_alone_makes_the_denoising_cost_blind_to_the_labeled_images()
+    {
+        using var net = WithMovedCombinators(9);
+        using var x = rand(6, 1, 28, 28);
+        using var other = rand(6, 1, 28, 28);
+        using var y = randint(0, 10, [6]);
+        using var u = rand(10, 1, 28, 28);
+        float Cost(Tensor labeled, bool unlabeledOnly)
+        {
+            manual_seed(10); // the same noise draws each time
+            return new Ladder(PaperCosts, unlabeledOnly).Loss(net, labeled, y, u, new Progress(1, 0, 1)).Unsupervised!.item<float>();
+        }
+        Assert.Equal(Cost(x, unlabeledOnly: true), Cost(other, unlabeledOnly: true));
+        Assert.NotEqual(Cost(x, unlabeledOnly: false), Cost(other, unlabeledOnly: false));
+        Assert.NotEqual(Cost(x, unlabeledOnly: false), Cost(x, unlabeledOnly: true));
+    }
+
+    [Fact]
     public void Every_lambda_term_sends_gradient_into_the_decoder()
     {
         // At the papers' starting values g ignores u (ẑ = 0), so only the combinators get gradient; after the first
