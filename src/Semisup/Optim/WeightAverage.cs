@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 
 namespace Semisup.Optim;
 
-/// <summary>An exponential moving average of a model's weights and batch-norm statistics (Polyak averaging as
-/// Tarvainen and Valpola 2017's mean teacher and timm's ModelEma keep it). Validation, the best checkpoint and the
+/// <summary>An exponential moving average of a model's weights and batch-norm statistics (Polyak averaging with
+/// Tarvainen and Valpola 2017's mean teacher's decay cap; buffers averaged too, as timm's ModelEma does). Validation, the best checkpoint and the
 /// report use the average: it moves less from step to step than the trained weights, whose last update carries the
 /// noise of one batch. It holds the trained model's tensors themselves (libtorch updates them in place), so it must
 /// be made after anything that replaces them, such as moving the model to another device.</summary>
@@ -29,7 +29,8 @@ public sealed class WeightAverage : IDisposable
         Model.eval();
     }
 
-    /// <summary>A new average that starts at <paramref name="trained"/>'s weights.</summary>
+    /// <summary>A new average that starts at <paramref name="trained"/>'s weights (training's first update, with its decay
+    /// capped at 0, sets them again; the copy makes the average right before any step too).</summary>
     public static WeightAverage Of(Classifier trained, Func<Classifier> build, double decay)
     {
         // Building draws initial weights from the global generator, which augmentation, noise and dropout also draw
@@ -62,7 +63,8 @@ public sealed class WeightAverage : IDisposable
         using var _ = no_grad();
         foreach (var (average, trained) in pairs)
         {
-            // a ← d·a + (1 − d)·θ; counters such as BN's num_batches_tracked are copied.
+            // a ← d·a + (1 − d)·θ. An averaged count means nothing (and an integer tensor would truncate it), so
+            // counters such as BN's num_batches_tracked are copied.
             if (average.is_floating_point()) average.mul_(d).add_(trained, alpha: 1 - d);
             else average.copy_(trained);
         }

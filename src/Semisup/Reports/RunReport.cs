@@ -58,7 +58,7 @@ public static class RunReport
         |---|---|
         | method | {r.Method} on {r.Dataset}, {(r.Labels < 0 ? "all" : r.Labels.ToString(CultureInfo.InvariantCulture))} labels, seed {r.Seed} |
         | epochs run | {n.Epochs} |
-        | weights evaluated | {(r.AveragesWeights ? $"moving average, decay {r.EmaDecay} per step" : "after the last step of the epoch")} |
+        | weights evaluated | {(r.AveragesWeights ? "moving average, decay " + r.EmaDecay.ToString(CultureInfo.InvariantCulture) + " per step" : "after the last step of the epoch")} |
         | best validation accuracy | {100 * n.BestValidationAccuracy:F2}% (epoch {n.BestEpoch}) |
         | test accuracy (best-on-validation checkpoint, measured once) | **{100 * n.TestAccuracy:F2}%** ({Math.Round((1 - n.TestAccuracy) * testCount)} of {testCount} wrong) |
         | test loss | {n.TestLoss:F4} |

@@ -66,7 +66,15 @@ public class CheckpointTests
         Checkpoint.Save(dir["last.ckpt"], net, recipe, State, optimizer);
         var e = Assert.Throws<SemisupException>(() => Checkpoint.Resume(dir["last.ckpt"], m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe)));
         Assert.Contains("disagree about weight averaging", e.Message);
-        Assert.Throws<ArgumentException>(() => Checkpoint.Save(dir["best.ckpt"], net, recipe, State, null, trained: net));
+    }
+
+    [Fact]
+    public void Trained_weights_are_saved_only_with_the_optimizer_state_that_resuming_needs()
+    {
+        using var dir = new TempDir();
+        using var net = new ConvNet(new ConvNetConfig());
+        Assert.Throws<ArgumentException>(() => Checkpoint.Save(dir["best.ckpt"], net, new Recipe { EmaDecay = 0.99 }, State, null, trained: net));
+        Assert.False(File.Exists(dir["best.ckpt"]));
     }
 
     [Fact]

@@ -69,6 +69,10 @@ public class TrainerTests(MnistFixture mnist)
         Assert.Equal(recorded, Evaluator.Evaluate(saved, data.Validation, 250).Loss, 5);
         Assert.Equal(recorded, Evaluator.Evaluate(resumed.Average.Model, data.Validation, 250).Loss, 5);
         Assert.NotEqual(recorded, Evaluator.Evaluate(resumed.Model, data.Validation, 250).Loss, 3);
+        var (best, bestHeader) = Checkpoint.Load(Path.Combine(dir.Path, Trainer.BestCheckpoint));
+        using var _b = best;
+        double recordedAtBest = Trainer.ReadMetrics(dir.Path).Single(m => m.Epoch == bestHeader.State.BestEpoch).ValidationLoss;
+        Assert.Equal(recordedAtBest, Evaluator.Evaluate(best, data.Validation, 250).Loss, 5);
 
         // The average only watches: the trained weights are those of the same run without it.
         using var plainDir = new TempDir();
