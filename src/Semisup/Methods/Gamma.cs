@@ -1,3 +1,4 @@
+using Semisup.Data;
 using Semisup.Models;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -10,13 +11,17 @@ namespace Semisup.Methods;
 /// By default gradient flows through both paths, as the lab's PyTorch code does; with
 /// <paramref name="DetachCleanTarget"/> the clean output is a fixed target. The noisy path always gets gradient.
 /// With <paramref name="SeparateBatches"/> the labeled and unlabeled images take separate noisy passes, so batch
-/// normalisation sees each group alone (as three separate calls of the network in PyTorch would).</summary>
-public sealed record Gamma(double UnsupervisedWeight = 1.0, bool DetachCleanTarget = false, bool SeparateBatches = false) : IMethod
+/// normalisation sees each group alone (as three separate calls of the network in PyTorch would).
+/// With <paramref name="AugmentNoisy"/> the noisy pass sees the unlabeled images through that augmentation and the
+/// clean pass sees them as they are, so the output must also be invariant to the augmentation (the Π-model of
+/// Laine and Aila 2017 compares two augmented noisy passes; here the clean target stays the lab's).</summary>
+public sealed record Gamma(double UnsupervisedWeight = 1.0, bool DetachCleanTarget = false, bool SeparateBatches = false, Augment? AugmentNoisy = null) : IMethod
 {
     public StepLoss Loss(Classifier model, Tensor labeled, Tensor labels, Tensor unlabeled, Progress at)
     {
         long nl = labeled.shape[0];
-        var noisy = SeparateBatches ? cat([model.Noisy(labeled), model.Noisy(unlabeled)], 0) : model.Noisy(cat([labeled, unlabeled], 0));
+        var seen = AugmentNoisy?.Apply(unlabeled) ?? unlabeled;
+        var noisy = SeparateBatches ? cat([model.Noisy(labeled), model.Noisy(seen)], 0) : model.Noisy(cat([labeled, seen], 0));
         var supervised = functional.cross_entropy(noisy[..(int)nl], labels);
         var clean = model.call(unlabeled);
         if (DetachCleanTarget) clean = clean.detach();

@@ -33,7 +33,7 @@ public static class MethodRegistry
 
     public static IMethod Create(Recipe r) => r.Method switch
     {
-        "gamma" => new Gamma(r.UnsupervisedWeight, r.DetachCleanTarget, r.SeparateBatches),
+        "gamma" => new Gamma(r.UnsupervisedWeight, r.DetachCleanTarget, r.SeparateBatches, r.AugmentUnlabeled ? r.Augmentation : null),
         "supervised" => new Supervised(),
         "alternating-gamma" => new AlternatingGamma(r.UnsupervisedSteps, r.UnsupervisedWeight),
         "ladder" => new Ladder(r.DenoisingCosts, r.DenoisingRows == "unlabeled"),

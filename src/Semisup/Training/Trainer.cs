@@ -48,7 +48,7 @@ public static class Trainer
             if (recipe.LadderLayers[0] != pixels || recipe.LadderLayers[^1] != classes)
                 throw new SemisupException($"ladderLayers [{string.Join(", ", recipe.LadderLayers)}] do not fit {recipe.Dataset}: the first width must be its {pixels} pixels and the last its {classes} classes.");
         }
-        var augment = new Augment(recipe.RotationDegrees, recipe.Shift, recipe.ElasticAlpha, recipe.ElasticSigma, recipe.Interpolation);
+        var augment = recipe.Augmentation;
         int steps = method.StepsPerEpoch(recipe.StepsPer((int)data.Labeled.Count));
 
         var lastPath = Path.Combine(runDir, LastCheckpoint);
