@@ -37,7 +37,7 @@ public static class MethodRegistry
         "supervised" => new Supervised(),
         "alternating-gamma" => new AlternatingGamma(r.UnsupervisedSteps, r.UnsupervisedWeight),
         "ladder" => new Ladder(r.DenoisingCosts, r.DenoisingRows == "unlabeled"),
-        "pseudo-label" => new PseudoLabel(r.UnsupervisedWeight, r.RampStart, r.RampEnd, r.ConfidenceThreshold),
+        "pseudo-label" => new PseudoLabel(r.UnsupervisedWeight, r.RampStart, r.RampEnd, r.ConfidenceThreshold, r.AugmentUnlabeled ? r.Augmentation : null),
         _ => throw new SemisupException($"Unknown method '{r.Method}'. Known methods: {string.Join(", ", Names)}."),
     };
 }

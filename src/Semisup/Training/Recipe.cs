@@ -59,8 +59,8 @@ public sealed record Recipe
     public bool DetachCleanTarget { get; init; }
     /// <summary>Γ: labeled and unlabeled images take separate noisy passes (their own batch statistics).</summary>
     public bool SeparateBatches { get; init; }
-    /// <summary>Γ: the unlabeled images' noisy pass sees them augmented as the labeled images are (the clean pass sees
-    /// them as they are), so the consistency cost also asks for invariance to the augmentation.</summary>
+    /// <summary>Γ and pseudo-labels: the unlabeled images' noisy pass sees them augmented as the labeled images are (the
+    /// clean pass, which makes the target, sees them as they are), so the target also asks for invariance to it.</summary>
     public bool AugmentUnlabeled { get; init; }
     /// <summary>mlp-ladder: widths from the input up.</summary>
     public int[] LadderLayers { get; init; } = LadderConfig.PaperLayers;
@@ -121,7 +121,7 @@ public sealed record Recipe
             bad.Add($"denoisingCosts has {DenoisingCosts.Length} values for {LadderLayers.Length} layers (input included): give one λ per layer");
         if (DenoisingRows is not ("all" or "unlabeled")) bad.Add($"denoisingRows '{DenoisingRows}': all or unlabeled");
         else if (Method != "ladder" && DenoisingRows != "all") bad.Add("denoisingRows: only the ladder method has a decoder");
-        if (AugmentUnlabeled && Method != "gamma") bad.Add($"augmentUnlabeled: only the gamma method has a noisy pass of unlabeled images to augment");
+        if (AugmentUnlabeled && Method is not ("gamma" or "pseudo-label")) bad.Add("augmentUnlabeled: only the gamma and pseudo-label methods have a noisy pass of unlabeled images to augment");
         if (DenoisingCosts.Any(c => c < 0 || !double.IsFinite(c))) bad.Add("denoisingCosts: every λ must be finite and not negative");
         if (Model != "mlp-ladder" && InputNoiseStd != null) bad.Add("inputNoiseStd: only the mlp-ladder has it (the conv network's noise is noiseStd before every convolution)");
         if (Model == "mlp-ladder" && Init != "uniform") bad.Add($"init '{Init}': the ladder uses the papers' N(0, 1/fan_in); remove the key");

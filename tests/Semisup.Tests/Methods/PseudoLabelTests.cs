@@ -1,3 +1,4 @@
+using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
 using static TorchSharp.torch;
@@ -41,5 +42,28 @@ public class PseudoLabelTests
             var loss = new PseudoLabel(Threshold: threshold).Loss(net, empty(0, 1, 28, 28), empty(0, ScalarType.Int64), u, new Progress(201, 0, 1));
             Assert.Equal(expected, loss.Unsupervised!.item<float>(), 4);
         }
+    }
+
+    [Fact]
+    public void With_augmented_unlabeled_images_the_targets_come_from_the_images_as_they_are()
+    {
+        manual_seed(8);
+        using var net = new ConvNet(new ConvNetConfig(NoiseStd: 0, Dropout: 0));
+        net.eval();
+        using var u = rand(16, 1, 28, 28);
+        using var noGrad = no_grad();
+        var augment = new Augment(RotationDegrees: 25, Shift: 3);
+        float Unsupervised(PseudoLabel p)
+        {
+            manual_seed(9);
+            using var scope = NewDisposeScope();
+            return p.Loss(net, empty(0, 1, 28, 28), empty(0, ScalarType.Int64), u, new Progress(201, 0, 1)).Unsupervised!.item<float>();
+        }
+        manual_seed(9);
+        using var seen = augment.Apply(u);
+        using var targets = net.call(u).argmax(1);
+        float expected = nn.functional.cross_entropy(net.call(seen), targets).item<float>();
+        Assert.Equal(expected, Unsupervised(new PseudoLabel(Threshold: 0, AugmentNoisy: augment)), 4);
+        Assert.NotEqual(expected, Unsupervised(new PseudoLabel(Threshold: 0)), 2);
     }
 }
