@@ -31,13 +31,17 @@ public static class MethodRegistry
 {
     public static readonly string[] Names = ["gamma", "supervised", "pseudo-label", "alternating-gamma", "ladder"];
 
-    public static IMethod Create(Recipe r) => r.Method switch
+    public static IMethod Create(Recipe r)
     {
-        "gamma" => new Gamma(r.UnsupervisedWeight, r.DetachCleanTarget, r.SeparateBatches, r.AugmentUnlabeled ? r.Augmentation : null),
-        "supervised" => new Supervised(),
-        "alternating-gamma" => new AlternatingGamma(r.UnsupervisedSteps, r.UnsupervisedWeight),
-        "ladder" => new Ladder(r.DenoisingCosts, r.DenoisingRows == "unlabeled"),
-        "pseudo-label" => new PseudoLabel(r.UnsupervisedWeight, r.RampStart, r.RampEnd, r.ConfidenceThreshold, r.AugmentUnlabeled ? r.Augmentation : null),
-        _ => throw new SemisupException($"Unknown method '{r.Method}'. Known methods: {string.Join(", ", Names)}."),
-    };
+        var unlabeledView = r.AugmentUnlabeled ? r.Augmentation : null;
+        return r.Method switch
+        {
+            "gamma" => new Gamma(r.UnsupervisedWeight, r.DetachCleanTarget, r.SeparateBatches, unlabeledView),
+            "supervised" => new Supervised(),
+            "alternating-gamma" => new AlternatingGamma(r.UnsupervisedSteps, r.UnsupervisedWeight),
+            "ladder" => new Ladder(r.DenoisingCosts, r.DenoisingRows == "unlabeled"),
+            "pseudo-label" => new PseudoLabel(r.UnsupervisedWeight, r.RampStart, r.RampEnd, r.ConfidenceThreshold, unlabeledView),
+            _ => throw new SemisupException($"Unknown method '{r.Method}'. Known methods: {string.Join(", ", Names)}."),
+        };
+    }
 }

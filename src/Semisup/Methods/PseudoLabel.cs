@@ -19,7 +19,8 @@ public sealed record PseudoLabel(double FinalWeight = 3, double RampStart = 10, 
     public StepLoss Loss(Classifier model, Tensor labeled, Tensor labels, Tensor unlabeled, Progress at)
     {
         long nl = labeled.shape[0];
-        var noisy = model.Noisy(cat([labeled, AugmentNoisy?.Apply(unlabeled) ?? unlabeled], 0));
+        var seen = AugmentNoisy?.Apply(unlabeled) ?? unlabeled;
+        var noisy = model.Noisy(cat([labeled, seen], 0));
         var supervised = functional.cross_entropy(noisy[..(int)nl], labels);
         Tensor targets, confident;
         using (no_grad())

@@ -121,7 +121,8 @@ public sealed record Recipe
             bad.Add($"denoisingCosts has {DenoisingCosts.Length} values for {LadderLayers.Length} layers (input included): give one λ per layer");
         if (DenoisingRows is not ("all" or "unlabeled")) bad.Add($"denoisingRows '{DenoisingRows}': all or unlabeled");
         else if (Method != "ladder" && DenoisingRows != "all") bad.Add("denoisingRows: only the ladder method has a decoder");
-        if (AugmentUnlabeled && Method is not ("gamma" or "pseudo-label")) bad.Add("augmentUnlabeled: only the gamma and pseudo-label methods have a noisy pass of unlabeled images to augment");
+        if (AugmentUnlabeled && Method is not ("gamma" or "pseudo-label")) bad.Add($"augmentUnlabeled: implemented for the gamma and pseudo-label methods only, not {Method}");
+        else if (AugmentUnlabeled && RotationDegrees == 0 && Shift == 0 && ElasticAlpha == 0) bad.Add("augmentUnlabeled: rotationDegrees, shift and elasticAlpha are all 0, so there is no augmentation to apply");
         if (DenoisingCosts.Any(c => c < 0 || !double.IsFinite(c))) bad.Add("denoisingCosts: every λ must be finite and not negative");
         if (Model != "mlp-ladder" && InputNoiseStd != null) bad.Add("inputNoiseStd: only the mlp-ladder has it (the conv network's noise is noiseStd before every convolution)");
         if (Model == "mlp-ladder" && Init != "uniform") bad.Add($"init '{Init}': the ladder uses the papers' N(0, 1/fan_in); remove the key");

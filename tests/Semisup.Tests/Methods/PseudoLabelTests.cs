@@ -1,6 +1,7 @@
 using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
+using Semisup.Training;
 using static TorchSharp.torch;
 
 namespace Semisup.Tests.Methods;
@@ -50,20 +51,38 @@ public class PseudoLabelTests
         manual_seed(8);
         using var net = new ConvNet(new ConvNetConfig(NoiseStd: 0, Dropout: 0));
         net.eval();
-        using var u = rand(16, 1, 28, 28);
+        // Strokes at random places, so the augmentation moves the network's predictions.
+        using var u = (rand(16, 1, 28, 28) * rand(16, 1, 1, 28).gt(0.7) * 3).clamp_max(1);
+        using var x = rand(4, 1, 28, 28);
+        using var y = randint(0, 10, [4]);
         using var noGrad = no_grad();
         var augment = new Augment(RotationDegrees: 25, Shift: 3);
-        float Unsupervised(PseudoLabel p)
+        (float Supervised, float Unsupervised) Losses(PseudoLabel p)
         {
             manual_seed(9);
             using var scope = NewDisposeScope();
-            return p.Loss(net, empty(0, 1, 28, 28), empty(0, ScalarType.Int64), u, new Progress(201, 0, 1)).Unsupervised!.item<float>();
+            var loss = p.Loss(net, x, y, u, new Progress(201, 0, 1));
+            return (loss.Supervised!.item<float>(), loss.Unsupervised!.item<float>());
         }
         manual_seed(9);
         using var seen = augment.Apply(u);
         using var targets = net.call(u).argmax(1);
-        float expected = nn.functional.cross_entropy(net.call(seen), targets).item<float>();
-        Assert.Equal(expected, Unsupervised(new PseudoLabel(Threshold: 0, AugmentNoisy: augment)), 4);
-        Assert.NotEqual(expected, Unsupervised(new PseudoLabel(Threshold: 0)), 2);
+        using var seenLogits = net.call(seen);
+        Assert.True(targets.ne(seenLogits.argmax(1)).any().item<bool>(), "the augmentation must change some prediction, or the test cannot tell the views apart");
+        float expected = nn.functional.cross_entropy(seenLogits, targets).item<float>();
+        var augmented = Losses(new PseudoLabel(Threshold: 0, AugmentNoisy: augment));
+        Assert.Equal(nn.functional.cross_entropy(net.call(x), y).item<float>(), augmented.Supervised, 4);
+        Assert.Equal(expected, augmented.Unsupervised, 4);
+        Assert.NotEqual(expected, Losses(new PseudoLabel(Threshold: 0)).Unsupervised, 2);
+    }
+
+    [Fact]
+    public void The_recipe_key_gives_both_methods_the_recipes_augmentation_and_none_without_it()
+    {
+        var on = new Recipe { AugmentUnlabeled = true, RotationDegrees = 10, Shift = 2 };
+        Assert.Equal(on.Augmentation, ((Gamma)MethodRegistry.Create(on)).AugmentNoisy);
+        Assert.Equal(on.Augmentation, ((PseudoLabel)MethodRegistry.Create(on with { Method = "pseudo-label" })).AugmentNoisy);
+        Assert.Null(((Gamma)MethodRegistry.Create(new Recipe())).AugmentNoisy);
+        Assert.Null(((PseudoLabel)MethodRegistry.Create(new Recipe { Method = "pseudo-label" })).AugmentNoisy);
     }
 }

@@ -66,7 +66,8 @@ public class RecipeTests
     [InlineData("{ \"warmStart\": \"/no/such.ckpt\" }", "no such checkpoint")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"denoisingRows\": \"labeled\" }", "denoisingRows 'labeled': all or unlabeled")]
     [InlineData("{ \"denoisingRows\": \"unlabeled\" }", "only the ladder method has a decoder")]
-    [InlineData("{ \"method\": \"alternating-gamma\", \"augmentUnlabeled\": true }", "augmentUnlabeled: only the gamma and pseudo-label methods")]
+    [InlineData("{ \"method\": \"alternating-gamma\", \"augmentUnlabeled\": true }", "augmentUnlabeled: implemented for the gamma and pseudo-label methods only")]
+    [InlineData("{ \"augmentUnlabeled\": true, \"rotationDegrees\": 0, \"shift\": 0 }", "no augmentation to apply")]
     [InlineData("{ \"emaDecay\": 1 }", "emaDecay 1: must be in [0, 1)")]
     [InlineData("{ \"emaDecay\": -0.9 }", "emaDecay -0.9")]
     public void Bad_recipes_are_rejected_naming_the_key(string json, string expected)
