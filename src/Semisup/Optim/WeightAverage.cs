@@ -7,8 +7,9 @@ namespace Semisup.Optim;
 /// <summary>An exponential moving average of a model's weights and batch-norm statistics (Polyak averaging with
 /// Tarvainen and Valpola 2017's mean teacher's decay cap; buffers averaged too, as timm's ModelEma does). Validation,
 /// the best checkpoint and the report use the average: it moves less from step to step than the trained weights,
-/// whose last update carries the noise of one batch. It holds the trained model's tensors themselves (libtorch updates them in place), so it must
-/// be made after anything that replaces them, such as moving the model to another device.</summary>
+/// whose last update carries the noise of one batch. It holds the trained model's tensors themselves (libtorch
+/// updates them in place), so it must be made after anything that replaces them, such as moving the model to
+/// another device.</summary>
 public sealed class WeightAverage : IDisposable
 {
     readonly (Tensor Average, Tensor Trained)[] pairs;

@@ -59,12 +59,7 @@ public class GammaTests
         using var x = rand(8, 1, 28, 28) + 0.5; // brighter than the unlabeled images, so shared statistics would differ
         using var y = randint(0, 10, [8]);
         using var u = rand(8, 1, 28, 28);
-        float Supervised(Gamma g)
-        {
-            manual_seed(13);
-            using var scope = NewDisposeScope();
-            return g.Loss(net, x, y, u, new Progress(1, 0, 1)).Supervised!.item<float>();
-        }
+        float Supervised(Gamma g) => MethodLosses.Of(g, net, x, y, u, seed: 13).Supervised;
         manual_seed(13);
         float alone = nn.functional.cross_entropy(net.Noisy(x), y).item<float>();
         Assert.Equal(alone, Supervised(new Gamma(SeparateBatches: true)), 5);
@@ -80,13 +75,7 @@ public class GammaTests
         using var y = randint(0, 10, [6]);
         using var u = rand(6, 1, 28, 28);
         var augment = new Augment(RotationDegrees: 25, Shift: 3);
-        (float Supervised, float Unsupervised) Losses(Gamma g)
-        {
-            manual_seed(15);
-            using var scope = NewDisposeScope();
-            var loss = g.Loss(net, x, y, u, new Progress(1, 0, 1));
-            return (loss.Supervised!.item<float>(), loss.Unsupervised!.item<float>());
-        }
+        (float Supervised, float Unsupervised) Losses(Gamma g) => MethodLosses.Of(g, net, x, y, u, seed: 15);
         // By hand: the augmentation draws first, then one noisy pass of labeled and augmented unlabeled images, then
         // the clean pass of the unlabeled images as they are.
         manual_seed(15);

@@ -57,13 +57,7 @@ public class PseudoLabelTests
         using var y = randint(0, 10, [4]);
         using var noGrad = no_grad();
         var augment = new Augment(RotationDegrees: 25, Shift: 3);
-        (float Supervised, float Unsupervised) Losses(PseudoLabel p)
-        {
-            manual_seed(9);
-            using var scope = NewDisposeScope();
-            var loss = p.Loss(net, x, y, u, new Progress(201, 0, 1));
-            return (loss.Supervised!.item<float>(), loss.Unsupervised!.item<float>());
-        }
+        (float Supervised, float Unsupervised) Losses(PseudoLabel p) => MethodLosses.Of(p, net, x, y, u, seed: 9, epoch: 201);
         manual_seed(9);
         using var seen = augment.Apply(u);
         using var targets = net.call(u).argmax(1);
