@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Semisup.Data;
 using Semisup.Reports;
 using Semisup.Training;
@@ -73,11 +74,12 @@ static class TrainCommand
         Console.WriteLine($"{(resuming ? "resuming" : "training")} {r.Name}: {r.Method}, {split.Labeled.Length} labeled / {split.Unlabeled.Length} unlabeled / {split.Validation.Length} validation, {r.Epochs} epochs -> {runDir}");
 
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; interrupt.Cancel(); };
-        Console.CancelKeyPress += onCancel;
-        TrainResult result;
-        try { result = TrainingProgress.Run(o => Trainer.Run(r, runDir, data, o, interrupt.Token, resuming)); }
-        finally { Console.CancelKeyPress -= onCancel; }
+        // Ctrl+C, and SIGTERM (kill, docker stop, a cancelled CI job), which would otherwise end the process at once:
+        // both finish the step, save and exit with 130.
+        void Stop(PosixSignalContext signal) { signal.Cancel = true; interrupt.Cancel(); }
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        var result = TrainingProgress.Run(o => Trainer.Run(r, runDir, data, o, interrupt.Token, resuming));
         if (result.Interrupted)
         {
             Console.WriteLine($"interrupted; {Path.Combine(runDir, Trainer.LastCheckpoint)} holds epoch {result.State.Epoch}. Continue with: semisup train --resume {runDir}");

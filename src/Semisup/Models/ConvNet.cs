@@ -14,13 +14,14 @@ namespace Semisup.Models;
 /// the network's outputs are β z, so cross-entropy, the Γ cost and evaluation all see the same sharpened softmax.
 /// Training uses libtorch's fused log-softmax in the cross-entropy (stable for large β z); the hand-derived softmax
 /// backward is what <c>semisup gradcheck</c> and the benchmark exercise.</param>
+/// <param name="BnScaleInit">The batch-norm scales γ: ones, uniform01 or uniform (<see cref="Nn.Init.BatchNormScales"/>).</param>
 /// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
 /// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
 public sealed record ConvNetConfig(
     double NoiseStd = 0.3, double Dropout = 0.5, double LeakySlope = 0.1, double BnMomentum = 0.1, double InitRange = 0.1,
     int Channels = 1, int Height = 28, int Width = 28, int Classes = 10, double InputMean = 0, double InputStd = 1,
     string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
-    int HiddenUnits = 100, double SoftmaxBeta = 1)
+    int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones")
 {
     public static readonly string[] Activations = ["leaky_relu", "relu", "tanh", "sigmoid"];
     public static readonly string[] DropoutKinds = ["inverted", "classic"];
@@ -31,6 +32,7 @@ public sealed record ConvNetConfig(
     {
         if (!Activations.Contains(Activation)) yield return $"activation '{Activation}': known activations are {string.Join(", ", Activations)}";
         if (!DropoutKinds.Contains(DropoutKind)) yield return $"dropoutKind '{DropoutKind}': known kinds are {string.Join(", ", DropoutKinds)}";
+        if (!Nn.Init.BatchNormScaleNames.Contains(BnScaleInit)) yield return $"bnScaleInit '{BnScaleInit}': known choices are {string.Join(", ", Nn.Init.BatchNormScaleNames)}";
         if (!Inits.Contains(Init)) yield return $"init '{Init}': known initialisations are {string.Join(", ", Inits)}";
         if (!(SoftmaxBeta > 0) || !double.IsFinite(SoftmaxBeta)) yield return $"softmaxBeta {SoftmaxBeta}: must be positive";
         if (HiddenUnits < 1) yield return $"hiddenUnits {HiddenUnits}: must be at least 1";
@@ -80,6 +82,7 @@ public sealed class ConvNet : Classifier
         bn6 = BatchNorm1d(config.Classes, momentum: config.BnMomentum);
         RegisterComponents();
         Nn.Init.Apply(this, config.Init == "kmeans" ? "uniform" : config.Init, config.InitRange);
+        Nn.Init.BatchNormScales(this, config.BnScaleInit, config.InitRange);
     }
 
     public override int Classes => Config.Classes;

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text;
 using Semisup.Cli;
 using Semisup.Tests.Data;
 
@@ -14,6 +16,30 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal(0, await SemisupCli.RunAsync(["data", "show", "--data-dir", mnist.Dir, "-n", "20", "-o", dir["d.png"]]));
         Assert.True(new FileInfo(dir["d.png"]).Length > 1000);
         Assert.Equal(1, await SemisupCli.RunAsync(["data", "verify", "--data-dir", dir.Path]));
+    }
+
+    [Fact]
+    public async Task A_terminate_signal_stops_training_cleanly_with_exit_code_130_and_a_resumable_run()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["tiny.json"], """{ "labels": 100, "epochs": 1000, "stepsPerEpoch": 2, "labeledBatch": 20, "unlabeledBatch": 20, "threads": 1 }""");
+        var cli = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Semisup.Cli.dll"), "train",
+            "--recipe", dir["tiny.json"], "--data-dir", mnist.Dir, "--out", dir["run"]]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var train = Process.Start(cli)!;
+        var stderr = train.StandardError.ReadToEndAsync();
+        var output = new StringBuilder();
+        while (await train.StandardOutput.ReadLineAsync() is { } line)
+        {
+            output.AppendLine(line);
+            if (line.StartsWith("epoch")) break; // the run is training: stop it as `kill` would
+        }
+        Process.Start("kill", ["-TERM", train.Id.ToString()])!.WaitForExit();
+        output.Append(await train.StandardOutput.ReadToEndAsync());
+        await train.WaitForExitAsync();
+        Assert.True(train.ExitCode == 130, $"exit code {train.ExitCode}\n{output}{await stderr}");
+        Assert.Contains("interrupted;", output.ToString());
+        Assert.True(File.Exists(dir["run/last.ckpt"]));
+        Assert.True(File.ReadLines(dir["run/metrics.jsonl"]).Count() < 1000, "stopped long before the last epoch");
     }
 
     [Fact]

@@ -38,6 +38,30 @@ public class InitAndDropoutTests
         Assert.Throws<SemisupException>(() => Init.Apply(net, "orthogonal"));
     }
 
+    [Theory]
+    [InlineData("ones", 1.0, 1.0)]
+    [InlineData("uniform01", 0.0, 1.0)]
+    [InlineData("uniform", -0.1, 0.1)]
+    public void Batch_norm_scales_fill_their_range_and_nothing_else_changes(string how, double low, double high)
+    {
+        manual_seed(3);
+        using var net = new ConvNet(new ConvNetConfig(BnScaleInit: how));
+        manual_seed(3);
+        using var reference = new ConvNet(new ConvNetConfig());
+        var scales = new List<float>();
+        foreach (var (param, p) in net.named_parameters())
+        {
+            if (param.StartsWith("bn") && param.EndsWith("weight")) { scales.AddRange(p.data<float>().ToArray()); continue; }
+            Assert.True(p.eq(reference.state_dict()[param]).all().item<bool>(), param);
+        }
+        Assert.Equal(32 + 64 + 64 + 128 + 100 + 10, scales.Count);
+        Assert.InRange(scales.Min(), low, high);
+        Assert.InRange(scales.Max(), low, high);
+        // Drawn, not constant: the 398 scales nearly span the range.
+        if (low < high) Assert.True(scales.Max() - scales.Min() > 0.95 * (high - low), $"{scales.Min()}..{scales.Max()}");
+        Assert.Throws<SemisupException>(() => Init.BatchNormScales(net, "zeros"));
+    }
+
     [Fact]
     public void Classic_and_inverted_dropout_have_expected_training_outputs_equal_to_their_test_outputs()
     {
