@@ -14,6 +14,9 @@ namespace Semisup.Models;
 /// the network's outputs are β z, so cross-entropy, the Γ cost and evaluation all see the same sharpened softmax.
 /// Training uses libtorch's fused log-softmax in the cross-entropy (stable for large β z); the hand-derived softmax
 /// backward is what <c>semisup gradcheck</c> and the benchmark exercise.</param>
+/// <param name="CleanDropout">Whether the clean path drops units while training. true: the lab's PyTorch code, one module
+/// in training mode for both passes; false: the clean path (the Γ target, the pseudo-labels) is noise-free, as the
+/// Γ-model's clean encoder is (Rasmus et al. 2015), and dropout stays on the noisy path. Evaluation never drops.</param>
 /// <param name="BnScaleInit">The batch-norm scales γ: ones, uniform01 or uniform (<see cref="Nn.Init.BatchNormScales"/>).</param>
 /// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
 /// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
@@ -21,7 +24,7 @@ public sealed record ConvNetConfig(
     double NoiseStd = 0.3, double Dropout = 0.5, double LeakySlope = 0.1, double BnMomentum = 0.1, double InitRange = 0.1,
     int Channels = 1, int Height = 28, int Width = 28, int Classes = 10, double InputMean = 0, double InputStd = 1,
     string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
-    int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones")
+    int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones", bool CleanDropout = true)
 {
     public static readonly string[] Activations = ["leaky_relu", "relu", "tanh", "sigmoid"];
     public static readonly string[] DropoutKinds = ["inverted", "classic"];
@@ -38,6 +41,8 @@ public sealed record ConvNetConfig(
         if (HiddenUnits < 1) yield return $"hiddenUnits {HiddenUnits}: must be at least 1";
         if (NoiseStd < 0) yield return $"noiseStd {NoiseStd}: must not be negative";
         if (Dropout is < 0 or >= 1) yield return $"dropout {Dropout}: must be in [0, 1)";
+        // Classic dropout scales at test, so a clean path that skips it while training would not match either path.
+        if (!CleanDropout && DropoutKind == "classic") yield return "cleanDropout false needs dropoutKind inverted";
         if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum {BnMomentum}: must be in (0, 1]";
         if (InitRange <= 0) yield return $"initRange {InitRange}: must be positive";
         if (InputStd <= 0) yield return $"inputStd {InputStd}: must be positive";
@@ -88,12 +93,12 @@ public sealed class ConvNet : Classifier
     public override int Classes => Config.Classes;
 
     /// <summary>The clean path: pre-softmax outputs.</summary>
-    public override Tensor forward(Tensor x) => Forward(x, 0);
+    public override Tensor forward(Tensor x) => Forward(x, 0, Config.CleanDropout);
 
     /// <summary>The noisy path: the same weights, Gaussian noise before each convolution.</summary>
-    public override Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd);
+    public override Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd, dropout: true);
 
-    Tensor Forward(Tensor x, double noise)
+    Tensor Forward(Tensor x, double noise, bool dropout)
     {
         using var scope = NewDisposeScope();
         Tensor N(Tensor t) => noise > 0 ? t + randn_like(t) * noise : t;
@@ -103,7 +108,8 @@ public sealed class ConvNet : Classifier
         x = convActivation(bn2.call(conv2.call(N(x))));
         x = convActivation(bn3.call(functional.max_pool2d(conv3.call(N(x)), 2)));
         x = convActivation(bn4.call(conv4.call(N(x))));
-        x = drop.call(fcActivation(bn5.call(fc1.call(x.flatten(1)))));
+        x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
+        if (dropout || !training) x = drop.call(x);
         var logits = bn6.call(fc2.call(x));
         return (Config.SoftmaxBeta == 1 ? logits : logits * Config.SoftmaxBeta).MoveToOuterDisposeScope();
     }

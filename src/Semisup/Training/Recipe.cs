@@ -44,6 +44,9 @@ public sealed record Recipe
     public string Init { get; init; } = "uniform";
     /// <summary>Batch-norm scales γ: ones (the default), uniform01 (PyTorch's default before 1.0, the lab's), or uniform (±initRange).</summary>
     public string BnScaleInit { get; init; } = "ones";
+    /// <summary>Whether the clean pass drops units while training (true: the lab's code); false makes the Γ target and the
+    /// pseudo-labels noise-free, as the Γ-model's clean encoder is.</summary>
+    public bool CleanDropout { get; init; } = true;
     public int HiddenUnits { get; init; } = 100;
     /// <summary>Inverse temperature β of the output softmax (1: the usual softmax).</summary>
     public double SoftmaxBeta { get; init; } = 1;
@@ -99,7 +102,7 @@ public sealed record Recipe
     public int EvalBatch { get; init; } = 1000;
 
     public ConvNetConfig Net => new(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange, InputMean: InputMean, InputStd: InputStd,
-        Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits, SoftmaxBeta: SoftmaxBeta, BnScaleInit: BnScaleInit);
+        Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits, SoftmaxBeta: SoftmaxBeta, BnScaleInit: BnScaleInit, CleanDropout: CleanDropout);
 
     public Data.Augment Augmentation => new(RotationDegrees, Shift, ElasticAlpha, ElasticSigma, Interpolation);
 
@@ -127,6 +130,7 @@ public sealed record Recipe
         else if (AugmentUnlabeled && RotationDegrees == 0 && Shift == 0 && ElasticAlpha == 0) bad.Add("augmentUnlabeled: rotationDegrees, shift and elasticAlpha are all 0, so there is no augmentation to apply");
         if (DenoisingCosts.Any(c => c < 0 || !double.IsFinite(c))) bad.Add("denoisingCosts: every λ must be finite and not negative");
         if (Model != "mlp-ladder" && InputNoiseStd != null) bad.Add("inputNoiseStd: only the mlp-ladder has it (the conv network's noise is noiseStd before every convolution)");
+        if (Model == "mlp-ladder" && !CleanDropout) bad.Add("cleanDropout: the ladder has no dropout; remove the key");
         if (Model == "mlp-ladder" && BnScaleInit != "ones") bad.Add($"bnScaleInit '{BnScaleInit}': the ladder's batch-norm scales follow the papers; remove the key");
         if (Model == "mlp-ladder" && Init != "uniform") bad.Add($"init '{Init}': the ladder uses the papers' N(0, 1/fan_in); remove the key");
         if (!Optim.Optimizers.Names.Contains(Optimizer)) bad.Add($"optimizer '{Optimizer}': known optimizers are {string.Join(", ", Optim.Optimizers.Names)}");

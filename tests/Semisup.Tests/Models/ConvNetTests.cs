@@ -118,6 +118,22 @@ public class ConvNetTests
     }
 
     [Fact]
+    public void Without_clean_dropout_the_clean_path_keeps_every_unit_and_the_noisy_path_still_drops()
+    {
+        manual_seed(13);
+        using var x = rand(8, 1, 28, 28);
+        var undropped = OutputAndGradient(new ConvNetConfig(Dropout: 0), x).Output;
+        Assert.Equal(undropped, OutputAndGradient(new ConvNetConfig(CleanDropout: false), x).Output, (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.NotEqual(undropped, OutputAndGradient(new ConvNetConfig(), x).Output); // the lab's clean path drops units
+        manual_seed(8);
+        using var net = new ConvNet(new ConvNetConfig(NoiseStd: 0, CleanDropout: false));
+        using var first = net.Noisy(x);
+        using var second = net.Noisy(x);
+        Assert.False(first.allclose(second), "without noise, two noisy passes differ only by their dropout masks");
+        Assert.Throws<SemisupException>(() => new ConvNet(new ConvNetConfig(CleanDropout: false, DropoutKind: "classic")));
+    }
+
+    [Fact]
     public void Softmax_beta_sharpens_the_outputs_and_keeps_the_predictions()
     {
         manual_seed(12);

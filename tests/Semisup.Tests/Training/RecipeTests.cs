@@ -68,6 +68,7 @@ public class RecipeTests
     [InlineData("{ \"denoisingRows\": \"unlabeled\" }", "only the ladder method has a decoder")]
     [InlineData("{ \"method\": \"alternating-gamma\", \"augmentUnlabeled\": true }", "augmentUnlabeled: implemented for the gamma and pseudo-label methods only")]
     [InlineData("{ \"augmentUnlabeled\": true, \"rotationDegrees\": 0, \"shift\": 0 }", "no augmentation to apply")]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"cleanDropout\": false }", "the ladder has no dropout")]
     [InlineData("{ \"bnScaleInit\": \"zeros\" }", "bnScaleInit 'zeros': known choices are ones, uniform01, uniform")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"bnScaleInit\": \"uniform01\" }", "the ladder's batch-norm scales follow the papers")]
     [InlineData("{ \"emaDecay\": 1 }", "emaDecay 1: must be in [0, 1)")]
