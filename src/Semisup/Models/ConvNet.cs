@@ -109,7 +109,7 @@ public sealed class ConvNet : Classifier
         x = convActivation(bn3.call(functional.max_pool2d(conv3.call(N(x)), 2)));
         x = convActivation(bn4.call(conv4.call(N(x))));
         x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
-        if (dropout || !training) x = drop.call(x);
+        if (dropout) x = drop.call(x);
         var logits = bn6.call(fc2.call(x));
         return (Config.SoftmaxBeta == 1 ? logits : logits * Config.SoftmaxBeta).MoveToOuterDisposeScope();
     }

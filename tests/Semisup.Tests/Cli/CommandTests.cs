@@ -19,7 +19,7 @@ public class CommandTests(MnistFixture mnist)
     }
 
     [Fact]
-    public async Task A_terminate_signal_stops_training_cleanly_with_exit_code_130_and_a_resumable_run()
+    public async Task A_terminate_signal_stops_training_cleanly_with_exit_code_130_and_keeps_the_last_checkpoint()
     {
         using var dir = new TempDir();
         File.WriteAllText(dir["tiny.json"], """{ "labels": 100, "epochs": 1000, "stepsPerEpoch": 2, "labeledBatch": 20, "unlabeledBatch": 20, "threads": 1 }""");
