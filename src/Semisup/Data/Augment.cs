@@ -9,8 +9,10 @@ namespace Semisup.Data;
 /// elastic distortion (Simard et al. 2003): a displacement field of U(−1, 1) per pixel, smoothed by a Gaussian of
 /// width <c>ElasticSigma</c> and scaled by <c>ElasticAlpha</c> pixels, added to the same grid.
 /// The grid is sampled bilinearly (libtorch's grid_sample) or, with <c>Interpolation</c> "bicubic", by cubic
-/// convolution, closer to the cubic splines of scipy's rotate that the lab used.</summary>
-public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4, string Interpolation = "bilinear")
+/// convolution, closer to the cubic splines of scipy's rotate that the lab used. Last, optionally, cutout (DeVries
+/// and Taylor 2017, part of FixMatch's strong augmentation): a <c>Cutout</c>×<c>Cutout</c> square at a uniform
+/// centre, clipped at the border, set to 0 (background).</summary>
+public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4, string Interpolation = "bilinear", int Cutout = 0)
 {
     static readonly IReadOnlyDictionary<string, Func<Tensor, Tensor, Tensor>> Samplers = new Dictionary<string, Func<Tensor, Tensor, Tensor>>
     {
@@ -23,6 +25,8 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
     public Tensor Apply(Tensor images)
     {
         if (ElasticAlpha < 0 || ElasticSigma <= 0) throw new SemisupException($"elastic distortion: alpha {ElasticAlpha} must be ≥ 0 and sigma {ElasticSigma} > 0.");
+        if (Cutout < 0 || Cutout > Math.Min(images.shape[2], images.shape[3]))
+            throw new SemisupException($"cutout {Cutout}: must be between 0 (off) and the image side, {Math.Min(images.shape[2], images.shape[3])}.");
         using var scope = NewDisposeScope();
         long n = images.shape[0], h = images.shape[2], w = images.shape[3];
         var angle = (rand(n) * 2 - 1) * (RotationDegrees * Math.PI / 180);
@@ -36,7 +40,20 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
             stack([sin, cos, -(sin * dx + cos * dy)], 1)], 1);
         var grid = functional.affine_grid(theta, [n, images.shape[1], h, w], align_corners: false);
         if (ElasticAlpha > 0) grid = grid + ElasticField(n, h, w);
-        return Sample(images, grid).MoveToOuterDisposeScope();
+        var sampled = Sample(images, grid);
+        return (Cutout > 0 ? sampled * CutoutMask(n, h, w) : sampled).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>[n, 1, h, w]: 0 inside each image's square, 1 elsewhere. Drawn after the grid, so a recipe without
+    /// cutout keeps the random stream it had before the option existed.</summary>
+    Tensor CutoutMask(long n, long h, long w)
+    {
+        var top = randint(0, h, [n, 1, 1]) - Cutout / 2;
+        var left = randint(0, w, [n, 1, 1]) - Cutout / 2;
+        var rows = arange(h).view(1, h, 1);
+        var columns = arange(w).view(1, 1, w);
+        var inside = (rows >= top) & (rows < top + Cutout) & (columns >= left) & (columns < left + Cutout);
+        return inside.logical_not().unsqueeze(1).to_type(ScalarType.Float32);
     }
 
     /// <summary>The images at the grid's points ([n, h, w, 2], align_corners=false), zeros outside.</summary>

@@ -83,6 +83,8 @@ public sealed record Recipe
     public double ElasticSigma { get; init; } = 4;
     /// <summary>How rotated and shifted images are resampled: bilinear, or bicubic (nearer scipy's cubic splines, the lab's).</summary>
     public string Interpolation { get; init; } = "bilinear";
+    /// <summary>Side in pixels of a square set to 0 at a random place in each augmented image (cutout); 0 turns it off.</summary>
+    public int Cutout { get; init; }
 
     /// <summary>adam (the lab's final choice), sgd, momentum or nesterov (section 2.1).</summary>
     public string Optimizer { get; init; } = "adam";
@@ -104,7 +106,7 @@ public sealed record Recipe
     public ConvNetConfig Net => new(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange, InputMean: InputMean, InputStd: InputStd,
         Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits, SoftmaxBeta: SoftmaxBeta, BnScaleInit: BnScaleInit, CleanDropout: CleanDropout);
 
-    public Data.Augment Augmentation => new(RotationDegrees, Shift, ElasticAlpha, ElasticSigma, Interpolation);
+    public Data.Augment Augmentation => new(RotationDegrees, Shift, ElasticAlpha, ElasticSigma, Interpolation, Cutout);
 
     public LadderConfig Ladder => new(LadderLayers, NoiseStd, BnMomentum, InputNoiseStd);
 
@@ -127,7 +129,7 @@ public sealed record Recipe
         if (DenoisingRows is not ("all" or "unlabeled")) bad.Add($"denoisingRows '{DenoisingRows}': all or unlabeled");
         else if (Method != "ladder" && DenoisingRows != "all") bad.Add("denoisingRows: only the ladder method has a decoder");
         if (AugmentUnlabeled && Method is not ("gamma" or "pseudo-label")) bad.Add($"augmentUnlabeled: implemented for the gamma and pseudo-label methods only, not {Method}");
-        else if (AugmentUnlabeled && RotationDegrees == 0 && Shift == 0 && ElasticAlpha == 0) bad.Add("augmentUnlabeled: rotationDegrees, shift and elasticAlpha are all 0, so there is no augmentation to apply");
+        else if (AugmentUnlabeled && RotationDegrees == 0 && Shift == 0 && ElasticAlpha == 0 && Cutout == 0) bad.Add("augmentUnlabeled: rotationDegrees, shift, elasticAlpha and cutout are all 0, so there is no augmentation to apply");
         if (DenoisingCosts.Any(c => c < 0 || !double.IsFinite(c))) bad.Add("denoisingCosts: every λ must be finite and not negative");
         if (Model != "mlp-ladder" && InputNoiseStd != null) bad.Add("inputNoiseStd: only the mlp-ladder has it (the conv network's noise is noiseStd before every convolution)");
         if (Model == "mlp-ladder" && !CleanDropout) bad.Add("cleanDropout: the ladder has no dropout; remove the key");
@@ -147,6 +149,7 @@ public sealed record Recipe
         if (EvalBatch < 1) bad.Add($"evalBatch {EvalBatch}: must be at least 1");
         if (RotationDegrees < 0 || Shift < 0) bad.Add("rotationDegrees and shift must not be negative");
         if (ElasticAlpha < 0 || ElasticSigma <= 0) bad.Add($"elasticAlpha {ElasticAlpha} must be ≥ 0 and elasticSigma {ElasticSigma} > 0");
+        if (Cutout < 0) bad.Add($"cutout {Cutout}: must not be negative (0 turns it off)");
         if (!Data.Augment.Interpolations.Contains(Interpolation)) bad.Add($"interpolation '{Interpolation}': known are {string.Join(", ", Data.Augment.Interpolations)}");
         bad.AddRange(Schedule.Problems());
         if (!Methods.MethodRegistry.Names.Contains(Method)) bad.Add($"method '{Method}': known methods are {string.Join(", ", Methods.MethodRegistry.Names)}");

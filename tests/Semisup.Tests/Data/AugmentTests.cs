@@ -187,3 +187,48 @@ public class ElasticTests
         Assert.Throws<SemisupException>(() => new Augment(ElasticAlpha: -1).Apply(x));
     }
 }
+
+public class CutoutTests
+{
+    [Fact]
+    public void Cutout_zeroes_one_square_per_image_clipped_at_the_border()
+    {
+        using var x = rand(256, 1, 28, 28) + 0.5; // no pixel is 0 before the cutout
+        manual_seed(11);
+        using var cut = new Augment(0, 0, Cutout: 8).Apply(x);
+        using var erased = cut.eq(0);
+        var rows = erased.any(3).squeeze(1).sum(1);    // rows touched per image
+        var columns = erased.any(2).squeeze(1).sum(1); // columns touched per image
+        var count = erased.sum([1, 2, 3]);
+        // One axis-aligned rectangle per image: rows × columns pixels, each side 4 to 8 (a centre on the border keeps
+        // half), 8×8 when the centre lies at least 4 pixels inside.
+        Assert.True(count.eq(rows * columns).all().item<bool>(), "the erased pixels form one rectangle");
+        Assert.Equal(4, Math.Min(rows.min().item<long>(), columns.min().item<long>()));
+        Assert.Equal(8, Math.Max(rows.max().item<long>(), columns.max().item<long>()));
+        Assert.True(count.eq(64).sum().item<long>() > 100, "most squares lie wholly inside");
+        Assert.True(cut.where(erased.logical_not(), 0).allclose(x.where(erased.logical_not(), 0), atol: 1e-5), "the rest is the image");
+    }
+
+    [Fact]
+    public void Cutout_comes_after_the_geometry_and_leaves_its_random_stream_alone()
+    {
+        using var x = rand(64, 1, 28, 28) + 0.5;
+        manual_seed(11);
+        using var plain = new Augment(10, 2).Apply(x);
+        manual_seed(11);
+        using var cut = new Augment(10, 2, Cutout: 8).Apply(x);
+        using var kept = cut.ne(0);
+        Assert.True(cut.where(kept, 0).eq(plain.where(kept, 0)).all().item<bool>(), "outside the square, the same rotated and shifted images");
+        var changed = cut.ne(plain).sum([1, 2, 3]);
+        Assert.True(changed.max().item<long>() <= 64, "each image loses at most one 8×8 square");
+        Assert.True(changed.gt(0).sum().item<long>() > 56, "and nearly every image loses some ink");
+    }
+
+    [Fact]
+    public void A_cutout_larger_than_the_image_is_an_error()
+    {
+        using var x = rand(2, 1, 28, 28);
+        var e = Assert.Throws<SemisupException>(() => new Augment(Cutout: 29).Apply(x));
+        Assert.Contains("cutout 29", e.Message);
+    }
+}

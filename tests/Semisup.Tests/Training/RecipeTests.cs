@@ -71,6 +71,7 @@ public class RecipeTests
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"cleanDropout\": false }", "the ladder has no dropout")]
     [InlineData("{ \"bnScaleInit\": \"zeros\" }", "bnScaleInit 'zeros': known choices are ones, uniform01, uniform")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"bnScaleInit\": \"uniform01\" }", "the ladder's batch-norm scales follow the papers")]
+    [InlineData("{ \"cutout\": -4 }", "cutout -4: must not be negative")]
     [InlineData("{ \"emaDecay\": 1 }", "emaDecay 1: must be in [0, 1)")]
     [InlineData("{ \"emaDecay\": -0.9 }", "emaDecay -0.9")]
     public void Bad_recipes_are_rejected_naming_the_key(string json, string expected)
