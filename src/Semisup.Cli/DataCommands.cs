@@ -48,25 +48,35 @@ static class DataCommands
         });
 
         var output = new Option<string>("--output", "-o") { Description = "PNG file to write.", DefaultValueFactory = _ => "digits.png" };
-        var count = new Option<int>("--count", "-n") { Description = "How many images (from the start of the split).", DefaultValueFactory = _ => 50 };
-        var split = new Option<string>("--split") { Description = "train or test.", DefaultValueFactory = _ => "train" };
-        var show = new Command("show", "Write a PNG grid of sample images with their labels.") { Dataset, DataDir, output, count, split };
+        var count = new Option<int?>("--count", "-n") { Description = "How many images (from the start of the split): 50 by default, every labeled image with --split labeled." };
+        var split = new Option<string>("--split") { Description = "train, test, or labeled: a run's labeled subset, by class (the split is a function of --labels and --seed).", DefaultValueFactory = _ => "train" };
+        var labels = new Option<int?>("--labels") { Description = "With --split labeled: the run's label count (default 100)." };
+        var seed = new Option<ulong?>("--seed") { Description = "With --split labeled: the run's seed (default 1)." };
+        var show = new Command("show", "Write a PNG grid of images with their labels.") { Dataset, DataDir, output, count, split, labels, seed };
         show.SetAction(async (parse, cancel) =>
         {
             var ds = Datasets.Get(parse.GetValue(Dataset)!);
-            int n = parse.GetValue(count);
-            if (n is < 1 or > 1000) throw new SemisupException($"--count {n}: give 1 to 1000 images.");
             var which = parse.GetValue(split);
-            if (which is not ("train" or "test")) throw new SemisupException($"--split {which}: give train or test.");
+            if (which is not ("train" or "test" or "labeled")) throw new SemisupException($"--split {which}: give train, test or labeled.");
+            if (which != "labeled" && (parse.GetValue(labels) != null || parse.GetValue(seed) != null))
+                throw new SemisupException("--labels and --seed choose a labeled subset: use them with --split labeled.");
             var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataDir)));
             var dir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
             var files = DatasetFiles.Read(dir, ds);
-            var (images, labels) = which == "train" ? (files.TrainImages, files.TrainLabels) : (files.TestImages, files.TestLabels);
+            var (images, labelFile) = which == "test" ? (files.TestImages, files.TestLabels) : (files.TrainImages, files.TrainLabels);
+            // The labeled subset as a run with these --labels and --seed trains on it, class by class.
+            var indices = which == "labeled"
+                ? Split.Create(ds.Name, labelFile.Data, parse.GetValue(labels) ?? 100, parse.GetValue(seed) ?? 1).Labeled.OrderBy(i => labelFile.Data[i]).ToArray()
+                : Enumerable.Range(0, labelFile.Data.Length).ToArray();
+            int n = parse.GetValue(count) ?? (which == "labeled" ? indices.Length : 50);
+            if (n is < 1 or > 1000) throw new SemisupException($"--count {n}: give 1 to 1000 images.");
+            indices = indices[..Math.Min(n, indices.Length)];
             int h = images.Shape[1], w = images.Shape[2];
-            var pixels = images.Data.Take(n * h * w).Select(b => b / 255f).ToArray();
-            var captions = labels.Data.Take(n).Select(l => ClassNames.Of(ds)[l]).ToArray();
-            DigitGrid.Save(parse.GetValue(output)!, pixels, h, w, captions);
-            Console.WriteLine($"wrote {parse.GetValue(output)} ({n} {which} images of {ds.Name})");
+            var pixels = indices.SelectMany(i => new ArraySegment<byte>(images.Data, i * h * w, h * w)).Select(b => b / 255f).ToArray();
+            var captions = indices.Select(i => ClassNames.Of(ds)[labelFile.Data[i]]).ToArray();
+            int perClass = (parse.GetValue(labels) ?? 100) / 10; // a row per class when the rows stay short
+            DigitGrid.Save(parse.GetValue(output)!, pixels, h, w, captions, columns: which == "labeled" && perClass <= 20 ? perClass : 10);
+            Console.WriteLine($"wrote {parse.GetValue(output)} ({indices.Length} {which} images of {ds.Name})");
             return 0;
         });
 

@@ -19,6 +19,31 @@ public class CommandTests(MnistFixture mnist)
     }
 
     [Fact]
+    public async Task Show_draws_a_runs_labeled_subset_one_row_per_class()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, await SemisupCli.RunAsync(["data", "show", "--data-dir", mnist.Dir, "--split", "labeled", "--labels", "100", "--seed", "2", "-o", dir["l.png"]]));
+        var files = Semisup.Data.DatasetFiles.Read(mnist.Dir, Semisup.Data.Datasets.Get("mnist"));
+        var y = files.TrainLabels.Data;
+        var labeled = Semisup.Data.Split.Create("mnist", y, 100, 2).Labeled;
+        using var png = SkiaSharp.SKBitmap.Decode(dir["l.png"]);
+        // DigitGrid's cells: 28×28 pixels at scale 3, a pad of 4, a caption of 18 below; 10 columns, 10 rows.
+        const int cellW = 28 * 3 + 8, cellH = 28 * 3 + 18 + 4;
+        Assert.Equal((10 * cellW, 10 * cellH), (png.Width, png.Height));
+        // Row c, column k holds the k-th labeled image of class c (the subset is sorted by index).
+        foreach (var (row, column) in new[] { (0, 0), (7, 3), (9, 9) })
+        {
+            int image = labeled.Where(i => y[i] == row).ElementAt(column);
+            for (int r = 0; r < 28; r++)
+                for (int c = 0; c < 28; c++)
+                {
+                    int drawn = png.GetPixel(column * cellW + 4 + 3 * c + 1, row * cellH + 4 + 3 * r + 1).Red;
+                    Assert.InRange(drawn, 254 - files.TrainImages.Data[image * 784 + r * 28 + c], 255 - files.TrainImages.Data[image * 784 + r * 28 + c]);
+                }
+        }
+    }
+
+    [Fact]
     public async Task A_terminate_signal_stops_training_cleanly_with_exit_code_130_and_keeps_the_last_checkpoint()
     {
         using var dir = new TempDir();
@@ -52,6 +77,9 @@ public class CommandTests(MnistFixture mnist)
     [Theory]
     [InlineData("data", "show", "--dataset", "nope")]
     [InlineData("data", "show", "--count", "0")]
+    [InlineData("data", "show", "--split", "validation")]
+    [InlineData("data", "show", "--seed", "2")]
+    [InlineData("data", "show", "--split", "labeled", "--labels", "15")]
     [InlineData("data", "frobnicate")]
     [InlineData("train", "--epochs", "-1")]
     [InlineData("train", "--labels", "15")]
