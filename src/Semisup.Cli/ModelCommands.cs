@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Semisup.Data;
+using Semisup.Reports;
 using Semisup.Training;
 using static TorchSharp.torch;
 
@@ -39,6 +40,9 @@ static class ModelCommands
                 var e = Evaluator.Evaluate(model, set, r.EvalBatch);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{path}: {which} accuracy {100 * e.Accuracy:F2}% ({Math.Round((1 - e.Accuracy) * e.Count)} of {e.Count} wrong), loss {e.Loss:F4}  [{r.Name}, epoch {header.State.Epoch}]"));
+                var classes = ClassNames.Of(ds);
+                var mistakes = ConfusionMatrix.Mistakes(ConfusionMatrix.Count(set.Labels.data<long>().ToArray(), e.Predictions, classes.Count)).Take(5);
+                Console.WriteLine($"most frequent mistakes (true as predicted): {string.Join(", ", mistakes.Select(m => $"{classes[m.True]} as {classes[m.Predicted]}: {m.Count}"))}");
             }
             return 0;
         });
