@@ -74,8 +74,8 @@ static class DataCommands
             int h = images.Shape[1], w = images.Shape[2];
             var pixels = indices.SelectMany(i => new ArraySegment<byte>(images.Data, i * h * w, h * w)).Select(b => b / 255f).ToArray();
             var captions = indices.Select(i => ClassNames.Of(ds)[labelFile.Data[i]]).ToArray();
-            int perClass = (parse.GetValue(labels) ?? 100) / 10; // a row per class when the rows stay short
-            DigitGrid.Save(parse.GetValue(output)!, pixels, h, w, captions, columns: which == "labeled" && perClass <= 20 ? perClass : 10);
+            int perClass = (parse.GetValue(labels) ?? 100) / 10; // a row per class when the rows stay short (-1 labels = all: rows of 10)
+            DigitGrid.Save(parse.GetValue(output)!, pixels, h, w, captions, columns: which == "labeled" && perClass is > 0 and <= 20 ? perClass : 10);
             Console.WriteLine($"wrote {parse.GetValue(output)} ({indices.Length} {which} images of {ds.Name})");
             return 0;
         });

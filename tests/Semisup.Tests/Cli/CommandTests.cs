@@ -41,6 +41,10 @@ public class CommandTests(MnistFixture mnist)
                     Assert.InRange(drawn, 254 - files.TrainImages.Data[image * 784 + r * 28 + c], 255 - files.TrainImages.Data[image * 784 + r * 28 + c]);
                 }
         }
+        // Every training image outside validation labeled (-1): rows of 10, not one row per class.
+        Assert.Equal(0, await SemisupCli.RunAsync(["data", "show", "--data-dir", mnist.Dir, "--split", "labeled", "--labels", "-1", "-n", "20", "-o", dir["all.png"]]));
+        using var all = SkiaSharp.SKBitmap.Decode(dir["all.png"]);
+        Assert.Equal((10 * cellW, 2 * cellH), (all.Width, all.Height));
     }
 
     [Fact]
