@@ -8,8 +8,10 @@ namespace Semisup.Methods;
 /// <summary>The Γ-model (Rasmus et al. 2015) as the lab trains it: one noisy pass over labeled and unlabeled
 /// images together, cross-entropy on the labeled part, plus the mean squared error between the noisy and the
 /// clean pre-softmax outputs of the unlabeled part; one update on the sum.
-/// By default gradient flows through both paths, as the lab's PyTorch code does; with
-/// <paramref name="DetachCleanTarget"/> the clean output is a fixed target. The noisy path always gets gradient.
+/// By default gradient flows through both paths, as the lab's code does under today's PyTorch; with
+/// <paramref name="DetachCleanTarget"/> the clean output is a fixed target, which is what the lab's own PyTorch (0.1–0.2,
+/// 2017) made of it: its mse_loss sent no gradient into the target (pytorch/pytorch#3876). The noisy path always gets
+/// gradient.
 /// With <paramref name="SeparateBatches"/> the labeled and unlabeled images take separate noisy passes, so batch
 /// normalisation sees each group alone (as three separate calls of the network in PyTorch would).
 /// With <paramref name="AugmentNoisy"/> the noisy pass sees the unlabeled images through that augmentation and the
