@@ -9,6 +9,7 @@ public static class SemisupCli
     {
         DataCommands.Create(),
         TrainCommand.Create(),
+        RecipesCommand.Create(),
         ModelCommands.Evaluate(),
         ModelCommands.Predict(),
         GradCheckCommand.Create(),

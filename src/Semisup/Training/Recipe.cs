@@ -172,13 +172,15 @@ public sealed record Recipe
         var path = File.Exists(nameOrPath) ? nameOrPath : Path.Combine(recipesDir ?? FindRecipesDir(), nameOrPath + ".json");
         if (!File.Exists(path))
         {
-            var known = Directory.Exists(recipesDir ?? FindRecipesDir())
-                ? string.Join(", ", Directory.GetFiles(recipesDir ?? FindRecipesDir(), "*.json").Select(Path.GetFileNameWithoutExtension).Order())
-                : "none";
-            throw new SemisupException($"Recipe '{nameOrPath}' not found (looked for {path}). Known recipes: {known}.");
+            var known = Names(recipesDir ?? FindRecipesDir());
+            throw new SemisupException($"Recipe '{nameOrPath}' not found (looked for {path}). Known recipes: {(known.Count > 0 ? string.Join(", ", known) : "none")}.");
         }
         return Read(path) with { Name = Path.GetFileNameWithoutExtension(path) };
     }
+
+    /// <summary>The recipe names in a directory (its *.json files), sorted.</summary>
+    public static IReadOnlyList<string> Names(string recipesDir) =>
+        Directory.Exists(recipesDir) ? [.. Directory.GetFiles(recipesDir, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal)] : [];
 
     /// <summary>A recipe file as written, e.g. a run directory's resolved recipe.json.</summary>
     public static Recipe Read(string path)

@@ -113,6 +113,32 @@ public class CommandTests(MnistFixture mnist)
     }
 
     [Fact]
+    public async Task Recipes_lists_every_recipe_and_names_what_is_wrong_with_a_broken_one()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["tiny.json"], """{ "description": "a tiny run", "method": "supervised", "labels": 100, "epochs": 2 }""");
+        File.WriteAllText(dir["broken.json"], """{ "description": "a typo", "epoch": 2 }""");
+        var output = new StringWriter();
+        var console = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            Assert.Equal(1, await SemisupCli.RunAsync(["recipes", "--dir", dir.Path]));
+            File.Delete(dir["broken.json"]);
+            Assert.Equal(0, await SemisupCli.RunAsync(["recipes", "--dir", dir.Path]));
+            File.Delete(dir["tiny.json"]);
+            Assert.Equal(1, await SemisupCli.RunAsync(["recipes", "--dir", dir.Path]));
+        }
+        finally { Console.SetOut(console); }
+        var text = output.ToString();
+        Assert.Matches(@"tiny\s+supervised\s+conv\s+100\s+2\s+a tiny run", text);
+        Assert.Matches(@"broken\s+invalid: .*Did you mean 'epochs'\?", text);
+        Assert.Contains("2 recipes in", text);
+        Assert.Contains(", 1 invalid", text);
+        Assert.Contains("1 recipes in", text);
+    }
+
+    [Fact]
     public async Task Compare_trains_recipes_side_by_side_then_reuses_finished_runs()
     {
         using var dir = new TempDir();

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Semisup.Training;
+
+namespace Semisup.Cli;
+
+static class RecipesCommand
+{
+    public static Command Create()
+    {
+        var dir = new Option<string?>("--dir") { Description = "The recipes directory (default: recipes/ beside the working directory or the program)." };
+        var cmd = new Command("recipes", "List the recipes: name, method, model, labels, epochs and description; exit 1 if any does not load or validate.") { dir };
+        cmd.SetAction(parse =>
+        {
+            var recipesDir = parse.GetValue(dir) ?? Recipe.FindRecipesDir();
+            var names = Recipe.Names(recipesDir);
+            if (names.Count == 0) throw new SemisupException($"No recipes in {recipesDir}.");
+            int width = names.Max(n => n.Length);
+            Console.WriteLine($"{"recipe".PadRight(width)}  {"method",-12} {"model",-10} {"labels",6} {"epochs",6}  description");
+            int invalid = 0;
+            foreach (var name in names)
+            {
+                try
+                {
+                    var r = Recipe.Load(name, recipesDir).Validate();
+                    Console.WriteLine($"{name.PadRight(width)}  {r.Method,-12} {r.Model,-10} {(r.Labels < 0 ? "all" : r.Labels.ToString()),6} {r.Epochs,6}  {r.Description}");
+                }
+                catch (SemisupException e)
+                {
+                    invalid++;
+                    Console.WriteLine($"{name.PadRight(width)}  invalid: {e.Message}");
+                }
+            }
+            Console.WriteLine($"{names.Count} recipes in {recipesDir}{(invalid > 0 ? $", {invalid} invalid" : "")}; train one with: semisup train --recipe NAME");
+            return invalid > 0 ? 1 : 0;
+        });
+        return cmd;
+    }
+}
