@@ -19,9 +19,9 @@ static class RecipesCommand
             int invalid = 0;
             foreach (var name in names)
             {
-                try
+                try // by path: a file named like the recipe in the working directory must not shadow it
                 {
-                    var r = Recipe.Load(name, recipesDir).Validate();
+                    var r = Recipe.Load(Path.Combine(recipesDir, name + ".json")).Validate();
                     Console.WriteLine($"{name.PadRight(width)}  {r.Method,-12} {r.Model,-10} {(r.Labels < 0 ? "all" : r.Labels.ToString()),6} {r.Epochs,6}  {r.Description}");
                 }
                 catch (SemisupException e)

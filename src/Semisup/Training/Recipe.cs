@@ -169,10 +169,11 @@ public sealed record Recipe
     /// <summary>A recipe by file path, or by name from the recipes directory.</summary>
     public static Recipe Load(string nameOrPath, string? recipesDir = null)
     {
-        var path = File.Exists(nameOrPath) ? nameOrPath : Path.Combine(recipesDir ?? FindRecipesDir(), nameOrPath + ".json");
+        var dir = recipesDir ?? FindRecipesDir();
+        var path = File.Exists(nameOrPath) ? nameOrPath : Path.Combine(dir, nameOrPath + ".json");
         if (!File.Exists(path))
         {
-            var known = Names(recipesDir ?? FindRecipesDir());
+            var known = Names(dir);
             throw new SemisupException($"Recipe '{nameOrPath}' not found (looked for {path}). Known recipes: {(known.Count > 0 ? string.Join(", ", known) : "none")}.");
         }
         return Read(path) with { Name = Path.GetFileNameWithoutExtension(path) };
