@@ -30,8 +30,8 @@ static class ModelCommands
             if (which == "test") set = ImageSet.From(files.TestImages, files.TestLabels, $"{ds.Name} test");
             else
             {
-                // The split is a pure function of (dataset, labels, seed), so the checkpoint's recipe recreates it.
-                var s = Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed);
+                // The split is a pure function of (dataset, labels, seed, scheme), so the checkpoint's recipe recreates it.
+                var s = Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed, r.Split);
                 using var train = ImageSet.From(files.TrainImages, files.TrainLabels, $"{ds.Name} train");
                 set = train.Subset(s.Validation);
             }

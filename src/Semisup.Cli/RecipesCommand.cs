@@ -30,7 +30,7 @@ static class RecipesCommand
                     Console.WriteLine($"{name.PadRight(width)}  invalid: {e.Message}");
                 }
             }
-            Console.WriteLine($"{names.Count} recipes in {recipesDir}{(invalid > 0 ? $", {invalid} invalid" : "")}; train one with: semisup train --recipe NAME");
+            Console.WriteLine($"{names.Count} recipe{(names.Count == 1 ? "" : "s")} in {recipesDir}{(invalid > 0 ? $", {invalid} invalid" : "")}; train one with: semisup train --recipe NAME");
             return invalid > 0 ? 1 : 0;
         });
         return cmd;

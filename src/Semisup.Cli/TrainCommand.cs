@@ -63,7 +63,7 @@ static class TrainCommand
         var store = new DatasetStore(DataOptions.FromEnvironment(dataDirOption));
         var dataDir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
         var files = DatasetFiles.Read(dataDir, ds);
-        var split = resuming ? Split.Load(runDir, files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed);
+        var split = resuming ? Split.Load(runDir, files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed, r.Split);
         if (!resuming)
         {
             Directory.CreateDirectory(runDir);

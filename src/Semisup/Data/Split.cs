@@ -3,23 +3,30 @@ using System.Text.Json;
 namespace Semisup.Data;
 
 /// <summary>The lab's protocol over the 60,000 training images: a class-balanced labeled set, 10,000 validation
-/// images, the rest unlabeled. A pure function of (dataset, label count, seed); the official test set is apart.</summary>
-public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled, int[] Validation, int[] Unlabeled)
+/// images, the rest unlabeled. A pure function of (dataset, label count, seed, scheme); the official test set is apart.
+/// Scheme <see cref="Random"/> draws the images by seed; <see cref="Lab"/> takes them in file order as the lab's data
+/// did (the course's label_unlabel_split notebook): per class the first labels/10 images labeled, the next 1,000
+/// validation, the rest unlabeled, whatever the seed.</summary>
+public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled, int[] Validation, int[] Unlabeled, string Scheme = Split.Random)
 {
     public const int ValidationSize = 10_000;
     public const string FileName = "split.json";
+    public const string Random = "random", Lab = "lab";
+    public static readonly string[] Schemes = [Random, Lab];
 
     /// <summary>Label count meaning "every non-validation image is labeled".</summary>
     public const int AllLabels = -1;
 
     /// <param name="trainLabels">The labels of the training images, 0–9.</param>
     /// <param name="labels">A multiple of 10 (labeled images per class × 10), or <see cref="AllLabels"/>.</param>
-    public static Split Create(string dataset, byte[] trainLabels, int labels, ulong seed)
+    public static Split Create(string dataset, byte[] trainLabels, int labels, ulong seed, string scheme = Random)
     {
         int n = trainLabels.Length;
         if (n <= ValidationSize) throw new SemisupException($"{dataset} has {n} training images; the split needs more than {ValidationSize}.");
         if (labels != AllLabels && (labels < 10 || labels % 10 != 0))
             throw new SemisupException($"--labels {labels}: the labeled set is class-balanced, so give a positive multiple of 10 (e.g. 100, 1000, 3000) or 'all'.");
+        if (scheme == Lab) return InFileOrder(dataset, trainLabels, labels, seed);
+        if (scheme != Random) throw new SemisupException($"split '{scheme}': known schemes are {string.Join(", ", Schemes)}.");
 
         var order = Permutation(n, seed);
         var validation = order[..ValidationSize];
@@ -35,6 +42,21 @@ public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled
         var labeled = byClass.SelectMany(c => c[..perClass]).ToArray();
         var unlabeled = rest.Except(labeled).ToArray();
         return new(dataset, labels, seed, Sorted(labeled), Sorted(validation), Sorted(unlabeled));
+    }
+
+    static Split InFileOrder(string dataset, byte[] trainLabels, int labels, ulong seed)
+    {
+        const int validationPerClass = ValidationSize / 10;
+        int perClass = labels == AllLabels ? 0 : labels / 10;
+        var byClass = Enumerable.Range(0, 10).Select(c => Enumerable.Range(0, trainLabels.Length).Where(i => trainLabels[i] == c).ToArray()).ToArray();
+        int available = byClass.Min(c => c.Length) - validationPerClass;
+        if (perClass > available)
+            throw new SemisupException($"--labels {labels} asks for {perClass} images per class, but the smallest class has only {available} besides its {validationPerClass} validation images (at most {available * 10} labels).");
+        var validation = byClass.SelectMany(c => c[perClass..(perClass + validationPerClass)]).ToArray();
+        var rest = Enumerable.Range(0, trainLabels.Length).Except(validation).ToArray();
+        if (labels == AllLabels) return new(dataset, rest.Length, seed, rest, Sorted(validation), [], Lab);
+        var labeled = byClass.SelectMany(c => c[..perClass]).ToArray();
+        return new(dataset, labels, seed, Sorted(labeled), Sorted(validation), rest.Except(labeled).ToArray(), Lab);
     }
 
     static int[] Sorted(int[] a) { var c = (int[])a.Clone(); Array.Sort(c); return c; }

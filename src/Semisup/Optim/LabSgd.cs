@@ -7,23 +7,26 @@ public enum UpdateRule { Sgd, Momentum, Nesterov }
 
 /// <summary>Gradient descent in the lab's three forms (section 2.1), for use with any learning-rate schedule:
 /// plain SGD, classical momentum, and Nesterov's accelerated gradient with the gradient taken at θ + μv.
-/// Nesterov needs the caller to call <see cref="LookAhead"/> before computing the gradient.</summary>
+/// Nesterov needs the caller to call <see cref="LookAhead"/> before computing the gradient. A weight decay adds the
+/// gradient of (weightDecay/2)·‖θ‖² where the gradient is taken.</summary>
 public sealed class LabSgd : IOptimizer
 {
     readonly Parameter[] parameters;
     readonly Tensor[] velocity;
     public UpdateRule Rule { get; }
     public double Momentum { get; }
+    public double WeightDecay { get; }
     public double LearningRate { get; set; }
     bool lookedAhead;
 
-    public LabSgd(IEnumerable<Parameter> parameters, double learningRate, UpdateRule rule, double momentum = 0.9)
+    public LabSgd(IEnumerable<Parameter> parameters, double learningRate, UpdateRule rule, double momentum = 0.9, double weightDecay = 0)
     {
+        if (weightDecay < 0 || !double.IsFinite(weightDecay)) throw new SemisupException($"weight decay {weightDecay}: must be finite and not negative.");
         if (learningRate <= 0) throw new SemisupException($"learning rate {learningRate}: must be positive.");
         if (rule != UpdateRule.Sgd && momentum is < 0 or >= 1) throw new SemisupException($"momentum {momentum}: must be in [0, 1).");
         this.parameters = parameters.ToArray();
         velocity = this.parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
-        (LearningRate, Rule, Momentum) = (learningRate, rule, momentum);
+        (LearningRate, Rule, Momentum, WeightDecay) = (learningRate, rule, momentum, weightDecay);
     }
 
     void IOptimizer.BeforeGradient() => LookAhead();
@@ -46,6 +49,7 @@ public sealed class LabSgd : IOptimizer
         {
             var (theta, v) = (parameters[i], velocity[i]);
             var g = theta.grad ?? throw new InvalidOperationException("a parameter has no gradient; call backward() first");
+            if (WeightDecay > 0) g = g.add(theta, alpha: WeightDecay); // ∇f(θ) + λθ
             switch (Rule)
             {
                 case UpdateRule.Sgd:

@@ -23,10 +23,10 @@ public static class Optimizers
 
     public static IOptimizer Create(IEnumerable<Parameter> parameters, Recipe recipe) => recipe.Optimizer switch
     {
-        "adam" => new AdamOptimizer(optim.Adam(parameters, recipe.LearningRate, recipe.Beta1, recipe.Beta2)),
-        "sgd" => new LabSgd(parameters, recipe.LearningRate, UpdateRule.Sgd),
-        "momentum" => new LabSgd(parameters, recipe.LearningRate, UpdateRule.Momentum, recipe.Momentum),
-        "nesterov" => new LabSgd(parameters, recipe.LearningRate, UpdateRule.Nesterov, recipe.Momentum),
+        "adam" => new AdamOptimizer(optim.Adam(parameters, recipe.LearningRate, recipe.Beta1, recipe.Beta2, weight_decay: recipe.WeightDecay)),
+        "sgd" => new LabSgd(parameters, recipe.LearningRate, UpdateRule.Sgd, weightDecay: recipe.WeightDecay),
+        "momentum" => new LabSgd(parameters, recipe.LearningRate, UpdateRule.Momentum, recipe.Momentum, recipe.WeightDecay),
+        "nesterov" => new LabSgd(parameters, recipe.LearningRate, UpdateRule.Nesterov, recipe.Momentum, recipe.WeightDecay),
         _ => throw new SemisupException($"Unknown optimizer '{recipe.Optimizer}'. Known optimizers: {string.Join(", ", Names)}."),
     };
 

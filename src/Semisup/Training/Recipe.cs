@@ -17,6 +17,9 @@ public sealed record Recipe
     public string Dataset { get; init; } = "mnist";
     /// <summary>Labeled images (a multiple of 10), or -1 for all.</summary>
     public int Labels { get; init; } = 3000;
+    /// <summary>How the training images divide into labeled, validation and unlabeled: random (by seed) or lab (in file
+    /// order, as the lab's data: per class the first labels/10 labeled, the next 1,000 validation; Data/Split.cs).</summary>
+    public string Split { get; init; } = Data.Split.Random;
     public ulong Seed { get; init; } = 1;
     public int Epochs { get; init; } = 500;
     /// <summary>Steps per epoch; 0 means one pass over the labeled set (60 at 3,000 labels).</summary>
@@ -93,6 +96,9 @@ public sealed record Recipe
     public double LearningRate { get; init; } = 1e-3;
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;
+    /// <summary>L2 penalty: weightDecay·θ added to every parameter's gradient before the update (coupled, as PyTorch's
+    /// optimisers' weight_decay). The lab's code passed 1e-4 to Adam; its write-up does not say so. 0 turns it off.</summary>
+    public double WeightDecay { get; init; }
     public LrSchedule Schedule { get; init; } = new();
     /// <summary>Validate, checkpoint and report an exponential moving average of the weights updated every step with this
     /// decay (Optim/WeightAverage.cs); 0.999 averages over about the last 1,000 steps; 0 turns it off (the lab).</summary>
@@ -145,6 +151,7 @@ public sealed record Recipe
         if (LearningRate <= 0) bad.Add($"learningRate {LearningRate}: must be positive");
         if (EmaDecay is < 0 or >= 1) bad.Add($"emaDecay {EmaDecay}: must be in [0, 1) (0 turns weight averaging off)");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) bad.Add("beta1 and beta2 must be in [0, 1)");
+        if (WeightDecay < 0 || !double.IsFinite(WeightDecay)) bad.Add($"weightDecay {WeightDecay}: must be finite and not negative (0 turns it off)");
         if (Threads < 1) bad.Add($"threads {Threads}: must be at least 1");
         if (EvalBatch < 1) bad.Add($"evalBatch {EvalBatch}: must be at least 1");
         if (RotationDegrees < 0 || Shift < 0) bad.Add("rotationDegrees and shift must not be negative");
@@ -152,6 +159,7 @@ public sealed record Recipe
         if (Cutout < 0) bad.Add($"cutout {Cutout}: must not be negative (0 turns it off)");
         if (!Data.Augment.Interpolations.Contains(Interpolation)) bad.Add($"interpolation '{Interpolation}': known are {string.Join(", ", Data.Augment.Interpolations)}");
         bad.AddRange(Schedule.Problems());
+        if (!Data.Split.Schemes.Contains(Split)) bad.Add($"split '{Split}': known schemes are {string.Join(", ", Data.Split.Schemes)}");
         if (!Methods.MethodRegistry.Names.Contains(Method)) bad.Add($"method '{Method}': known methods are {string.Join(", ", Methods.MethodRegistry.Names)}");
         if (bad.Count > 0) throw new SemisupException($"Recipe '{Name}' is invalid: {string.Join("; ", bad)}.");
         return this;

@@ -135,7 +135,7 @@ public class CommandTests(MnistFixture mnist)
         Assert.Matches(@"broken\s+invalid: .*Did you mean 'epochs'\?", text);
         Assert.Contains("2 recipes in", text);
         Assert.Contains(", 1 invalid", text);
-        Assert.Contains("1 recipes in", text);
+        Assert.Contains("1 recipe in", text);
     }
 
     [Fact]

@@ -80,6 +80,36 @@ public class RealMnistTests(MnistFixture mnist)
         Assert.Equal(a.Validation, all.Validation);
     }
 
+    [Fact]
+    public void The_lab_split_takes_each_class_in_file_order_whatever_the_seed()
+    {
+        var labels = mnist.Files.TrainLabels.Data;
+        var s = Split.Create("mnist", labels, 3000, seed: 1, Split.Lab);
+        Assert.Equal((3000, 10000, 47000), (s.Labeled.Length, s.Validation.Length, s.Unlabeled.Length));
+        Assert.Equal(60000, s.Labeled.Concat(s.Validation).Concat(s.Unlabeled).Distinct().Count());
+        // MNIST's training file opens with a 5, 0, 4, 1 and 9: each is the first of its class, so labeled.
+        Assert.Equal(new byte[] { 5, 0, 4, 1, 9 }, labels[..5]);
+        Assert.All(Enumerable.Range(0, 5), i => Assert.Contains(i, s.Labeled));
+        foreach (int c in Enumerable.Range(0, 10))
+        {
+            var labeled = s.Labeled.Where(i => labels[i] == c).ToArray();
+            var validation = s.Validation.Where(i => labels[i] == c).ToArray();
+            Assert.Equal((300, 1000), (labeled.Length, validation.Length));
+            // No image of the class before the last labeled one is left out, and validation follows on.
+            Assert.Equal(300, Enumerable.Range(0, labeled.Max() + 1).Count(i => labels[i] == c));
+            Assert.True(validation.Min() > labeled.Max());
+            Assert.Equal(1300, Enumerable.Range(0, validation.Max() + 1).Count(i => labels[i] == c));
+        }
+        var other = Split.Create("mnist", labels, 3000, seed: 2, Split.Lab);
+        Assert.Equal(s.Labeled, other.Labeled);
+        Assert.Equal(s.Validation, other.Validation);
+        using var dir = new TempDir();
+        s.Save(dir.Path);
+        Assert.Equal(Split.Lab, Split.Load(dir.Path, 60000).Scheme);
+        Assert.Contains("known schemes", Assert.Throws<SemisupException>(() => Split.Create("mnist", labels, 100, 1, "first")).Message);
+        Assert.Contains("split 'first'", Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Split = "first" }.Validate()).Message);
+    }
+
     [Theory]
     [InlineData(0, "positive multiple of 10")]
     [InlineData(15, "positive multiple of 10")]

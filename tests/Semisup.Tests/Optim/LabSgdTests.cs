@@ -122,4 +122,29 @@ public class LabSgdTests
         Assert.Equal(type, opt.GetType().Name);
         Assert.Throws<SemisupException>(() => Optimizers.Create([p], new Semisup.Training.Recipe { Optimizer = "rmsprop" }));
     }
+
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("sgd")]
+    [InlineData("momentum")]
+    [InlineData("nesterov")]
+    public void Weight_decay_adds_lambda_theta_to_the_gradient(string name)
+    {
+        double[] Step(double weightDecay)
+        {
+            var p = new Parameter(tensor(new[] { 1.0, -2.0 }));
+            using var opt = Optimizers.Create([p], new Semisup.Training.Recipe { Optimizer = name, LearningRate = 0.1, WeightDecay = weightDecay });
+            opt.BeforeGradient();
+            opt.ZeroGrad();
+            (p.sum() * 0).backward(); // the loss's own gradient is 0: whatever moves θ is the decay
+            opt.Step();
+            return p.data<double>().ToArray();
+        }
+        Assert.Equal([1.0, -2.0], Step(0));
+        // From zero state, one step with gradient λθ: SGD and both momenta move by −ε·λθ; Adam's first step is
+        // −ε·m̂/√v̂ = −ε·sign(λθ).
+        double[] expected = name == "adam" ? [0.9, -1.9] : [1 - 0.1 * 0.5 * 1, -2 - 0.1 * 0.5 * -2];
+        Assert.Equal(expected, Step(0.5), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { WeightDecay = -1e-4 }.Validate());
+    }
 }
