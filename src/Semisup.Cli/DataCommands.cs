@@ -52,21 +52,22 @@ static class DataCommands
         var split = new Option<string>("--split") { Description = "train, test, or labeled: a run's labeled subset, by class (the split is a function of --labels and --seed).", DefaultValueFactory = _ => "train" };
         var labels = new Option<int?>("--labels") { Description = "With --split labeled: the run's label count (default 100)." };
         var seed = new Option<ulong?>("--seed") { Description = "With --split labeled: the run's seed (default 1)." };
-        var show = new Command("show", "Write a PNG grid of images with their labels.") { Dataset, DataDir, output, count, split, labels, seed };
+        var scheme = new Option<string?>("--scheme") { Description = "With --split labeled: the run's split scheme, random (default) or lab (the lab's images, in file order)." };
+        var show = new Command("show", "Write a PNG grid of images with their labels.") { Dataset, DataDir, output, count, split, labels, seed, scheme };
         show.SetAction(async (parse, cancel) =>
         {
             var ds = Datasets.Get(parse.GetValue(Dataset)!);
             var which = parse.GetValue(split);
             if (which is not ("train" or "test" or "labeled")) throw new SemisupException($"--split {which}: give train, test or labeled.");
-            if (which != "labeled" && (parse.GetValue(labels) != null || parse.GetValue(seed) != null))
-                throw new SemisupException("--labels and --seed choose a labeled subset: use them with --split labeled.");
+            if (which != "labeled" && (parse.GetValue(labels) != null || parse.GetValue(seed) != null || parse.GetValue(scheme) != null))
+                throw new SemisupException("--labels, --seed and --scheme choose a labeled subset: use them with --split labeled.");
             var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataDir)));
             var dir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
             var files = DatasetFiles.Read(dir, ds);
             var (images, labelFile) = which == "test" ? (files.TestImages, files.TestLabels) : (files.TrainImages, files.TrainLabels);
             // The labeled subset as a run with these --labels and --seed trains on it, class by class.
             var indices = which == "labeled"
-                ? Split.Create(ds.Name, labelFile.Data, parse.GetValue(labels) ?? 100, parse.GetValue(seed) ?? 1).Labeled.OrderBy(i => labelFile.Data[i]).ToArray()
+                ? Split.Create(ds.Name, labelFile.Data, parse.GetValue(labels) ?? 100, parse.GetValue(seed) ?? 1, parse.GetValue(scheme) ?? Split.Random).Labeled.OrderBy(i => labelFile.Data[i]).ToArray()
                 : Enumerable.Range(0, labelFile.Data.Length).ToArray();
             int n = parse.GetValue(count) ?? (which == "labeled" ? indices.Length : 50);
             if (n is < 1 or > 1000) throw new SemisupException($"--count {n}: give 1 to 1000 images.");

@@ -30,17 +30,23 @@ public class CommandTests(MnistFixture mnist)
         // DigitGrid's cells: 28×28 pixels at scale 3, a pad of 4, a caption of 18 below; 10 columns, 10 rows.
         const int cellW = 28 * 3 + 8, cellH = 28 * 3 + 18 + 4;
         Assert.Equal((10 * cellW, 10 * cellH), (png.Width, png.Height));
-        // Row c, column k holds the k-th labeled image of class c (the subset is sorted by index).
-        foreach (var (row, column) in new[] { (0, 0), (7, 3), (9, 9) })
+        void AssertCell(SkiaSharp.SKBitmap grid, int row, int column, int image)
         {
-            int image = labeled.Where(i => y[i] == row).ElementAt(column);
             for (int r = 0; r < 28; r++)
                 for (int c = 0; c < 28; c++)
                 {
-                    int drawn = png.GetPixel(column * cellW + 4 + 3 * c + 1, row * cellH + 4 + 3 * r + 1).Red;
+                    int drawn = grid.GetPixel(column * cellW + 4 + 3 * c + 1, row * cellH + 4 + 3 * r + 1).Red;
                     Assert.InRange(drawn, 254 - files.TrainImages.Data[image * 784 + r * 28 + c], 255 - files.TrainImages.Data[image * 784 + r * 28 + c]);
                 }
         }
+        // Row c, column k holds the k-th labeled image of class c (the subset is sorted by index).
+        foreach (var (row, column) in new[] { (0, 0), (7, 3), (9, 9) })
+            AssertCell(png, row, column, labeled.Where(i => y[i] == row).ElementAt(column));
+        // The lab's scheme takes each class in file order: the first zero of the training file is its image 1.
+        Assert.Equal(0, await SemisupCli.RunAsync(["data", "show", "--data-dir", mnist.Dir, "--split", "labeled", "--labels", "100", "--scheme", "lab", "-o", dir["lab.png"]]));
+        using var lab = SkiaSharp.SKBitmap.Decode(dir["lab.png"]);
+        Assert.Equal(0, y[1]);
+        AssertCell(lab, 0, 0, 1);
         // Every training image outside validation labeled (-1): rows of 10, not one row per class.
         Assert.Equal(0, await SemisupCli.RunAsync(["data", "show", "--data-dir", mnist.Dir, "--split", "labeled", "--labels", "-1", "-n", "20", "-o", dir["all.png"]]));
         using var all = SkiaSharp.SKBitmap.Decode(dir["all.png"]);
@@ -83,6 +89,8 @@ public class CommandTests(MnistFixture mnist)
     [InlineData("data", "show", "--count", "0")]
     [InlineData("data", "show", "--split", "validation")]
     [InlineData("data", "show", "--seed", "2")]
+    [InlineData("data", "show", "--scheme", "lab")]
+    [InlineData("data", "show", "--split", "labeled", "--scheme", "first")]
     [InlineData("data", "show", "--split", "labeled", "--labels", "15")]
     [InlineData("data", "frobnicate")]
     [InlineData("train", "--epochs", "-1")]
