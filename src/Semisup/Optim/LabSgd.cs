@@ -49,7 +49,8 @@ public sealed class LabSgd : IOptimizer
         {
             var (theta, v) = (parameters[i], velocity[i]);
             var g = theta.grad ?? throw new InvalidOperationException("a parameter has no gradient; call backward() first");
-            if (WeightDecay > 0) g = g.add(theta, alpha: WeightDecay); // ∇f(θ) + λθ
+            using var decayed = WeightDecay > 0 ? g.add(theta, alpha: WeightDecay) : null; // ∇f(θ) + λθ
+            if (decayed is not null) g = decayed;
             switch (Rule)
             {
                 case UpdateRule.Sgd:
