@@ -49,7 +49,7 @@ static class DataCommands
 
         var output = new Option<string>("--output", "-o") { Description = "PNG file to write.", DefaultValueFactory = _ => "digits.png" };
         var count = new Option<int?>("--count", "-n") { Description = "How many images (from the start of the split): 50 by default, every labeled image with --split labeled." };
-        var split = new Option<string>("--split") { Description = "train, test, or labeled: a run's labeled subset, by class (the split is a function of --labels and --seed).", DefaultValueFactory = _ => "train" };
+        var split = new Option<string>("--split") { Description = "train, test, or labeled: a run's labeled subset, by class (the split is a function of --labels, --seed and --scheme).", DefaultValueFactory = _ => "train" };
         var labels = new Option<int?>("--labels") { Description = "With --split labeled: the run's label count (default 100)." };
         var seed = new Option<ulong?>("--seed") { Description = "With --split labeled: the run's seed (default 1)." };
         var scheme = new Option<string?>("--scheme") { Description = "With --split labeled: the run's split scheme, random (default) or lab (the lab's images, in file order)." };
@@ -65,7 +65,7 @@ static class DataCommands
             var dir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
             var files = DatasetFiles.Read(dir, ds);
             var (images, labelFile) = which == "test" ? (files.TestImages, files.TestLabels) : (files.TrainImages, files.TrainLabels);
-            // The labeled subset as a run with these --labels and --seed trains on it, class by class.
+            // The labeled subset as a run with these --labels, --seed and --scheme trains on it, class by class.
             var indices = which == "labeled"
                 ? Split.Create(ds.Name, labelFile.Data, parse.GetValue(labels) ?? 100, parse.GetValue(seed) ?? 1, parse.GetValue(scheme) ?? Split.Random).Labeled.OrderBy(i => labelFile.Data[i]).ToArray()
                 : Enumerable.Range(0, labelFile.Data.Length).ToArray();
