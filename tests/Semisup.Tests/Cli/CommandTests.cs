@@ -96,6 +96,7 @@ public class CommandTests(MnistFixture mnist)
     [InlineData("train", "--epochs", "-1")]
     [InlineData("train", "--labels", "15")]
     [InlineData("train", "--labels", "some")]
+    [InlineData("train", "--scheme", "first")]
     [InlineData("train", "--recipe", "no-such-recipe")]
     [InlineData("train", "--resume", "/nonexistent/run")]
     [InlineData("evaluate", "--checkpoint", "/nonexistent/best.ckpt")]
@@ -173,11 +174,29 @@ public class CommandTests(MnistFixture mnist)
     }
 
     [Fact]
+    public async Task Train_overrides_the_recipe_and_records_what_it_ran()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["tiny.json"], """{ "method": "supervised", "labels": 100, "epochs": 5, "stepsPerEpoch": 1, "labeledBatch": 20, "evalBatch": 2500 }""");
+        Assert.Equal(0, await SemisupCli.RunAsync(["train", "--recipe", dir["tiny.json"], "--epochs", "1", "--seed", "4", "--labels", "20",
+            "--scheme", "lab", "--threads", "1", "--out", dir["run"], "--data-dir", mnist.Dir]));
+        var recorded = Semisup.Training.Recipe.Read(dir[$"run/{Semisup.Training.Trainer.RecipeFile}"]);
+        Assert.Equal((1, 4UL, 20, "lab", 1), (recorded.Epochs, recorded.Seed, recorded.Labels, recorded.Split, recorded.Threads));
+        var split = Semisup.Data.Split.Load(dir["run"], mnist.Files.TrainLabels.Count);
+        Assert.Equal("lab", split.Scheme);
+        // The lab scheme takes each class's first images in file order: with 2 per class, the file's first two zeros.
+        var zeros = Enumerable.Range(0, mnist.Files.TrainLabels.Count).Where(i => mnist.Files.TrainLabels.Data[i] == 0).Take(2);
+        Assert.Equal(zeros, split.Labeled.Where(i => mnist.Files.TrainLabels.Data[i] == 0).Order());
+        Assert.Single(Semisup.Training.Trainer.ReadMetrics(dir["run"]));
+    }
+
+    [Fact]
     public async Task Resume_refuses_to_change_what_the_run_recorded()
     {
         using var dir = new TempDir();
         File.WriteAllText(dir[Semisup.Training.Trainer.RecipeFile], System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.Recipe.Json));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--seed", "3"]));
+        Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--scheme", "lab"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--epochs", "0"]));
     }
 
