@@ -13,40 +13,70 @@ static class ModelCommands
 
     public static Command Evaluate()
     {
+        var checkpoints = new Option<string[]>("--checkpoint", "-c")
+        {
+            Description = "A checkpoint file (best.ckpt or last.ckpt of a run, or one under models/); give it more than once to evaluate the ensemble of their averaged probabilities too.",
+            Required = true,
+        };
         var split = new Option<string>("--split") { Description = "validation or test.", DefaultValueFactory = _ => "test" };
-        var cmd = new Command("evaluate", "Print a checkpoint's accuracy and loss on the validation or test set.") { CheckpointPath, split, DataCommands.DataDir };
+        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's) accuracy and loss on the validation or test set.") { checkpoints, split, DataCommands.DataDir };
         cmd.SetAction(async (parse, cancel) =>
         {
             var which = parse.GetValue(split);
             if (which is not ("validation" or "test")) throw new SemisupException($"--split {which}: give validation or test.");
-            var path = parse.GetValue(CheckpointPath)!;
-            var (model, header) = Checkpoint.Load(path);
-            using var _ = model;
-            var r = header.Recipe;
-            var ds = Datasets.Get(r.Dataset);
-            var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
-            var files = DatasetFiles.Read(await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel)), ds);
-            ImageSet set;
-            if (which == "test") set = ImageSet.From(files.TestImages, files.TestLabels, $"{ds.Name} test");
-            else
+            var paths = parse.GetValue(checkpoints)!;
+            var members = new List<(string Path, Models.Classifier Model, CheckpointHeader Header)>();
+            try
             {
-                // The split is a pure function of (dataset, labels, seed, scheme), so the checkpoint's recipe recreates it.
-                var s = Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed, r.Split);
-                using var train = ImageSet.From(files.TrainImages, files.TrainLabels, $"{ds.Name} train");
-                set = train.Subset(s.Validation);
-            }
-            using (set)
-            {
-                var e = Evaluator.Evaluate(model, set, r.EvalBatch);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{path}: {which} accuracy {100 * e.Accuracy:F2}% ({Math.Round((1 - e.Accuracy) * e.Count)} of {e.Count} wrong), loss {e.Loss:F4}  [{r.Name}, epoch {header.State.Epoch}]"));
+                foreach (var path in paths)
+                {
+                    var (model, header) = Checkpoint.Load(path);
+                    members.Add((path, model, header));
+                }
+                var r = members[0].Header.Recipe;
+                if (members.FirstOrDefault(m => m.Header.Recipe.Dataset != r.Dataset) is { Path: not null } other)
+                    throw new SemisupException($"{other.Path} was trained on {other.Header.Recipe.Dataset}, {members[0].Path} on {r.Dataset}: an ensemble needs one dataset.");
+                var ds = Datasets.Get(r.Dataset);
+                var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
+                var files = DatasetFiles.Read(await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel)), ds);
+                using var set = which == "test" ? ImageSet.From(files.TestImages, files.TestLabels, $"{ds.Name} test") : ValidationSet(files, ds, members);
+                var labels = set.Labels.data<long>().ToArray();
+                var evaluations = members.Select(m => Evaluator.Evaluate(m.Model, set, m.Header.Recipe.EvalBatch)).ToList();
+                foreach (var (m, e) in members.Zip(evaluations))
+                    Console.WriteLine($"{m.Path}: {which} {Describe(e)}  [{m.Header.Recipe.Name}, epoch {m.Header.State.Epoch}]");
+                var shown = evaluations[0];
+                if (members.Count > 1)
+                {
+                    shown = Evaluator.Ensemble(evaluations, labels);
+                    Console.WriteLine($"ensemble of {members.Count} (probabilities averaged): {which} {Describe(shown)}");
+                }
                 var classes = ClassNames.Of(ds);
-                var mistakes = ConfusionMatrix.Mistakes(ConfusionMatrix.Count(set.Labels.data<long>().ToArray(), e.Predictions, classes.Count)).Take(5);
+                var mistakes = ConfusionMatrix.Mistakes(ConfusionMatrix.Count(labels, shown.Predictions, classes.Count)).Take(5);
                 Console.WriteLine($"most frequent mistakes (true as predicted): {string.Join(", ", mistakes.Select(m => $"{classes[m.True]} as {classes[m.Predicted]}: {m.Count}"))}");
+                return 0;
             }
-            return 0;
+            finally
+            {
+                foreach (var m in members) m.Model.Dispose();
+            }
         });
         return cmd;
+    }
+
+    static string Describe(Evaluation e) => string.Create(CultureInfo.InvariantCulture,
+        $"accuracy {100 * e.Accuracy:F2}% ({Math.Round((1 - e.Accuracy) * e.Count)} of {e.Count} wrong), loss {e.Loss:F4}");
+
+    /// <summary>The validation images the checkpoints were selected on. The split is a pure function of (dataset,
+    /// labels, seed, scheme), so each checkpoint's recipe recreates it; an ensemble must share it, or one member's
+    /// validation images would be another's training images.</summary>
+    static ImageSet ValidationSet(DatasetFiles files, DatasetInfo ds, IReadOnlyList<(string Path, Models.Classifier Model, CheckpointHeader Header)> members)
+    {
+        int[] Validation(Recipe r) => Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed, r.Split).Validation;
+        var validation = Validation(members[0].Header.Recipe);
+        if (members.Skip(1).FirstOrDefault(m => !Validation(m.Header.Recipe).SequenceEqual(validation)) is { Path: not null } other)
+            throw new SemisupException($"--split validation: {other.Path} and {members[0].Path} were trained on different splits, so one's validation images are the other's training images. Evaluate the ensemble on test, or ensemble runs that share a split (the same seed, or \"split\": \"lab\", which is the same for every seed).");
+        using var train = ImageSet.From(files.TrainImages, files.TrainLabels, $"{ds.Name} train");
+        return train.Subset(validation);
     }
 
     public static Command Predict()

@@ -42,4 +42,29 @@ public static class Evaluator
         }
         finally { model.train(wasTraining); }
     }
+
+    /// <summary>The ensemble of models evaluated on the same images: their class probabilities averaged, its
+    /// accuracy and cross-entropy against <paramref name="labels"/>.</summary>
+    public static Evaluation Ensemble(IReadOnlyList<Evaluation> members, long[] labels)
+    {
+        if (members.Count == 0) throw new SemisupException("An ensemble needs at least one member.");
+        int n = labels.Length, classes = members[0].Probabilities.Length / Math.Max(1, n);
+        if (members.Any(m => m.Count != n || m.Probabilities.Length != n * classes))
+            throw new SemisupException("The ensemble's members were evaluated on different images or with different classes.");
+        var probabilities = new float[n * classes];
+        foreach (var m in members)
+            for (int i = 0; i < probabilities.Length; i++) probabilities[i] += m.Probabilities[i] / members.Count;
+        var predictions = new long[n];
+        double lossSum = 0;
+        long correct = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var p = probabilities.AsSpan(i * classes, classes);
+            for (int k = 1; k < classes; k++) if (p[k] > p[(int)predictions[i]]) predictions[i] = k;
+            if (predictions[i] == labels[i]) correct++;
+            // A probability every member gave as 0 underflowed in float; the smallest float keeps the loss finite.
+            lossSum -= Math.Log(Math.Max(p[(int)labels[i]], float.Epsilon));
+        }
+        return new(lossSum / n, (double)correct / n, predictions, probabilities);
+    }
 }

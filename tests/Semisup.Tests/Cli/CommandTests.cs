@@ -201,6 +201,33 @@ public class CommandTests(MnistFixture mnist)
     }
 
     [Fact]
+    public async Task An_ensemble_is_judged_on_validation_only_when_its_members_share_a_split()
+    {
+        using var dir = new TempDir();
+        using var net = new Semisup.Models.ConvNet(new());
+        void Save(string name, Semisup.Training.Recipe r) => Semisup.Training.Checkpoint.Save(dir[name], net, r, new(1, 1, 0.5, 1), null);
+        Save("random1.ckpt", new() { Seed = 1 });
+        Save("random2.ckpt", new() { Seed = 2 });
+        Save("lab1.ckpt", new() { Seed = 1, Split = "lab" });
+        Save("lab2.ckpt", new() { Seed = 2, Split = "lab" });
+        Save("fashion.ckpt", new() { Dataset = "fashion-mnist" });
+        var output = new StringWriter();
+        var console = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            Assert.Equal(1, await SemisupCli.RunAsync(["evaluate", "-c", dir["random1.ckpt"], "-c", dir["random2.ckpt"], "--split", "validation", "--data-dir", mnist.Dir]));
+            Assert.Equal(1, await SemisupCli.RunAsync(["evaluate", "-c", dir["random1.ckpt"], "-c", dir["fashion.ckpt"], "--data-dir", mnist.Dir]));
+            Assert.Equal(0, await SemisupCli.RunAsync(["evaluate", "-c", dir["lab1.ckpt"], "-c", dir["lab2.ckpt"], "--split", "validation", "--data-dir", mnist.Dir]));
+        }
+        finally { Console.SetOut(console); }
+        // The same weights twice: the ensemble's line repeats the members'.
+        var accuracies = output.ToString().Split('\n').Where(l => l.Contains("validation accuracy")).Select(l => l[l.IndexOf("validation accuracy")..].Split("  [")[0]).ToList();
+        Assert.Equal(3, accuracies.Count);
+        Assert.True(accuracies.Distinct().Count() == 1, string.Join("\n", accuracies));
+    }
+
+    [Fact]
     public async Task Evaluate_and_predict_read_a_checkpoint_and_refuse_bad_images()
     {
         using var dir = new TempDir();
@@ -209,6 +236,7 @@ public class CommandTests(MnistFixture mnist)
         var images = Path.Combine(mnist.Dir, "t10k-images-idx3-ubyte");
         Assert.Equal(0, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", images, "--limit", "3"]));
         Assert.Equal(0, await SemisupCli.RunAsync(["evaluate", "-c", dir["m.ckpt"], "--data-dir", mnist.Dir]));
+        Assert.Equal(0, await SemisupCli.RunAsync(["evaluate", "-c", dir["m.ckpt"], "-c", dir["m.ckpt"], "--data-dir", mnist.Dir]));
         File.WriteAllText(dir["bad.png"], "not a png");
         Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["bad.png"]]));
         Assert.Equal(1, await SemisupCli.RunAsync(["evaluate", "-c", dir["bad.png"]]));
