@@ -9,56 +9,72 @@ namespace Semisup.Cli;
 
 static class ModelCommands
 {
-    static readonly Option<string> CheckpointPath = new("--checkpoint", "-c") { Description = "A checkpoint file (best.ckpt or last.ckpt of a run, or one under models/).", Required = true };
-
-    public static Command Evaluate()
+    static readonly Option<string[]> CheckpointPaths = new("--checkpoint", "-c")
     {
-        var checkpoints = new Option<string[]>("--checkpoint", "-c")
+        Description = "A checkpoint file (best.ckpt or last.ckpt of a run, or one under models/); give it more than once for an ensemble (probabilities averaged).",
+        Required = true,
+    };
+
+    /// <summary>The checkpoints given, loaded; an ensemble's members must share a dataset (and so its classes).</summary>
+    sealed class Members : IDisposable
+    {
+        public List<(string Path, Models.Classifier Model, CheckpointHeader Header)> All { get; } = [];
+        public DatasetInfo Dataset { get; }
+
+        public Members(string[] paths)
         {
-            Description = "A checkpoint file (best.ckpt or last.ckpt of a run, or one under models/); give it more than once to evaluate the ensemble of their averaged probabilities too.",
-            Required = true,
-        };
-        var split = new Option<string>("--split") { Description = "validation or test.", DefaultValueFactory = _ => "test" };
-        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's) accuracy and loss on the validation or test set.") { checkpoints, split, DataCommands.DataDir };
-        cmd.SetAction(async (parse, cancel) =>
-        {
-            var which = parse.GetValue(split);
-            if (which is not ("validation" or "test")) throw new SemisupException($"--split {which}: give validation or test.");
-            var paths = parse.GetValue(checkpoints)!;
-            var members = new List<(string Path, Models.Classifier Model, CheckpointHeader Header)>();
             try
             {
                 foreach (var path in paths)
                 {
                     var (model, header) = Checkpoint.Load(path);
-                    members.Add((path, model, header));
+                    All.Add((path, model, header));
                 }
-                var r = members[0].Header.Recipe;
-                if (members.FirstOrDefault(m => m.Header.Recipe.Dataset != r.Dataset) is { Path: not null } other)
-                    throw new SemisupException($"{other.Path} was trained on {other.Header.Recipe.Dataset}, {members[0].Path} on {r.Dataset}: an ensemble needs one dataset.");
-                var ds = Datasets.Get(r.Dataset);
-                var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
-                var files = DatasetFiles.Read(await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel)), ds);
-                using var set = which == "test" ? ImageSet.From(files.TestImages, files.TestLabels, $"{ds.Name} test") : ValidationSet(files, ds, members);
-                var labels = set.Labels.data<long>().ToArray();
-                var evaluations = members.Select(m => Evaluator.Evaluate(m.Model, set, m.Header.Recipe.EvalBatch)).ToList();
-                foreach (var (m, e) in members.Zip(evaluations))
-                    Console.WriteLine($"{m.Path}: {which} {Describe(e)}  [{m.Header.Recipe.Name}, epoch {m.Header.State.Epoch}]");
-                var shown = evaluations[0];
-                if (members.Count > 1)
-                {
-                    shown = Evaluator.Ensemble(evaluations, labels);
-                    Console.WriteLine($"ensemble of {members.Count} (probabilities averaged): {which} {Describe(shown)}");
-                }
-                var classes = ClassNames.Of(ds);
-                var mistakes = ConfusionMatrix.Mistakes(ConfusionMatrix.Count(labels, shown.Predictions, classes.Count)).Take(5);
-                Console.WriteLine($"most frequent mistakes (true as predicted): {string.Join(", ", mistakes.Select(m => $"{classes[m.True]} as {classes[m.Predicted]}: {m.Count}"))}");
-                return 0;
+                var (first, _, firstHeader) = All[0];
+                if (All.FirstOrDefault(m => m.Header.Recipe.Dataset != firstHeader.Recipe.Dataset) is { Path: not null } other)
+                    throw new SemisupException($"{other.Path} was trained on {other.Header.Recipe.Dataset}, {first} on {firstHeader.Recipe.Dataset}: an ensemble needs one dataset.");
+                Dataset = Datasets.Get(firstHeader.Recipe.Dataset);
             }
-            finally
+            catch
             {
-                foreach (var m in members) m.Model.Dispose();
+                Dispose();
+                throw;
             }
+        }
+
+        public void Dispose()
+        {
+            foreach (var m in All) m.Model.Dispose();
+        }
+    }
+
+    public static Command Evaluate()
+    {
+        var split = new Option<string>("--split") { Description = "validation or test.", DefaultValueFactory = _ => "test" };
+        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's) accuracy and loss on the validation or test set.") { CheckpointPaths, split, DataCommands.DataDir };
+        cmd.SetAction(async (parse, cancel) =>
+        {
+            var which = parse.GetValue(split);
+            if (which is not ("validation" or "test")) throw new SemisupException($"--split {which}: give validation or test.");
+            using var members = new Members(parse.GetValue(CheckpointPaths)!);
+            var ds = members.Dataset;
+            var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
+            var files = DatasetFiles.Read(await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel)), ds);
+            using var set = which == "test" ? ImageSet.From(files.TestImages, files.TestLabels, $"{ds.Name} test") : ValidationSet(files, members);
+            var labels = set.Labels.data<long>().ToArray();
+            var evaluations = members.All.Select(m => Evaluator.Evaluate(m.Model, set, m.Header.Recipe.EvalBatch)).ToList();
+            foreach (var (m, e) in members.All.Zip(evaluations))
+                Console.WriteLine($"{m.Path}: {which} {Describe(e)}  [{m.Header.Recipe.Name}, epoch {m.Header.State.Epoch}]");
+            var shown = evaluations[0];
+            if (evaluations.Count > 1)
+            {
+                shown = Evaluator.Ensemble(evaluations, labels);
+                Console.WriteLine($"ensemble of {evaluations.Count} (probabilities averaged): {which} {Describe(shown)}");
+            }
+            var classes = ClassNames.Of(ds);
+            var mistakes = ConfusionMatrix.Mistakes(ConfusionMatrix.Count(labels, shown.Predictions, classes.Count)).Take(5);
+            Console.WriteLine($"most frequent mistakes (true as predicted): {string.Join(", ", mistakes.Select(m => $"{classes[m.True]} as {classes[m.Predicted]}: {m.Count}"))}");
+            return 0;
         });
         return cmd;
     }
@@ -69,13 +85,14 @@ static class ModelCommands
     /// <summary>The validation images the checkpoints were selected on. The split is a pure function of (dataset,
     /// labels, seed, scheme), so each checkpoint's recipe recreates it; an ensemble must share it, or one member's
     /// validation images would be another's training images.</summary>
-    static ImageSet ValidationSet(DatasetFiles files, DatasetInfo ds, IReadOnlyList<(string Path, Models.Classifier Model, CheckpointHeader Header)> members)
+    static ImageSet ValidationSet(DatasetFiles files, Members members)
     {
-        int[] Validation(Recipe r) => Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed, r.Split).Validation;
-        var validation = Validation(members[0].Header.Recipe);
-        if (members.Skip(1).FirstOrDefault(m => !Validation(m.Header.Recipe).SequenceEqual(validation)) is { Path: not null } other)
-            throw new SemisupException($"--split validation: {other.Path} and {members[0].Path} were trained on different splits, so one's validation images are the other's training images. Evaluate the ensemble on test, or ensemble runs that share a split (the same seed, or \"split\": \"lab\", which is the same for every seed).");
-        using var train = ImageSet.From(files.TrainImages, files.TrainLabels, $"{ds.Name} train");
+        int[] Validation(Recipe r) => Split.Create(members.Dataset.Name, files.TrainLabels.Data, r.Labels, r.Seed, r.Split).Validation;
+        var (first, _, header) = members.All[0];
+        var validation = Validation(header.Recipe);
+        if (members.All.Skip(1).FirstOrDefault(m => !Validation(m.Header.Recipe).SequenceEqual(validation)) is { Path: not null } other)
+            throw new SemisupException($"--split validation: {other.Path} and {first} were trained on different splits, so one's validation images are the other's training images. Evaluate the ensemble on test, or ensemble runs that share a split (the same seed, or \"split\": \"lab\", which is the same for every seed).");
+        using var train = ImageSet.From(files.TrainImages, files.TrainLabels, $"{members.Dataset.Name} train");
         return train.Subset(validation);
     }
 
@@ -83,18 +100,15 @@ static class ModelCommands
     {
         var input = new Option<string>("--input", "-i") { Description = "A PNG file, a directory of PNGs, or an IDX image file.", Required = true };
         var limit = new Option<int>("--limit") { Description = "At most this many images from an IDX file.", DefaultValueFactory = _ => 20 };
-        var cmd = new Command("predict", "Print the predicted class and probabilities for images.") { CheckpointPath, input, limit };
+        var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit };
         cmd.SetAction(parse =>
         {
-            var (model, header) = Checkpoint.Load(parse.GetValue(CheckpointPath)!);
-            using var _ = model;
+            using var members = new Members(parse.GetValue(CheckpointPaths)!);
             var path = parse.GetValue(input)!;
             var (names, pixels) = ReadInputs(path, parse.GetValue(limit));
-            using var scope = NewDisposeScope();
-            model.eval();
-            using var noGrad = no_grad();
-            var probs = nn.functional.softmax(model.call(tensor(pixels).reshape(names.Count, 1, 28, 28)), 1).data<float>().ToArray();
-            var classes = ClassNames.Of(Datasets.Get(header.Recipe.Dataset));
+            using var images = tensor(pixels).reshape(names.Count, 1, 28, 28);
+            var probs = Evaluator.Average(members.All.Select(m => Evaluator.Probabilities(m.Model, images)).ToList());
+            var classes = ClassNames.Of(members.Dataset);
             for (int i = 0; i < names.Count; i++)
             {
                 var p = probs.AsSpan(i * classes.Count, classes.Count).ToArray();

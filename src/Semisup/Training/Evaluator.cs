@@ -43,17 +43,41 @@ public static class Evaluator
         finally { model.train(wasTraining); }
     }
 
+    /// <summary>Class probabilities ([n × classes], row-major) of images, in evaluation mode.</summary>
+    public static float[] Probabilities(Classifier model, Tensor images)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            return functional.softmax(model.call(images), 1).data<float>().ToArray();
+        }
+        finally { model.train(wasTraining); }
+    }
+
+    /// <summary>The element-wise mean of equally long probability arrays: an ensemble's prediction.</summary>
+    public static float[] Average(IReadOnlyList<float[]> probabilities)
+    {
+        if (probabilities.Count == 0) throw new SemisupException("An ensemble needs at least one member.");
+        var mean = new float[probabilities[0].Length];
+        foreach (var p in probabilities)
+        {
+            if (p.Length != mean.Length) throw new SemisupException("The ensemble's members were evaluated on different images or with different classes.");
+            for (int i = 0; i < mean.Length; i++) mean[i] += p[i] / probabilities.Count;
+        }
+        return mean;
+    }
+
     /// <summary>The ensemble of models evaluated on the same images: their class probabilities averaged, its
     /// accuracy and cross-entropy against <paramref name="labels"/>.</summary>
     public static Evaluation Ensemble(IReadOnlyList<Evaluation> members, long[] labels)
     {
-        if (members.Count == 0) throw new SemisupException("An ensemble needs at least one member.");
-        int n = labels.Length, classes = members[0].Probabilities.Length / Math.Max(1, n);
-        if (members.Any(m => m.Count != n || m.Probabilities.Length != n * classes))
+        var probabilities = Average(members.Select(m => m.Probabilities).ToList());
+        int n = labels.Length, classes = probabilities.Length / Math.Max(1, n);
+        if (members.Any(m => m.Count != n) || probabilities.Length != n * classes)
             throw new SemisupException("The ensemble's members were evaluated on different images or with different classes.");
-        var probabilities = new float[n * classes];
-        foreach (var m in members)
-            for (int i = 0; i < probabilities.Length; i++) probabilities[i] += m.Probabilities[i] / members.Count;
         var predictions = new long[n];
         double lossSum = 0;
         long correct = 0;

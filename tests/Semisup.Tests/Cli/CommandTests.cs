@@ -234,7 +234,18 @@ public class CommandTests(MnistFixture mnist)
         using var net = new Semisup.Models.ConvNet(new());
         Semisup.Training.Checkpoint.Save(dir["m.ckpt"], net, new Semisup.Training.Recipe(), new(1, 1, 0.5, 1), null);
         var images = Path.Combine(mnist.Dir, "t10k-images-idx3-ubyte");
-        Assert.Equal(0, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", images, "--limit", "3"]));
+        async Task<string> Predict(params string[] checkpoints)
+        {
+            var output = new StringWriter();
+            var console = Console.Out;
+            Console.SetOut(output);
+            try { Assert.Equal(0, await SemisupCli.RunAsync(["predict", .. checkpoints.SelectMany(c => new[] { "-c", c }), "-i", images, "--limit", "3"])); }
+            finally { Console.SetOut(console); }
+            return output.ToString();
+        }
+        var single = await Predict(dir["m.ckpt"]);
+        Assert.Equal(3, single.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(single, await Predict(dir["m.ckpt"], dir["m.ckpt"])); // an ensemble of one model twice is that model
         Assert.Equal(0, await SemisupCli.RunAsync(["evaluate", "-c", dir["m.ckpt"], "--data-dir", mnist.Dir]));
         Assert.Equal(0, await SemisupCli.RunAsync(["evaluate", "-c", dir["m.ckpt"], "-c", dir["m.ckpt"], "--data-dir", mnist.Dir]));
         File.WriteAllText(dir["bad.png"], "not a png");
