@@ -12,48 +12,48 @@ public sealed record Evaluation(double Loss, double Accuracy, long[] Predictions
 
 public static class Evaluator
 {
+    const string DifferentImages = "The ensemble's members were evaluated on different images or with different classes.";
+
     /// <summary>Loss, accuracy and predictions in evaluation mode: BN running statistics, no dropout, no noise.
     /// The model's training mode is restored afterwards.</summary>
-    public static Evaluation Evaluate(Classifier model, ImageSet set, int batchSize)
+    public static Evaluation Evaluate(Classifier model, ImageSet set, int batchSize) => InEvalMode(model, () =>
     {
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var _ = no_grad();
-            long n = set.Count;
-            var predictions = new long[n];
-            var probabilities = new float[n * model.Classes];
-            double lossSum = 0;
-            long correct = 0;
-            for (long start = 0; start < n; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                long end = Math.Min(n, start + batchSize);
-                var logits = model.call(set.Images.slice(0, start, end, 1));
-                var labels = set.Labels.slice(0, start, end, 1);
-                lossSum += functional.cross_entropy(logits, labels, reduction: Reduction.Sum).item<float>();
-                var predicted = logits.argmax(1);
-                correct += predicted.eq(labels).sum().item<long>();
-                predicted.data<long>().CopyTo(predictions, (int)start);
-                functional.softmax(logits, 1).data<float>().CopyTo(probabilities, (int)(start * model.Classes));
-            }
-            return new(lossSum / n, (double)correct / n, predictions, probabilities);
-        }
-        finally { model.train(wasTraining); }
-    }
-
-    /// <summary>Class probabilities ([n × classes], row-major) of images, in evaluation mode.</summary>
-    public static float[] Probabilities(Classifier model, Tensor images)
-    {
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        using var _ = no_grad();
+        long n = set.Count;
+        var predictions = new long[n];
+        var probabilities = new float[n * model.Classes];
+        double lossSum = 0;
+        long correct = 0;
+        for (long start = 0; start < n; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            using var _ = no_grad();
-            return functional.softmax(model.call(images), 1).data<float>().ToArray();
+            long end = Math.Min(n, start + batchSize);
+            var logits = model.call(set.Images.slice(0, start, end, 1));
+            var labels = set.Labels.slice(0, start, end, 1);
+            lossSum += functional.cross_entropy(logits, labels, reduction: Reduction.Sum).item<float>();
+            var predicted = logits.argmax(1);
+            correct += predicted.eq(labels).sum().item<long>();
+            predicted.data<long>().CopyTo(predictions, (int)start);
+            functional.softmax(logits, 1).data<float>().CopyTo(probabilities, (int)(start * model.Classes));
         }
+        return new Evaluation(lossSum / n, (double)correct / n, predictions, probabilities);
+    });
+
+    /// <summary>Class probabilities ([n × classes], row-major) of images, in evaluation mode.</summary>
+    public static float[] Probabilities(Classifier model, Tensor images) => InEvalMode(model, () =>
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        return functional.softmax(model.call(images), 1).data<float>().ToArray();
+    });
+
+    /// <summary>Runs <paramref name="body"/> in evaluation mode and restores the model's mode afterwards, so that
+    /// evaluating during training leaves training as it was.</summary>
+    static T InEvalMode<T>(Classifier model, Func<T> body)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try { return body(); }
         finally { model.train(wasTraining); }
     }
 
@@ -64,7 +64,7 @@ public static class Evaluator
         var mean = new float[probabilities[0].Length];
         foreach (var p in probabilities)
         {
-            if (p.Length != mean.Length) throw new SemisupException("The ensemble's members were evaluated on different images or with different classes.");
+            if (p.Length != mean.Length) throw new SemisupException(DifferentImages);
             for (int i = 0; i < mean.Length; i++) mean[i] += p[i] / probabilities.Count;
         }
         return mean;
@@ -77,7 +77,7 @@ public static class Evaluator
         var probabilities = Average(members.Select(m => m.Probabilities).ToList());
         int n = labels.Length, classes = probabilities.Length / Math.Max(1, n);
         if (members.Any(m => m.Count != n) || probabilities.Length != n * classes)
-            throw new SemisupException("The ensemble's members were evaluated on different images or with different classes.");
+            throw new SemisupException(DifferentImages);
         var predictions = new long[n];
         double lossSum = 0;
         long correct = 0;
