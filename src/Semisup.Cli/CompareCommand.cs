@@ -13,13 +13,12 @@ public static class CompareCommand
         var runs = new Argument<string[]>("runs") { Description = "Finished run directories.", Arity = ArgumentArity.ZeroOrMore };
         var recipes = new Option<string[]>("--recipes") { Description = "Train these recipes (comma-separated names or paths) into --out/NAME first; finished runs are reused, interrupted ones resumed.", AllowMultipleArgumentsPerToken = true };
         var outDir = new Option<string?>("--out", "-o") { Description = "Where --recipes runs go (default runs/compare-TIMESTAMP)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Override the epochs of every --recipes run." };
-        var seed = new Option<ulong?>("--seed") { Description = "Override the seed of every --recipes run." };
-        var threads = new Option<int?>("--threads") { Description = "Override the thread count of every --recipes run." };
+        var overrides = new RecipeOverrides(); // applied to every --recipes run
         var target = new Option<double>("--target") { Description = "Validation accuracy for the epochs-to-accuracy column.", DefaultValueFactory = _ => 0.98 };
         var plot = new Option<string?>("--plot") { Description = "Also draw every run's validation curve on one plot (PNG); with --recipes, OUT/validation.png by default." };
         var cmd = new Command("compare", "Train recipes side by side and/or compare finished runs: one Markdown table (best validation, test accuracy of the best-on-validation checkpoint, epochs to a target accuracy, wall time), mean ± std per recipe, and their validation curves on one plot.")
-            { runs, recipes, outDir, epochs, seed, threads, target, plot, DataCommands.DataDir };
+            { runs, recipes, outDir, target, plot, DataCommands.DataDir };
+        overrides.AddTo(cmd);
         cmd.SetAction(async (parse, cancel) =>
         {
             var dirs = parse.GetValue(runs)!.ToList();
@@ -30,12 +29,7 @@ public static class CompareCommand
             {
                 var root = parse.GetValue(outDir) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}");
                 // Load every recipe before training any, so a typo fails in a second, not after the first run.
-                var loaded = toTrain.Select(name => Recipe.Load(name)).Select(r => (r with
-                {
-                    Epochs = parse.GetValue(epochs) ?? r.Epochs,
-                    Seed = parse.GetValue(seed) ?? r.Seed,
-                    Threads = parse.GetValue(threads) ?? r.Threads,
-                }).Validate()).ToList();
+                var loaded = toTrain.Select(name => overrides.Apply(parse, Recipe.Load(name)).Validate()).ToList();
                 foreach (var r in loaded)
                 {
                     var runDir = Path.Combine(root, r.Name);

@@ -12,15 +12,12 @@ static class TrainCommand
     public static Command Create()
     {
         var recipe = new Option<string>("--recipe", "-r") { Description = "Recipe name (recipes/NAME.json) or path.", DefaultValueFactory = _ => "gamma" };
-        var epochs = new Option<int?>("--epochs") { Description = "Override the recipe's epochs." };
-        var seed = new Option<ulong?>("--seed") { Description = "Override the recipe's seed (split, initialisation, noise)." };
-        var labels = new Option<string?>("--labels") { Description = "Override the labeled-set size: a multiple of 10, or 'all'." };
-        var scheme = new Option<string?>("--scheme") { Description = "Override the recipe's split scheme (key split): random, or lab (the lab's images, in file order)." };
-        var threads = new Option<int?>("--threads") { Description = "Override the thread count (runs are reproducible at a fixed count)." };
+        var overrides = new RecipeOverrides();
         var outDir = new Option<string?>("--out", "-o") { Description = "Run directory (default runs/RECIPE-TIMESTAMP)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last checkpoint (with --epochs, extend it)." };
         var cmd = new Command("train", "Train a model from a recipe; writes a run directory with metrics, checkpoints, plots and a report.")
-            { recipe, epochs, seed, labels, scheme, threads, outDir, resume, DataCommands.DataDir };
+            { recipe, outDir, resume, DataCommands.DataDir };
+        overrides.AddTo(cmd);
         cmd.SetAction(async (parse, cancel) =>
         {
             string runDir;
@@ -32,9 +29,9 @@ static class TrainCommand
                 var recipePath = Path.Combine(runDir, Trainer.RecipeFile);
                 if (!File.Exists(recipePath)) throw new SemisupException($"{runDir} is not a run directory (no {Trainer.RecipeFile}).");
                 r = Recipe.Read(recipePath);
-                if (parse.GetValue(seed) is not null || parse.GetValue(labels) is not null || parse.GetValue(scheme) is not null || parse.GetValue(threads) is not null)
+                if (overrides.ChangeTheRun(parse))
                     throw new SemisupException("--resume continues a run as it was recorded; only --epochs may change (to extend it).");
-                if (parse.GetValue(epochs) is int e)
+                if (parse.GetValue(overrides.Epochs) is int e)
                 {
                     r = r with { Epochs = e };
                     File.WriteAllText(recipePath, System.Text.Json.JsonSerializer.Serialize(r.Validate(), Recipe.Json));
@@ -42,13 +39,7 @@ static class TrainCommand
             }
             else
             {
-                r = Recipe.Load(parse.GetValue(recipe)!);
-                if (parse.GetValue(epochs) is int e) r = r with { Epochs = e };
-                if (parse.GetValue(seed) is ulong s) r = r with { Seed = s };
-                if (parse.GetValue(threads) is int t) r = r with { Threads = t };
-                if (parse.GetValue(scheme) is string sc) r = r with { Split = sc };
-                if (parse.GetValue(labels) is string l)
-                    r = r with { Labels = l == "all" ? Split.AllLabels : int.TryParse(l, out var n) ? n : throw new SemisupException($"--labels {l}: give a multiple of 10 or 'all'.") };
+                r = overrides.Apply(parse, Recipe.Load(parse.GetValue(recipe)!));
                 runDir = parse.GetValue(outDir) ?? Path.Combine("runs", $"{r.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
             }
             return await TrainAsync(r, runDir, resuming, parse.GetValue(DataCommands.DataDir), cancel);

@@ -173,21 +173,24 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal(2, Semisup.Training.Trainer.ReadMetrics(dir["runs/tiny-sgd"]).Count);
     }
 
-    [Fact]
-    public async Task Train_overrides_the_recipe_and_records_what_it_ran()
+    [Theory]
+    [InlineData("train")]
+    [InlineData("compare")]
+    public async Task Train_and_compare_override_the_recipe_and_record_what_they_ran(string command)
     {
         using var dir = new TempDir();
         File.WriteAllText(dir["tiny.json"], """{ "method": "supervised", "labels": 100, "epochs": 5, "stepsPerEpoch": 1, "labeledBatch": 20, "evalBatch": 2500 }""");
-        Assert.Equal(0, await SemisupCli.RunAsync(["train", "--recipe", dir["tiny.json"], "--epochs", "1", "--seed", "4", "--labels", "20",
-            "--scheme", "lab", "--threads", "1", "--out", dir["run"], "--data-dir", mnist.Dir]));
-        var recorded = Semisup.Training.Recipe.Read(dir[$"run/{Semisup.Training.Trainer.RecipeFile}"]);
+        string[] what = command == "train" ? ["train", "--recipe", dir["tiny.json"], "--out", dir["run"]] : ["compare", "--recipes", dir["tiny.json"], "--out", dir["runs"]];
+        string run = command == "train" ? dir["run"] : dir["runs/tiny"];
+        Assert.Equal(0, await SemisupCli.RunAsync([.. what, "--epochs", "1", "--seed", "4", "--labels", "20", "--scheme", "lab", "--threads", "1", "--data-dir", mnist.Dir]));
+        var recorded = Semisup.Training.Recipe.Read(Path.Combine(run, Semisup.Training.Trainer.RecipeFile));
         Assert.Equal((1, 4UL, 20, "lab", 1), (recorded.Epochs, recorded.Seed, recorded.Labels, recorded.Split, recorded.Threads));
-        var split = Semisup.Data.Split.Load(dir["run"], mnist.Files.TrainLabels.Count);
+        var split = Semisup.Data.Split.Load(run, mnist.Files.TrainLabels.Count);
         Assert.Equal("lab", split.Scheme);
         // The lab scheme takes each class's first images in file order: with 2 per class, the file's first two zeros.
         var zeros = Enumerable.Range(0, mnist.Files.TrainLabels.Count).Where(i => mnist.Files.TrainLabels.Data[i] == 0).Take(2);
         Assert.Equal(zeros, split.Labeled.Where(i => mnist.Files.TrainLabels.Data[i] == 0).Order());
-        Assert.Single(Semisup.Training.Trainer.ReadMetrics(dir["run"]));
+        Assert.Single(Semisup.Training.Trainer.ReadMetrics(run));
     }
 
     [Fact]
