@@ -20,7 +20,7 @@ sealed class RecipeOverrides
     }
 
     /// <summary>Whether an option that changes what a run is (all but --epochs) was given.</summary>
-    public bool ChangeTheRun(ParseResult parse) =>
+    public bool ChangesTheRun(ParseResult parse) =>
         parse.GetValue(Seed) is not null || parse.GetValue(Labels) is not null || parse.GetValue(Scheme) is not null || parse.GetValue(Threads) is not null;
 
     public Recipe Apply(ParseResult parse, Recipe r)

@@ -29,7 +29,7 @@ static class TrainCommand
                 var recipePath = Path.Combine(runDir, Trainer.RecipeFile);
                 if (!File.Exists(recipePath)) throw new SemisupException($"{runDir} is not a run directory (no {Trainer.RecipeFile}).");
                 r = Recipe.Read(recipePath);
-                if (overrides.ChangeTheRun(parse))
+                if (overrides.ChangesTheRun(parse))
                     throw new SemisupException("--resume continues a run as it was recorded; only --epochs may change (to extend it).");
                 if (parse.GetValue(overrides.Epochs) is int e)
                 {
