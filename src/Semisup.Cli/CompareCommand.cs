@@ -33,11 +33,15 @@ public static class CompareCommand
                 foreach (var r in loaded)
                 {
                     var runDir = Path.Combine(root, r.Name);
+                    var recorded = Path.Combine(runDir, Trainer.RecipeFile);
+                    // Reusing or resuming a run of other settings (another seed, labels or epochs) would report it as this one.
+                    if (File.Exists(recorded) && System.Text.Json.JsonSerializer.Serialize(Recipe.Read(recorded), Recipe.Json) != System.Text.Json.JsonSerializer.Serialize(r, Recipe.Json))
+                        throw new SemisupException($"{runDir} holds a run of {r.Name} with other settings than asked (see its {Trainer.RecipeFile}); give another --out.");
                     bool finished = File.Exists(Path.Combine(runDir, RunReport.SummaryFile));
                     if (!finished)
                     {
                         bool resuming = File.Exists(Path.Combine(runDir, Trainer.LastCheckpoint));
-                        int code = await TrainCommand.TrainAsync(resuming ? Recipe.Read(Path.Combine(runDir, Trainer.RecipeFile)) : r, runDir, resuming, parse.GetValue(DataCommands.DataDir), cancel);
+                        int code = await TrainCommand.TrainAsync(r, runDir, resuming, parse.GetValue(DataCommands.DataDir), cancel);
                         if (code != 0) return code;
                     }
                     else Console.WriteLine($"{runDir}: finished earlier, reused");

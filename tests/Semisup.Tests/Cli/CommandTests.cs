@@ -171,6 +171,8 @@ public class CommandTests(MnistFixture mnist)
         Assert.Contains("finished earlier, reused", text);
         Assert.True(File.Exists(dir["runs/validation.png"]));
         Assert.Equal(2, Semisup.Training.Trainer.ReadMetrics(dir["runs/tiny-sgd"]).Count);
+        // The same --out with another seed must not pass the finished runs off as the new seed's.
+        Assert.Equal(1, await SemisupCli.RunAsync([.. args, "--seed", "2"]));
     }
 
     [Theory]
