@@ -30,13 +30,16 @@ public static class CompareCommand
                 var root = parse.GetValue(outDir) ?? Path.Combine("runs", $"compare-{DateTime.Now:yyyyMMdd-HHmmss}");
                 // Load every recipe before training any, so a typo fails in a second, not after the first run.
                 var loaded = toTrain.Select(name => overrides.Apply(parse, Recipe.Load(name)).Validate()).ToList();
+                // Reusing or resuming a run of other settings (another seed, labels or epochs) would report it as this one.
+                foreach (var r in loaded)
+                {
+                    var recorded = Path.Combine(root, r.Name, Trainer.RecipeFile);
+                    if (File.Exists(recorded) && Recipe.Read(recorded).ToJson() != r.ToJson())
+                        throw new SemisupException($"{Path.Combine(root, r.Name)} holds a run of {r.Name} with other settings than asked (see its {Trainer.RecipeFile}); give another --out.");
+                }
                 foreach (var r in loaded)
                 {
                     var runDir = Path.Combine(root, r.Name);
-                    var recorded = Path.Combine(runDir, Trainer.RecipeFile);
-                    // Reusing or resuming a run of other settings (another seed, labels or epochs) would report it as this one.
-                    if (File.Exists(recorded) && System.Text.Json.JsonSerializer.Serialize(Recipe.Read(recorded), Recipe.Json) != System.Text.Json.JsonSerializer.Serialize(r, Recipe.Json))
-                        throw new SemisupException($"{runDir} holds a run of {r.Name} with other settings than asked (see its {Trainer.RecipeFile}); give another --out.");
                     bool finished = File.Exists(Path.Combine(runDir, RunReport.SummaryFile));
                     if (!finished)
                     {
@@ -88,7 +91,7 @@ public static class CompareCommand
                 Console.WriteLine($"| {label} | {r.Recipe.Name} | {r.Recipe.Method} | {r.Recipe.Optimizer} | {(r.Recipe.Labels < 0 ? "all" : r.Recipe.Labels)} | {r.Recipe.Seed} | " +
                     $"{r.Metrics.Count} | {P(r.Best.State.BestValidationAccuracy)} ({r.Best.State.BestEpoch}) | {P(r.Test)} | {Reached(r.Metrics)} | {TimeSpan.FromSeconds(r.Metrics.Count > 0 ? r.Metrics[^1].WallSeconds : 0):hh\\:mm\\:ss} |");
             // Runs of one recipe differing only in seed (and thread count) are repetitions of one experiment.
-            foreach (var group in rows.GroupBy(r => System.Text.Json.JsonSerializer.Serialize(r.Recipe with { Seed = 0, Threads = 0 }, Recipe.Json)).Where(g => g.Count() > 1))
+            foreach (var group in rows.GroupBy(r => (r.Recipe with { Seed = 0, Threads = 0 }).ToJson()).Where(g => g.Count() > 1))
             {
                 static (double Mean, double Std) Stats(IEnumerable<double> xs)
                 {

@@ -34,7 +34,7 @@ static class TrainCommand
                 if (parse.GetValue(overrides.Epochs) is int e)
                 {
                     r = r with { Epochs = e };
-                    File.WriteAllText(recipePath, System.Text.Json.JsonSerializer.Serialize(r.Validate(), Recipe.Json));
+                    File.WriteAllText(recipePath, r.Validate().ToJson());
                 }
             }
             else
@@ -60,7 +60,7 @@ static class TrainCommand
         if (!resuming)
         {
             Directory.CreateDirectory(runDir);
-            File.WriteAllText(Path.Combine(runDir, Trainer.RecipeFile), System.Text.Json.JsonSerializer.Serialize(r, Recipe.Json));
+            File.WriteAllText(Path.Combine(runDir, Trainer.RecipeFile), r.ToJson());
             split.Save(runDir);
         }
         using var data = RunData.From(files, split, ds.Name);

@@ -191,6 +191,9 @@ public sealed record Recipe
     public static IReadOnlyList<string> Names(string recipesDir) =>
         Directory.Exists(recipesDir) ? [.. Directory.GetFiles(recipesDir, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal)] : [];
 
+    /// <summary>The recipe as <see cref="Read"/> reads it back; two recipes with equal JSON train the same run.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
     /// <summary>A recipe file as written, e.g. a run directory's resolved recipe.json.</summary>
     public static Recipe Read(string path)
     {
