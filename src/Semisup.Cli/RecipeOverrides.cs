@@ -19,9 +19,10 @@ sealed class RecipeOverrides
         foreach (Option option in new Option[] { Epochs, Seed, Labels, Scheme, Threads }) command.Options.Add(option);
     }
 
-    /// <summary>Whether an option that changes what a run is (all but --epochs) was given.</summary>
+    /// <summary>Whether an option that changes what a run is was given: not --epochs (a longer run of the same
+    /// experiment) nor --threads (only the order of floating-point sums).</summary>
     public bool ChangesTheRun(ParseResult parse) =>
-        parse.GetValue(Seed) is not null || parse.GetValue(Labels) is not null || parse.GetValue(Scheme) is not null || parse.GetValue(Threads) is not null;
+        parse.GetValue(Seed) is not null || parse.GetValue(Labels) is not null || parse.GetValue(Scheme) is not null;
 
     public Recipe Apply(ParseResult parse, Recipe r)
     {

@@ -14,7 +14,7 @@ static class TrainCommand
         var recipe = new Option<string>("--recipe", "-r") { Description = "Recipe name (recipes/NAME.json) or path.", DefaultValueFactory = _ => "gamma" };
         var overrides = new RecipeOverrides();
         var outDir = new Option<string?>("--out", "-o") { Description = "Run directory (default runs/RECIPE-TIMESTAMP)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last checkpoint (with --epochs, extend it)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last checkpoint (with --epochs, extend it; with --threads, on another thread count)." };
         var cmd = new Command("train", "Train a model from a recipe; writes a run directory with metrics, checkpoints, plots and a report.")
             { recipe, outDir, resume, DataCommands.DataDir };
         overrides.AddTo(cmd);
@@ -30,10 +30,13 @@ static class TrainCommand
                 if (!File.Exists(recipePath)) throw new SemisupException($"{runDir} is not a run directory (no {Trainer.RecipeFile}).");
                 r = Recipe.Read(recipePath);
                 if (overrides.ChangesTheRun(parse))
-                    throw new SemisupException("--resume continues a run as it was recorded; only --epochs may change (to extend it).");
-                if (parse.GetValue(overrides.Epochs) is int e)
+                    throw new SemisupException("--resume continues a run as it was recorded; only --epochs (to extend it) and --threads may change.");
+                var continued = r with { Epochs = parse.GetValue(overrides.Epochs) ?? r.Epochs, Threads = parse.GetValue(overrides.Threads) ?? r.Threads };
+                if (continued.Threads != r.Threads)
+                    Console.WriteLine($"threads {r.Threads} -> {continued.Threads}: from here the run is no longer bit-identical to one at {r.Threads} thread(s) throughout.");
+                if (continued.Epochs != r.Epochs || continued.Threads != r.Threads)
                 {
-                    r = r with { Epochs = e };
+                    r = continued;
                     File.WriteAllText(recipePath, r.Validate().ToJson());
                 }
             }

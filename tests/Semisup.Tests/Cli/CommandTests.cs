@@ -206,6 +206,18 @@ public class CommandTests(MnistFixture mnist)
     }
 
     [Fact]
+    public async Task Resume_extends_a_run_and_moves_it_to_another_thread_count()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["tiny.json"], """{ "method": "supervised", "labels": 100, "epochs": 1, "stepsPerEpoch": 1, "labeledBatch": 20, "evalBatch": 2500, "threads": 1 }""");
+        Assert.Equal(0, await SemisupCli.RunAsync(["train", "--recipe", dir["tiny.json"], "--out", dir["run"], "--data-dir", mnist.Dir]));
+        Assert.Equal(0, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--epochs", "2", "--threads", "2", "--data-dir", mnist.Dir]));
+        var recorded = Semisup.Training.Recipe.Read(dir["run/" + Semisup.Training.Trainer.RecipeFile]);
+        Assert.Equal((2, 2), (recorded.Epochs, recorded.Threads));
+        Assert.Equal([1, 2], Semisup.Training.Trainer.ReadMetrics(dir["run"]).Select(m => m.Epoch));
+    }
+
+    [Fact]
     public async Task An_ensemble_is_judged_on_validation_only_when_its_members_share_a_split()
     {
         using var dir = new TempDir();
