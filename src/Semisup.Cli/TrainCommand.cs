@@ -31,13 +31,13 @@ static class TrainCommand
                 r = Recipe.Read(recipePath);
                 if (overrides.ChangesTheRun(parse))
                     throw new SemisupException("--resume continues a run as it was recorded; only --epochs (to extend it) and --threads may change.");
-                var continued = r with { Epochs = parse.GetValue(overrides.Epochs) ?? r.Epochs, Threads = parse.GetValue(overrides.Threads) ?? r.Threads };
+                var continued = (r with { Epochs = parse.GetValue(overrides.Epochs) ?? r.Epochs, Threads = parse.GetValue(overrides.Threads) ?? r.Threads }).Validate();
                 if (continued.Threads != r.Threads)
                     Console.WriteLine($"threads {r.Threads} -> {continued.Threads}: from here the run is no longer bit-identical to one at {r.Threads} thread(s) throughout.");
                 if (continued.Epochs != r.Epochs || continued.Threads != r.Threads)
                 {
                     r = continued;
-                    File.WriteAllText(recipePath, r.Validate().ToJson());
+                    File.WriteAllText(recipePath, r.ToJson());
                 }
             }
             else

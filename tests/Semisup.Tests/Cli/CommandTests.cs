@@ -203,6 +203,8 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--seed", "3"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--scheme", "lab"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--epochs", "0"]));
+        Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--threads", "0"]));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.Recipe.Json), File.ReadAllText(dir[Semisup.Training.Trainer.RecipeFile]));
     }
 
     [Fact]
