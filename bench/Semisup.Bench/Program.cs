@@ -1,5 +1,6 @@
 // Semisup's benchmarks: bench/run.sh runs each beside its PyTorch twin and prints the ratios.
-// Usage: Semisup.Bench gamma|ladder|augment|activations [threads=2] [steps=200]. Results go to stdout as key=value lines,
+// Usage: Semisup.Bench gamma|ladder|augment|activations|scalar-race [threads=2] [steps=200] (scalar-race: thousands of
+// additions; exit code 1 if the TorchSharp failure it probes for happened). Results go to stdout as key=value lines,
 // breakdowns to stderr.
 using System.Globalization;
 using static TorchSharp.torch;
@@ -15,6 +16,7 @@ switch (bench)
     case "ladder": LadderBench.Run(threads, steps); break;
     case "augment": AugmentBench.Run(threads, steps); break;
     case "activations": ActivationBench.Run(threads, steps); break;
-    default: Console.Error.WriteLine($"unknown benchmark '{bench}': gamma, ladder, augment or activations"); return 1;
+    case "scalar-race": return ScalarRaceProbe.Run(threads, steps);
+    default: Console.Error.WriteLine($"unknown benchmark '{bench}': gamma, ladder, augment, activations or scalar-race"); return 1;
 }
 return 0;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Semisup.Data;
 using Semisup.Methods;
@@ -27,6 +28,19 @@ public interface ITrainingObserver
 
 public sealed record TrainResult(TrainingState State, bool Interrupted);
 
+/// <summary>libtorch failed during an epoch; <see cref="SavedEpoch"/> is the epoch the last checkpoint holds (0: none).</summary>
+public sealed class NativeFailureException(int epoch, int savedEpoch, string lastCheckpoint, Exception inner)
+    : SemisupException($"libtorch failed in epoch {epoch}: {FirstLine(inner.Message)}. " + (savedEpoch > 0
+        ? $"{lastCheckpoint} holds epoch {savedEpoch}; the run continues from it with --resume."
+        : "No epoch had been saved; start the run again."), inner)
+{
+    public int Epoch => epoch;
+    public int SavedEpoch => savedEpoch;
+    public string Detail => FirstLine(InnerException!.Message);
+
+    static string FirstLine(string text) => text.Split('\n', 2)[0].Trim().TrimEnd('.');
+}
+
 /// <summary>The training loop: per epoch, fixed-seed permutations of labeled and unlabeled images, augmentation,
 /// the method's loss, Adam with the lab's schedule, optionally a weight average, validation (of the average when there
 /// is one), best/last checkpoints and a metrics line.</summary>
@@ -34,9 +48,32 @@ public static class Trainer
 {
     public const string LastCheckpoint = "last.ckpt", BestCheckpoint = "best.ckpt", MetricsFile = "metrics.jsonl", RecipeFile = "recipe.json";
 
+    /// <summary>How often a run goes back to its last checkpoint after libtorch fails, before it gives up.</summary>
+    public const int NativeRetries = 3;
+
     public static TrainResult Run(Recipe recipe, string runDir, RunData data, ITrainingObserver? observer = null, CancellationToken cancel = default, bool resume = false)
     {
         observer ??= new NullObserver();
+        // TorchSharp 0.107's operators make implicit Scalars (the alpha = 1 of a + b) that the finalizer thread may free
+        // while libtorch still reads them, when another thread's allocation starts a GC (dotnet/TorchSharp#1434). It
+        // is rare (once in this project's many hours of runs, at epoch 109 of 150) and a resumed run ends where an
+        // uninterrupted one would, so a native failure sends the run back to its last checkpoint instead of ending it.
+        for (int retry = 1; ; retry++)
+        {
+            try
+            {
+                return RunFrom(recipe, runDir, data, observer, cancel, resume);
+            }
+            catch (NativeFailureException e) when (retry <= NativeRetries && e.SavedEpoch > 0)
+            {
+                observer.Message($"libtorch failed in epoch {e.Epoch}: {e.Detail}; continuing from epoch {e.SavedEpoch} (retry {retry} of {NativeRetries}).");
+                resume = true;
+            }
+        }
+    }
+
+    static TrainResult RunFrom(Recipe recipe, string runDir, RunData data, ITrainingObserver observer, CancellationToken cancel, bool resume)
+    {
         torch.set_num_threads(recipe.Threads);
         var method = MethodRegistry.Create(recipe);
         if (method is not Supervised && (data.Unlabeled.Count == 0 || recipe.UnlabeledBatch == 0))
@@ -68,50 +105,59 @@ public static class Trainer
 
         for (int epoch = state.Epoch + 1; epoch <= recipe.Epochs; epoch++)
         {
-            double lr = recipe.Schedule.At(epoch, recipe.LearningRate, recipe.Epochs);
-            optimizer.LearningRate = lr;
-            var (labeledOrder, unlabeledOrder) = EpochOrder(recipe, epoch, steps, data);
-            double supSum = 0, unsupSum = 0, totalSum = 0;
-            int supSteps = 0, unsupSteps = 0;
-            var epochClock = Stopwatch.StartNew();
-            for (int step = 0; step < steps; step++)
+            try
             {
-                if (cancel.IsCancellationRequested) return new(state with { WallSeconds = wallBefore + clock.Elapsed.TotalSeconds }, true);
-                using var scope = NewDisposeScope();
-                using var li = tensor(labeledOrder[(step * recipe.LabeledBatch)..((step + 1) * recipe.LabeledBatch)]);
-                using var ui = tensor(unlabeledOrder[(step * recipe.UnlabeledBatch)..((step + 1) * recipe.UnlabeledBatch)]);
-                var x = augment.Apply(data.Labeled.Images.index_select(0, li));
-                var y = data.Labels(li);
-                var u = data.Unlabeled.Images.index_select(0, ui);
-                optimizer.BeforeGradient();
-                var loss = method.Loss(model, x, y, u, new Progress(epoch, step, steps));
-                float total = loss.Total.item<float>();
-                if (!float.IsFinite(total))
-                    throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
-                        $"The last good checkpoint is {lastPath} (epoch {state.Epoch}). Try a lower learning rate.");
-                totalSum += total;
-                optimizer.ZeroGrad();
-                loss.Total.backward();
-                optimizer.Step();
-                average?.Update(globalStep);
-                double sup = loss.Supervised?.item<float>() ?? double.NaN, unsup = loss.Unsupervised?.item<float>() ?? double.NaN;
-                if (loss.Supervised is not null) { supSum += sup; supSteps++; }
-                if (loss.Unsupervised is not null) { unsupSum += unsup; unsupSteps++; }
-                globalStep++;
-                observer.Step(epoch, step + 1, steps, sup, unsup);
+                double lr = recipe.Schedule.At(epoch, recipe.LearningRate, recipe.Epochs);
+                optimizer.LearningRate = lr;
+                var (labeledOrder, unlabeledOrder) = EpochOrder(recipe, epoch, steps, data);
+                double supSum = 0, unsupSum = 0, totalSum = 0;
+                int supSteps = 0, unsupSteps = 0;
+                var epochClock = Stopwatch.StartNew();
+                for (int step = 0; step < steps; step++)
+                {
+                    if (cancel.IsCancellationRequested) return new(state with { WallSeconds = wallBefore + clock.Elapsed.TotalSeconds }, true);
+                    using var scope = NewDisposeScope();
+                    using var li = tensor(labeledOrder[(step * recipe.LabeledBatch)..((step + 1) * recipe.LabeledBatch)]);
+                    using var ui = tensor(unlabeledOrder[(step * recipe.UnlabeledBatch)..((step + 1) * recipe.UnlabeledBatch)]);
+                    var x = augment.Apply(data.Labeled.Images.index_select(0, li));
+                    var y = data.Labels(li);
+                    var u = data.Unlabeled.Images.index_select(0, ui);
+                    optimizer.BeforeGradient();
+                    var loss = method.Loss(model, x, y, u, new Progress(epoch, step, steps));
+                    float total = loss.Total.item<float>();
+                    if (!float.IsFinite(total))
+                        throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
+                            $"The last good checkpoint is {lastPath} (epoch {state.Epoch}). Try a lower learning rate.");
+                    totalSum += total;
+                    optimizer.ZeroGrad();
+                    loss.Total.backward();
+                    optimizer.Step();
+                    average?.Update(globalStep);
+                    double sup = loss.Supervised?.item<float>() ?? double.NaN, unsup = loss.Unsupervised?.item<float>() ?? double.NaN;
+                    if (loss.Supervised is not null) { supSum += sup; supSteps++; }
+                    if (loss.Unsupervised is not null) { unsupSum += unsup; unsupSteps++; }
+                    globalStep++;
+                    observer.Step(epoch, step + 1, steps, sup, unsup);
+                }
+                double stepsPerSecond = steps / epochClock.Elapsed.TotalSeconds;
+                var validation = Evaluator.Evaluate(evaluated, data.Validation, recipe.EvalBatch);
+                bool best = validation.Accuracy > state.BestValidationAccuracy;
+                state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
+                    wallBefore + clock.Elapsed.TotalSeconds);
+                var metrics = new EpochMetrics(epoch, globalStep, supSum / Math.Max(1, supSteps), unsupSum / Math.Max(1, unsupSteps), totalSum / steps,
+                    validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0);
+                File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n");
+                Log(tensorboard, metrics);
+                if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), evaluated, recipe, state, null);
+                Checkpoint.Save(lastPath, evaluated, recipe, state, optimizer, average is null ? null : model);
+                observer.Epoch(metrics, best);
             }
-            double stepsPerSecond = steps / epochClock.Elapsed.TotalSeconds;
-            var validation = Evaluator.Evaluate(evaluated, data.Validation, recipe.EvalBatch);
-            bool best = validation.Accuracy > state.BestValidationAccuracy;
-            state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
-                wallBefore + clock.Elapsed.TotalSeconds);
-            var metrics = new EpochMetrics(epoch, globalStep, supSum / Math.Max(1, supSteps), unsupSum / Math.Max(1, unsupSteps), totalSum / steps,
-                validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0);
-            File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n");
-            Log(tensorboard, metrics);
-            if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), evaluated, recipe, state, null);
-            Checkpoint.Save(lastPath, evaluated, recipe, state, optimizer, average is null ? null : model);
-            observer.Epoch(metrics, best);
+            catch (ExternalException e)
+            {
+                // The checkpoint on disk, not the state in memory: a failure while saving leaves the previous one.
+                int saved = File.Exists(lastPath) ? Checkpoint.ReadHeader(lastPath).State.Epoch : 0;
+                throw new NativeFailureException(epoch, saved, lastPath, e);
+            }
         }
         return new(state, false);
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Semisup.Models;
 using Semisup.Tests.Data;
 using Semisup.Training;
@@ -103,6 +104,55 @@ public class TrainerTests(MnistFixture mnist)
         Assert.Equal(1, Checkpoint.ReadHeader(Path.Combine(interrupted.Path, Trainer.LastCheckpoint)).State.Epoch);
         Trainer.Run(recipe, interrupted.Path, data, resume: true);
         Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(interrupted.Path, Trainer.LastCheckpoint)));
+    }
+
+    /// <summary>Throws as TorchSharp does when libtorch fails, at one step, the first <c>times</c> it gets there.</summary>
+    sealed class LibtorchFailsAt(int epoch, int step, int times) : ITrainingObserver
+    {
+        int failures;
+        public List<string> Messages { get; } = [];
+        public void Step(int e, int s, int steps, double sup, double unsup)
+        {
+            if (e == epoch && s == step && failures++ < times) throw new ExternalException("Expected false to be true, but got false.\nException raised from toFloat");
+        }
+        public void Message(string text) => Messages.Add(text);
+    }
+
+    [Fact]
+    public void A_libtorch_failure_sends_the_run_back_to_its_last_checkpoint_and_it_ends_where_an_uninterrupted_one_does()
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = SmallRuns.Recipe(epochs: 3);
+        using var straight = new TempDir();
+        Trainer.Run(recipe, straight.Path, data);
+
+        using var failed = new TempDir();
+        var observer = new LibtorchFailsAt(2, 2, times: 1);
+        var result = Trainer.Run(recipe, failed.Path, data, observer);
+
+        Assert.False(result.Interrupted);
+        Assert.Equal("libtorch failed in epoch 2: Expected false to be true, but got false; continuing from epoch 1 (retry 1 of 3).", Assert.Single(observer.Messages));
+        Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(failed.Path, Trainer.LastCheckpoint)));
+        Assert.Equal(MetricsWithoutTime(straight.Path), MetricsWithoutTime(failed.Path));
+    }
+
+    [Fact]
+    public void A_libtorch_failure_that_persists_or_comes_before_any_checkpoint_stops_the_run_with_a_clear_error()
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = SmallRuns.Recipe(epochs: 2);
+        using var dir = new TempDir();
+        var always = new LibtorchFailsAt(2, 1, times: int.MaxValue);
+        var e = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, dir.Path, data, always));
+        Assert.Equal(Trainer.NativeRetries, always.Messages.Count);
+        Assert.Equal($"libtorch failed in epoch 2: Expected false to be true, but got false. {Path.Combine(dir.Path, Trainer.LastCheckpoint)} holds epoch 1; the run continues from it with --resume.", e.Message);
+        Assert.Equal([1], Trainer.ReadMetrics(dir.Path).Select(m => m.Epoch));
+
+        using var fresh = new TempDir();
+        var first = new LibtorchFailsAt(1, 1, times: 1);
+        e = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, fresh.Path, data, first));
+        Assert.Empty(first.Messages);
+        Assert.EndsWith("No epoch had been saved; start the run again.", e.Message);
     }
 
     [Fact]
