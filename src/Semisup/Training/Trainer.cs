@@ -54,6 +54,7 @@ public static class Trainer
     public static TrainResult Run(Recipe recipe, string runDir, RunData data, ITrainingObserver? observer = null, CancellationToken cancel = default, bool resume = false)
     {
         observer ??= new NullObserver();
+        SummaryWriter? tensorboard = null; // one events file, however often the run goes back to its checkpoint
         // TorchSharp 0.107's operators make implicit Scalars (the alpha = 1 of a + b) that the finalizer thread may free
         // while libtorch still reads them, when another thread's allocation starts a GC (dotnet/TorchSharp#1434). It
         // is rare (once in this project's many hours of runs, at epoch 109 of 150) and a resumed run ends where an
@@ -62,7 +63,7 @@ public static class Trainer
         {
             try
             {
-                return RunFrom(recipe, runDir, data, observer, cancel, resume);
+                return RunFrom(recipe, runDir, data, observer, ref tensorboard, cancel, resume);
             }
             catch (NativeFailureException e) when (retry <= NativeRetries && e.SavedEpoch > 0)
             {
@@ -72,7 +73,7 @@ public static class Trainer
         }
     }
 
-    static TrainResult RunFrom(Recipe recipe, string runDir, RunData data, ITrainingObserver observer, CancellationToken cancel, bool resume)
+    static TrainResult RunFrom(Recipe recipe, string runDir, RunData data, ITrainingObserver observer, ref SummaryWriter? tensorboard, CancellationToken cancel, bool resume)
     {
         torch.set_num_threads(recipe.Threads);
         var method = MethodRegistry.Create(recipe);
@@ -101,7 +102,7 @@ public static class Trainer
         double wallBefore = state.WallSeconds;
         long globalStep = (long)state.Epoch * steps;
         observer.Started(recipe, state.Epoch + 1, steps);
-        var tensorboard = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDir, "tensorboard"));
+        tensorboard ??= torch.utils.tensorboard.SummaryWriter(Path.Combine(runDir, "tensorboard"));
 
         for (int epoch = state.Epoch + 1; epoch <= recipe.Epochs; epoch++)
         {

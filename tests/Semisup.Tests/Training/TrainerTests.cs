@@ -134,6 +134,7 @@ public class TrainerTests(MnistFixture mnist)
         Assert.Equal("libtorch failed in epoch 2: Expected false to be true, but got false; continuing from epoch 1 (retry 1 of 3).", Assert.Single(observer.Messages));
         Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(failed.Path, Trainer.LastCheckpoint)));
         Assert.Equal(MetricsWithoutTime(straight.Path), MetricsWithoutTime(failed.Path));
+        Assert.Single(Directory.GetFiles(Path.Combine(failed.Path, "tensorboard"), "events.out.tfevents*"));
     }
 
     [Fact]
