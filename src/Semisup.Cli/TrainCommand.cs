@@ -26,6 +26,8 @@ static class TrainCommand
             if (resuming)
             {
                 runDir = parse.GetValue(resume)!;
+                if (parse.GetResult(recipe) is { Implicit: false } || parse.GetValue(outDir) is not null)
+                    throw new SemisupException("--resume continues the run in its directory with the recipe it recorded; leave out --recipe and --out.");
                 var recipePath = Path.Combine(runDir, Trainer.RecipeFile);
                 if (!File.Exists(recipePath)) throw new SemisupException($"{runDir} is not a run directory (no {Trainer.RecipeFile}).");
                 r = Recipe.Read(recipePath);
@@ -54,6 +56,7 @@ static class TrainCommand
     public static async Task<int> TrainAsync(Recipe r, string runDir, bool resuming, string? dataDirOption, CancellationToken cancel)
     {
         r.Validate();
+        if (!resuming) Trainer.RefuseUsed(runDir);
 
         var ds = Datasets.Get(r.Dataset);
         var store = new DatasetStore(DataOptions.FromEnvironment(dataDirOption));
@@ -71,14 +74,14 @@ static class TrainCommand
 
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         // Ctrl+C, and SIGTERM (kill, docker stop, a cancelled CI job), which would otherwise end the process at once:
-        // both finish the step, save and exit with 130.
+        // both finish the step and exit with 130; the partial epoch is dropped, last.ckpt holds the last whole one.
         void Stop(PosixSignalContext signal) { signal.Cancel = true; interrupt.Cancel(); }
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         var result = TrainingProgress.Run(o => Trainer.Run(r, runDir, data, o, interrupt.Token, resuming));
         if (result.Interrupted)
         {
-            Console.WriteLine($"interrupted; {Path.Combine(runDir, Trainer.LastCheckpoint)} holds epoch {result.State.Epoch}. Continue with: semisup train --resume {runDir}");
+            Console.WriteLine($"interrupted. {Trainer.WhereToContinue(runDir, result.State.Epoch)}");
             return 130;
         }
         var report = RunReport.Write(runDir, data, ds);

@@ -48,7 +48,8 @@ public sealed record MirrorSource(string BaseUrl) : IDataSource
                     context.Progress.Report(new(Describe, file.Name, done, total));
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.Cancel.IsCancellationRequested)
+            // HttpIOException: the connection ended inside the body; other IOExceptions are the local file's and not the source's.
+            catch (Exception e) when (e is HttpRequestException or HttpIOException or TaskCanceledException && !context.Cancel.IsCancellationRequested)
             {
                 throw new SourceUnavailableException($"{url}: {e.Message}", e);
             }

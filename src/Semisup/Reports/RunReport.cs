@@ -67,7 +67,7 @@ public static class RunReport
         ![loss](loss.png)
         ![accuracy](accuracy.png)
         ![confusion matrix](confusion.png)
-        ![misclassified](misclassified.png)
+        {(wrongShown > 0 ? "![misclassified](misclassified.png)" : "No test digit was misclassified.")}
 
         Files: `recipe.json`, `split.json`, `metrics.jsonl`, `tensorboard/` (`tensorboard --logdir tensorboard`), `best.ckpt`, `last.ckpt`, `submission.csv` (ID = index in the test file).
         """);

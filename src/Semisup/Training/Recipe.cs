@@ -145,6 +145,7 @@ public sealed record Recipe
         if (Momentum is < 0 or >= 1) bad.Add($"momentum {Momentum}: must be in [0, 1)");
         if (UnsupervisedSteps < 0) bad.Add($"unsupervisedSteps {UnsupervisedSteps}: must not be negative");
         if (WarmStart != null && !File.Exists(WarmStart)) bad.Add($"warmStart '{WarmStart}': no such checkpoint");
+        if (WarmStart != null && Init == "kmeans") bad.Add("init 'kmeans' with warmStart: the warm start would overwrite the k-means filters of conv1; choose one");
         if (UnsupervisedWeight < 0) bad.Add($"unsupervisedWeight {UnsupervisedWeight}: must not be negative");
         if (RampStart < 0 || RampEnd <= RampStart) bad.Add($"rampStart {RampStart} and rampEnd {RampEnd}: need 0 <= rampStart < rampEnd");
         if (ConfidenceThreshold is < 0 or > 1) bad.Add($"confidenceThreshold {ConfidenceThreshold}: must be in [0, 1]");

@@ -29,10 +29,8 @@ public interface ITrainingObserver
 public sealed record TrainResult(TrainingState State, bool Interrupted);
 
 /// <summary>libtorch failed during an epoch; <see cref="SavedEpoch"/> is the epoch the last checkpoint holds (0: none).</summary>
-public sealed class NativeFailureException(int epoch, int savedEpoch, string lastCheckpoint, Exception inner)
-    : SemisupException($"libtorch failed in epoch {epoch}: {FirstLine(inner.Message)}. " + (savedEpoch > 0
-        ? $"{lastCheckpoint} holds epoch {savedEpoch}; the run continues from it with --resume."
-        : "No epoch had been saved; start the run again."), inner)
+public sealed class NativeFailureException(int epoch, int savedEpoch, string runDir, Exception inner)
+    : SemisupException($"libtorch failed in epoch {epoch}: {FirstLine(inner.Message)}. {Trainer.WhereToContinue(runDir, savedEpoch)}", inner)
 {
     public int Epoch => epoch;
     public int SavedEpoch => savedEpoch;
@@ -88,9 +86,12 @@ public static class Trainer
         }
         var augment = recipe.Augmentation;
         int steps = method.StepsPerEpoch(recipe.StepsPer((int)data.Labeled.Count));
+        // A supervised run on every label has no unlabeled images to draw (the other methods were refused above).
+        int unlabeledBatch = data.Unlabeled.Count == 0 ? 0 : recipe.UnlabeledBatch;
 
         var lastPath = Path.Combine(runDir, LastCheckpoint);
         if (resume && !File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {LastCheckpoint} to resume from.");
+        if (!resume) RefuseUsed(runDir);
         if (resume && Checkpoint.ReadHeader(lastPath).Recipe.EmaDecay != recipe.EmaDecay)
             throw new SemisupException($"{lastPath} was written with another emaDecay; a run resumes with the recipe it started with.");
         using var learner = resume ? Checkpoint.Resume(lastPath, m => NewOptimizer(m, recipe)) : Start(recipe, data, observer);
@@ -110,7 +111,7 @@ public static class Trainer
             {
                 double lr = recipe.Schedule.At(epoch, recipe.LearningRate, recipe.Epochs);
                 optimizer.LearningRate = lr;
-                var (labeledOrder, unlabeledOrder) = EpochOrder(recipe, epoch, steps, data);
+                var (labeledOrder, unlabeledOrder) = EpochOrder(recipe, epoch, steps, unlabeledBatch, data);
                 double supSum = 0, unsupSum = 0, totalSum = 0;
                 int supSteps = 0, unsupSteps = 0;
                 var epochClock = Stopwatch.StartNew();
@@ -119,7 +120,7 @@ public static class Trainer
                     if (cancel.IsCancellationRequested) return new(state with { WallSeconds = wallBefore + clock.Elapsed.TotalSeconds }, true);
                     using var scope = NewDisposeScope();
                     using var li = tensor(labeledOrder[(step * recipe.LabeledBatch)..((step + 1) * recipe.LabeledBatch)]);
-                    using var ui = tensor(unlabeledOrder[(step * recipe.UnlabeledBatch)..((step + 1) * recipe.UnlabeledBatch)]);
+                    using var ui = tensor(unlabeledOrder[(step * unlabeledBatch)..((step + 1) * unlabeledBatch)]);
                     var x = augment.Apply(data.Labeled.Images.index_select(0, li));
                     var y = data.Labels(li);
                     var u = data.Unlabeled.Images.index_select(0, ui);
@@ -128,7 +129,7 @@ public static class Trainer
                     float total = loss.Total.item<float>();
                     if (!float.IsFinite(total))
                         throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
-                            $"The last good checkpoint is {lastPath} (epoch {state.Epoch}). Try a lower learning rate.");
+                            (state.Epoch > 0 ? $"The last good checkpoint is {lastPath} (epoch {state.Epoch})." : "No epoch had been saved.") + " Try a lower learning rate.");
                     totalSum += total;
                     optimizer.ZeroGrad();
                     loss.Total.backward();
@@ -147,7 +148,7 @@ public static class Trainer
                     wallBefore + clock.Elapsed.TotalSeconds);
                 var metrics = new EpochMetrics(epoch, globalStep, supSum / Math.Max(1, supSteps), unsupSum / Math.Max(1, unsupSteps), totalSum / steps,
                     validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0);
-                File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n");
+                AppendMetrics(runDir, metrics, epoch - 1);
                 Log(tensorboard, metrics);
                 if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), evaluated, recipe, state, null);
                 Checkpoint.Save(lastPath, evaluated, recipe, state, optimizer, average is null ? null : model);
@@ -157,10 +158,19 @@ public static class Trainer
             {
                 // The checkpoint on disk, not the state in memory: a failure while saving leaves the previous one.
                 int saved = File.Exists(lastPath) ? Checkpoint.ReadHeader(lastPath).State.Epoch : 0;
-                throw new NativeFailureException(epoch, saved, lastPath, e);
+                throw new NativeFailureException(epoch, saved, runDir, e);
             }
         }
         return new(state, false);
+    }
+
+    /// <summary>A new run would append its metrics to another run's and, after a libtorch failure, go back to that run's
+    /// checkpoint; so a directory that holds a run is refused.</summary>
+    public static void RefuseUsed(string runDir)
+    {
+        var used = new[] { LastCheckpoint, MetricsFile }.FirstOrDefault(f => File.Exists(Path.Combine(runDir, f)));
+        if (used != null)
+            throw new SemisupException($"{runDir} already holds a run ({used}). Continue it with `semisup train --resume {runDir}`, or train into another directory.");
     }
 
     static void Log(SummaryWriter tensorboard, EpochMetrics m)
@@ -198,8 +208,8 @@ public static class Trainer
     static IOptimizer NewOptimizer(Classifier model, Recipe recipe) => Optimizers.Create(model.parameters(), recipe);
 
     /// <summary>The epoch's labeled and unlabeled index orders, from a generator seeded by (seed, epoch), so a resumed
-    /// run sees the same batches. Unlabeled images are drawn without replacement within an epoch.</summary>
-    static (long[] Labeled, long[] Unlabeled) EpochOrder(Recipe recipe, int epoch, int steps, RunData data)
+    /// run sees the same batches. Each set is drawn in passes without replacement, as many as the epoch needs.</summary>
+    static (long[] Labeled, long[] Unlabeled) EpochOrder(Recipe recipe, int epoch, int steps, int unlabeledBatch, RunData data)
     {
         using var generator = new Generator(recipe.Seed * 1_000_003UL + (ulong)epoch);
         long[] Order(long count, int needed)
@@ -213,7 +223,21 @@ public static class Trainer
             }
             return order.Take(needed).ToArray();
         }
-        return (Order(data.Labeled.Count, steps * recipe.LabeledBatch), Order(data.Unlabeled.Count, steps * recipe.UnlabeledBatch));
+        return (Order(data.Labeled.Count, steps * recipe.LabeledBatch), Order(data.Unlabeled.Count, steps * unlabeledBatch));
+    }
+
+    /// <summary>What a stopped run leaves to continue from, as one sentence for its message.</summary>
+    public static string WhereToContinue(string runDir, int savedEpoch) => savedEpoch > 0
+        ? $"{Path.Combine(runDir, LastCheckpoint)} holds epoch {savedEpoch}; continue with `semisup train --resume {runDir}`."
+        : "No epoch had been saved; start the run again.";
+
+    static void AppendMetrics(string runDir, EpochMetrics metrics, int savedEpoch)
+    {
+        try { File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n"); }
+        catch (IOException e)
+        {
+            throw new SemisupException($"Could not write {MetricsFile} ({e.Message}); training stopped. {WhereToContinue(runDir, savedEpoch)}", e);
+        }
     }
 
     public static IReadOnlyList<EpochMetrics> ReadMetrics(string runDir)
@@ -223,11 +247,16 @@ public static class Trainer
         return File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, Recipe.Json)!).ToList();
     }
 
-    /// <summary>Drops lines written after the checkpoint a run resumes from.</summary>
+    /// <summary>Drops lines written after the checkpoint a run resumes from, and a line cut short by a full disk.</summary>
     static void TrimMetrics(string path, int epoch)
     {
         if (!File.Exists(path)) return;
-        var keep = File.ReadLines(path).Where(l => l.Length > 0 && JsonSerializer.Deserialize<EpochMetrics>(l, Recipe.Json)!.Epoch <= epoch).ToList();
+        static EpochMetrics? Parse(string line)
+        {
+            try { return JsonSerializer.Deserialize<EpochMetrics>(line, Recipe.Json); }
+            catch (JsonException) { return null; }
+        }
+        var keep = File.ReadLines(path).Where(l => Parse(l) is { } m && m.Epoch <= epoch).ToList();
         File.WriteAllLines(path, keep);
     }
 

@@ -72,7 +72,7 @@ public class CommandTests(MnistFixture mnist)
         output.Append(await train.StandardOutput.ReadToEndAsync());
         await train.WaitForExitAsync();
         Assert.True(train.ExitCode == 130, $"exit code {train.ExitCode}\n{output}{await stderr}");
-        Assert.Contains("interrupted;", output.ToString());
+        Assert.Contains($"interrupted. {dir["run/last.ckpt"]} holds epoch", output.ToString());
         Assert.True(File.Exists(dir["run/last.ckpt"]));
         Assert.True(File.ReadLines(dir["run/metrics.jsonl"]).Count() < 1000, "stopped long before the last epoch");
     }
@@ -204,6 +204,8 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--scheme", "lab"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--epochs", "0"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--threads", "0"]));
+        Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--recipe", "gamma-quick"]));
+        Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--out", dir["elsewhere"]]));
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.Recipe.Json), File.ReadAllText(dir[Semisup.Training.Trainer.RecipeFile]));
     }
 

@@ -37,12 +37,13 @@ public class DatasetStoreTests
     static DataOptions Options(string cache, string? dataDir = null, string? env = null, string npm = "npm") =>
         new(dataDir, env, cache, TimeSpan.FromSeconds(3), npm);
 
-    /// <summary>An HTTP server on loopback answering every path with <paramref name="respond"/>.</summary>
+    /// <summary>An HTTP server on loopback answering every path with <paramref name="respond"/>; with
+    /// <paramref name="dropMidBody"/> it promises more bytes than it sends and then drops the connection.</summary>
     sealed class LocalMirror : IDisposable
     {
         readonly HttpListener listener = new();
         public string Url { get; }
-        public LocalMirror(Func<string, byte[]?> respond)
+        public LocalMirror(Func<string, byte[]?> respond, bool dropMidBody = false)
         {
             Url = $"http://127.0.0.1:{FreePort()}/";
             listener.Prefixes.Add(Url);
@@ -55,8 +56,9 @@ public class DatasetStoreTests
                     try { ctx = await listener.GetContextAsync(); } catch { return; }
                     var body = respond(ctx.Request.Url!.AbsolutePath.TrimStart('/'));
                     ctx.Response.StatusCode = body == null ? 404 : 200;
+                    if (body != null && dropMidBody) ctx.Response.ContentLength64 = body.Length + 1000;
                     if (body != null) await ctx.Response.OutputStream.WriteAsync(body);
-                    ctx.Response.Close();
+                    if (dropMidBody) ctx.Response.Abort(); else ctx.Response.Close();
                 }
             });
         }
@@ -103,6 +105,19 @@ public class DatasetStoreTests
         var log = new List<string>();
         await new DatasetStore(Options(cache.Path)).FetchAsync(tiny.Info, log: log.Add);
         Assert.Contains(log, l => l.Contains("checksum mismatch"));
+        Assert.Contains(log, l => l.Contains("fetched from " + tiny.Origin.Path));
+    }
+
+    [Fact]
+    public async Task A_mirror_that_drops_the_connection_inside_a_file_is_skipped_for_the_next_source()
+    {
+        using var tiny = new Tiny();
+        using var dropper = new LocalMirror(p => File.Exists(tiny.Origin[p]) ? File.ReadAllBytes(tiny.Origin[p]) : null, dropMidBody: true);
+        tiny.With(new MirrorSource(dropper.Url), new LocalDirectorySource(tiny.Origin.Path, "apt-get install tiny"));
+        using var cache = new TempDir();
+        var log = new List<string>();
+        await new DatasetStore(Options(cache.Path)).FetchAsync(tiny.Info, log: log.Add);
+        Assert.Contains(log, l => l.StartsWith(dropper.Url + ": unavailable"));
         Assert.Contains(log, l => l.Contains("fetched from " + tiny.Origin.Path));
     }
 

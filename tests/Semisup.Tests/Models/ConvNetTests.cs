@@ -107,7 +107,7 @@ public class ConvNetTests
     }
 
     [Fact]
-    public void Classic_dropout_scales_at_test_where_inverted_dropout_scales_at_training()
+    public void The_dropout_kind_picks_the_networks_dropout_module_and_an_unknown_activation_is_refused()
     {
         manual_seed(10);
         using var net = new ConvNet(new ConvNetConfig(DropoutKind: "classic", Dropout: 0.5));

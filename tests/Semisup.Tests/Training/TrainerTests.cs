@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Semisup.Models;
+using Semisup.Nn;
 using Semisup.Tests.Data;
 using Semisup.Training;
 using static TorchSharp.torch;
@@ -42,6 +43,7 @@ public class TrainerTests(MnistFixture mnist)
 
         using var split = new TempDir();
         Trainer.Run(recipe with { Epochs = 1 }, split.Path, data);
+        File.AppendAllText(Path.Combine(split.Path, Trainer.MetricsFile), "{\"epoch\":2,\"st"); // a line a full disk cut short
         Trainer.Run(recipe, split.Path, data, resume: true);
 
         Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(split.Path, Trainer.LastCheckpoint)));
@@ -146,7 +148,7 @@ public class TrainerTests(MnistFixture mnist)
         var always = new LibtorchFailsAt(2, 1, times: int.MaxValue);
         var e = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, dir.Path, data, always));
         Assert.Equal(Trainer.NativeRetries, always.Messages.Count);
-        Assert.Equal($"libtorch failed in epoch 2: Expected false to be true, but got false. {Path.Combine(dir.Path, Trainer.LastCheckpoint)} holds epoch 1; the run continues from it with --resume.", e.Message);
+        Assert.Equal($"libtorch failed in epoch 2: Expected false to be true, but got false. {Path.Combine(dir.Path, Trainer.LastCheckpoint)} holds epoch 1; continue with `semisup train --resume {dir.Path}`.", e.Message);
         Assert.Equal([1], Trainer.ReadMetrics(dir.Path).Select(m => m.Epoch));
 
         using var fresh = new TempDir();
@@ -154,6 +156,29 @@ public class TrainerTests(MnistFixture mnist)
         e = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, fresh.Path, data, first));
         Assert.Empty(first.Messages);
         Assert.EndsWith("No epoch had been saved; start the run again.", e.Message);
+    }
+
+    [Fact]
+    public void A_new_run_into_a_directory_that_holds_a_run_is_refused_and_changes_nothing()
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = SmallRuns.Recipe(epochs: 1);
+        using var dir = new TempDir();
+        Trainer.Run(recipe, dir.Path, data);
+        var metrics = File.ReadAllText(Path.Combine(dir.Path, Trainer.MetricsFile));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe with { Seed = 2 }, dir.Path, data));
+        Assert.Equal($"{dir.Path} already holds a run (last.ckpt). Continue it with `semisup train --resume {dir.Path}`, or train into another directory.", e.Message);
+        Assert.Equal(metrics, File.ReadAllText(Path.Combine(dir.Path, Trainer.MetricsFile)));
+    }
+
+    [Fact]
+    public void A_supervised_run_trains_without_unlabeled_images()
+    {
+        using var data = SmallRuns.Data(mnist, unlabeled: 0);
+        using var dir = new TempDir();
+        var result = Trainer.Run(SmallRuns.Recipe(epochs: 1) with { Method = "supervised" }, dir.Path, data);
+        Assert.Equal(1, result.State.Epoch);
+        Assert.True(double.IsFinite(Assert.Single(Trainer.ReadMetrics(dir.Path)).SupervisedLoss));
     }
 
     [Fact]
@@ -199,7 +224,7 @@ public class TrainerTests(MnistFixture mnist)
         using (var ladder = new LadderNet(ladderRecipe.Ladder))
             Checkpoint.Save(dir["ladder.ckpt"], ladder, ladderRecipe, new TrainingState(1, 1, 0.5, 1), null);
 
-        var recipe = SmallRuns.Recipe(epochs: 1) with { Init = "kmeans", WarmStart = dir["small.ckpt"] };
+        var recipe = SmallRuns.Recipe(epochs: 1) with { WarmStart = dir["small.ckpt"] };
         var messages = new Messages();
         Trainer.Run(recipe.Validate(), dir["run"], data, messages);
         Assert.Contains("copied conv1.weight", Assert.Single(messages.Lines));
@@ -207,5 +232,17 @@ public class TrainerTests(MnistFixture mnist)
 
         var e = Assert.Throws<SemisupException>(() => Trainer.Run((recipe with { WarmStart = dir["ladder.ckpt"] }).Validate(), dir["run2"], data));
         Assert.Contains("no layer matches", e.Message);
+        Assert.Contains("choose one", Assert.Throws<SemisupException>(() => (recipe with { Init = "kmeans" }).Validate()).Message);
+
+        // A learning rate too small to move the weights leaves the first layer as k-means made it.
+        var kmeans = SmallRuns.Recipe(epochs: 1) with { Init = "kmeans", LearningRate = 1e-12 };
+        Trainer.Run(kmeans, dir["kmeans"], data);
+        manual_seed((long)kmeans.Seed);
+        using var expected = ModelRegistry.Create(kmeans);
+        KMeansInit.FirstLayer(expected, data.Unlabeled.Images, kmeans.Seed, kmeans.InitRange);
+        var (trained, _) = Checkpoint.Load(dir["kmeans/" + Trainer.LastCheckpoint]);
+        using var _t = trained;
+        Tensor Conv1(Classifier m) => m.named_parameters().Single(p => p.name == "conv1.weight").parameter;
+        Assert.True(Conv1(trained).allclose(Conv1(expected), rtol: 0, atol: 1e-6), "conv1 holds the k-means filters");
     }
 }

@@ -1,0 +1,44 @@
+using System.Globalization;
+using Semisup.Data;
+using Semisup.Reports;
+using Semisup.Tests.Data;
+using Semisup.Tests.Training;
+using Semisup.Training;
+
+namespace Semisup.Tests.Reports;
+
+[Collection("mnist")]
+public class RunReportTests(MnistFixture mnist)
+{
+    [Fact]
+    public void The_report_scores_the_best_checkpoint_once_and_every_file_agrees_with_that_score()
+    {
+        using var data = SmallRuns.Data(mnist);
+        using var dir = new TempDir();
+        Trainer.Run(SmallRuns.Recipe(epochs: 2), dir.Path, data);
+
+        var numbers = RunReport.Write(dir.Path, data, Datasets.Get("mnist"));
+
+        var (model, header) = Checkpoint.Load(Path.Combine(dir.Path, Trainer.BestCheckpoint));
+        using (model) Assert.Equal(Evaluator.Evaluate(model, data.Test, 1000).Accuracy, numbers.TestAccuracy);
+        Assert.Equal((header.State.BestEpoch, 2), (numbers.BestEpoch, numbers.Epochs));
+        // submission.csv: a header and one line per test image, whose labels score what the report says.
+        var lines = File.ReadAllLines(Path.Combine(dir.Path, RunReport.SubmissionFile));
+        Assert.Equal("ID,label", lines[0]);
+        var truth = data.Test.Labels.data<long>().ToArray();
+        Assert.Equal(truth.Length + 1, lines.Length);
+        var predicted = lines.Skip(1).Select((l, i) => l.Split(',') is [var id, var label] && int.Parse(id, CultureInfo.InvariantCulture) == i
+            ? long.Parse(label, CultureInfo.InvariantCulture) : throw new FormatException(l)).ToArray();
+        Assert.Equal(numbers.TestAccuracy, predicted.Zip(truth).Count(p => p.First == p.Second) / (double)truth.Length);
+        var wrong = truth.Length - predicted.Zip(truth).Count(p => p.First == p.Second);
+        Assert.True(wrong > 0, "a 2-epoch model makes mistakes, so the grid of them is drawn");
+        var summary = File.ReadAllText(Path.Combine(dir.Path, RunReport.SummaryFile));
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"**{100 * numbers.TestAccuracy:F2}%** ({wrong} of {truth.Length} wrong)"), summary);
+        foreach (var png in new[] { "loss.png", "accuracy.png", "confusion.png", "misclassified.png" })
+        {
+            using var image = SkiaSharp.SKBitmap.Decode(Path.Combine(dir.Path, png));
+            Assert.True(image is { Width: > 100, Height: > 100 }, $"{png} is a picture");
+            Assert.Contains($"({png})", summary);
+        }
+    }
+}
