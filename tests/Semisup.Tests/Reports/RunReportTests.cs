@@ -29,8 +29,8 @@ public class RunReportTests(MnistFixture mnist)
         Assert.Equal(truth.Length + 1, lines.Length);
         var predicted = lines.Skip(1).Select((l, i) => l.Split(',') is [var id, var label] && int.Parse(id, CultureInfo.InvariantCulture) == i
             ? long.Parse(label, CultureInfo.InvariantCulture) : throw new FormatException(l)).ToArray();
-        Assert.Equal(numbers.TestAccuracy, predicted.Zip(truth).Count(p => p.First == p.Second) / (double)truth.Length);
-        var wrong = truth.Length - predicted.Zip(truth).Count(p => p.First == p.Second);
+        int right = predicted.Zip(truth).Count(p => p.First == p.Second), wrong = truth.Length - right;
+        Assert.Equal(numbers.TestAccuracy, right / (double)truth.Length);
         Assert.True(wrong > 0, "a 2-epoch model makes mistakes, so the grid of them is drawn");
         var summary = File.ReadAllText(Path.Combine(dir.Path, RunReport.SummaryFile));
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"**{100 * numbers.TestAccuracy:F2}%** ({wrong} of {truth.Length} wrong)"), summary);
