@@ -18,17 +18,22 @@ namespace Semisup.Models;
 /// in training mode for both passes; false: the clean path (the Γ target, the pseudo-labels) is noise-free, as the
 /// Γ-model's clean encoder is (Rasmus et al. 2015), and dropout stays on the noisy path. Evaluation never drops.</param>
 /// <param name="BnScaleInit">The batch-norm scales γ: ones, uniform01 or uniform (<see cref="Nn.Init.BatchNormScales"/>).</param>
+/// <param name="ConvWidth">Multiplies the lab's 32, 64, 64 and 128 channels of the four convolutions (rounded).</param>
 /// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
 /// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
 public sealed record ConvNetConfig(
     double NoiseStd = 0.3, double Dropout = 0.5, double LeakySlope = 0.1, double BnMomentum = 0.1, double InitRange = 0.1,
     int Channels = 1, int Height = 28, int Width = 28, int Classes = 10, double InputMean = 0, double InputStd = 1,
     string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
-    int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones", bool CleanDropout = true)
+    int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones", bool CleanDropout = true,
+    double ConvWidth = 1)
 {
     public static readonly string[] Activations = ["leaky_relu", "relu", "tanh", "sigmoid"];
     public static readonly string[] DropoutKinds = ["inverted", "classic"];
     public static readonly string[] Inits = [.. Nn.Init.Names, "kmeans"];
+
+    /// <summary>The four convolutions' output channels.</summary>
+    public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
 
     /// <summary>What cannot build a network, named with the valid choices.</summary>
     public IEnumerable<string> Problems()
@@ -38,6 +43,7 @@ public sealed record ConvNetConfig(
         if (!Nn.Init.BatchNormScaleNames.Contains(BnScaleInit)) yield return $"bnScaleInit '{BnScaleInit}': known choices are {string.Join(", ", Nn.Init.BatchNormScaleNames)}";
         if (!Inits.Contains(Init)) yield return $"init '{Init}': known initialisations are {string.Join(", ", Inits)}";
         if (!(SoftmaxBeta > 0) || !double.IsFinite(SoftmaxBeta)) yield return $"softmaxBeta {SoftmaxBeta}: must be positive";
+        if (!(ConvWidth * 32 >= 1) || !double.IsFinite(ConvWidth)) yield return $"convWidth {ConvWidth}: must be at least 1/32 (one channel in the first convolution)";
         if (HiddenUnits < 1) yield return $"hiddenUnits {HiddenUnits}: must be at least 1";
         if (NoiseStd < 0) yield return $"noiseStd {NoiseStd}: must not be negative";
         if (Dropout is < 0 or >= 1) yield return $"dropout {Dropout}: must be in [0, 1)";
@@ -69,18 +75,19 @@ public sealed class ConvNet : Classifier
         Config = config;
         convActivation = Nn.Activations.Get(config.Activation, config.HandDerived, config.LeakySlope);
         fcActivation = Nn.Activations.Get("relu", config.HandDerived);
-        conv1 = Conv2d(config.Channels, 32, 5);
-        conv2 = Conv2d(32, 64, 3);
-        conv3 = Conv2d(64, 64, 3);
-        conv4 = Conv2d(64, 128, 3);
-        bn1 = BatchNorm2d(32, momentum: config.BnMomentum);
-        bn2 = BatchNorm2d(64, momentum: config.BnMomentum);
-        bn3 = BatchNorm2d(64, momentum: config.BnMomentum);
-        bn4 = BatchNorm2d(128, momentum: config.BnMomentum);
+        var c = config.ConvChannels;
+        conv1 = Conv2d(config.Channels, c[0], 5);
+        conv2 = Conv2d(c[0], c[1], 3);
+        conv3 = Conv2d(c[1], c[2], 3);
+        conv4 = Conv2d(c[2], c[3], 3);
+        bn1 = BatchNorm2d(c[0], momentum: config.BnMomentum);
+        bn2 = BatchNorm2d(c[1], momentum: config.BnMomentum);
+        bn3 = BatchNorm2d(c[2], momentum: config.BnMomentum);
+        bn4 = BatchNorm2d(c[3], momentum: config.BnMomentum);
         // Spatial size: (H−4)/2 → −2 → −2, /2 → −2.
         int h = ((config.Height - 4) / 2 - 4) / 2 - 2, w = ((config.Width - 4) / 2 - 4) / 2 - 2;
         if (h < 1 || w < 1) throw new SemisupException($"Images of {config.Height}×{config.Width} are too small for this network (needs at least 22×22).");
-        fc1 = Linear(128 * h * w, config.HiddenUnits);
+        fc1 = Linear(c[3] * h * w, config.HiddenUnits);
         bn5 = BatchNorm1d(config.HiddenUnits, momentum: config.BnMomentum);
         drop = config.DropoutKind == "classic" ? new Nn.ClassicDropout(config.Dropout) : Dropout(config.Dropout);
         fc2 = Linear(config.HiddenUnits, config.Classes);

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Semisup.Models;
 
 namespace Semisup.Training;
@@ -51,6 +53,8 @@ public sealed record Recipe
     /// pseudo-labels noise-free, as the Γ-model's clean encoder is.</summary>
     public bool CleanDropout { get; init; } = true;
     public int HiddenUnits { get; init; } = 100;
+    /// <summary>Multiplies the channels of the conv network's four convolutions (1: the lab's 32, 64, 64, 128).</summary>
+    public double ConvWidth { get; init; } = 1;
     /// <summary>Inverse temperature β of the output softmax (1: the usual softmax).</summary>
     public double SoftmaxBeta { get; init; } = 1;
     /// <summary>A checkpoint whose layers of matching name and shape initialise this model (VGG's warm start).</summary>
@@ -110,7 +114,7 @@ public sealed record Recipe
     public int EvalBatch { get; init; } = 1000;
 
     public ConvNetConfig Net => new(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange, InputMean: InputMean, InputStd: InputStd,
-        Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits, SoftmaxBeta: SoftmaxBeta, BnScaleInit: BnScaleInit, CleanDropout: CleanDropout);
+        Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits, SoftmaxBeta: SoftmaxBeta, BnScaleInit: BnScaleInit, CleanDropout: CleanDropout, ConvWidth: ConvWidth);
 
     public Data.Augment Augmentation => new(RotationDegrees, Shift, ElasticAlpha, ElasticSigma, Interpolation, Cutout);
 
@@ -139,6 +143,7 @@ public sealed record Recipe
         if (DenoisingCosts.Any(c => c < 0 || !double.IsFinite(c))) bad.Add("denoisingCosts: every λ must be finite and not negative");
         if (Model != "mlp-ladder" && InputNoiseStd != null) bad.Add("inputNoiseStd: only the mlp-ladder has it (the conv network's noise is noiseStd before every convolution)");
         if (Model == "mlp-ladder" && !CleanDropout) bad.Add("cleanDropout: the ladder has no dropout; remove the key");
+        if (Model == "mlp-ladder" && ConvWidth != 1) bad.Add("convWidth: the ladder has no convolutions; remove the key");
         if (Model == "mlp-ladder" && BnScaleInit != "ones") bad.Add($"bnScaleInit '{BnScaleInit}': the ladder's batch-norm scales follow the papers; remove the key");
         if (Model == "mlp-ladder" && Init != "uniform") bad.Add($"init '{Init}': the ladder uses the papers' N(0, 1/fan_in); remove the key");
         if (!Optim.Optimizers.Names.Contains(Optimizer)) bad.Add($"optimizer '{Optimizer}': known optimizers are {string.Join(", ", Optim.Optimizers.Names)}");
@@ -173,7 +178,36 @@ public sealed record Recipe
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         WriteIndented = true,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NeverWriteDerived } },
     };
+
+    /// <summary>The blocks computed from the top-level keys (<see cref="Net"/>, <see cref="Augmentation"/>,
+    /// <see cref="Ladder"/>). Earlier versions wrote them into recipe.json and checkpoints, so reading still accepts
+    /// them (a copied run recipe stays a valid recipe); they are no longer written.</summary>
+    (string Key, object Value)[] DerivedBlocks => [("net", Net), ("augmentation", Augmentation), ("ladder", Ladder)];
+
+    static void NeverWriteDerived(JsonTypeInfo info)
+    {
+        if (info.Type != typeof(Recipe)) return;
+        string[] derived = [.. new Recipe().DerivedBlocks.Select(b => b.Key)];
+        foreach (var p in info.Properties)
+            if (derived.Contains(p.Name)) p.ShouldSerialize = (_, _) => false;
+    }
+
+    /// <summary>A derived block in a file is ignored on reading, so a value in it that the top-level keys do not give
+    /// would be silently lost: refused, naming the top-level key to set.</summary>
+    void RefuseDisagreeingDerived(JsonNode? file, string path)
+    {
+        foreach (var (key, value) in DerivedBlocks)
+        {
+            if (file?[key] is not JsonObject given) continue;
+            var computed = JsonSerializer.SerializeToNode(value, Json);
+            foreach (var (name, v) in given)
+                if (!JsonNode.DeepEquals(v, computed?[name]))
+                    throw new SemisupException($"{path}: {key}.{name} is {v?.ToJsonString() ?? "null"}, but the top-level keys make it {computed?[name]?.ToJsonString() ?? "nothing"}. '{key}' is computed from them and only read back; "
+                        + (TopLevelKeys.Contains(name) ? $"set {name} at the top level." : $"{name} is not a recipe key."));
+        }
+    }
 
     /// <summary>A recipe by file path, or by name from the recipes directory.</summary>
     public static Recipe Load(string nameOrPath, string? recipesDir = null)
@@ -200,7 +234,10 @@ public sealed record Recipe
     {
         try
         {
-            return JsonSerializer.Deserialize<Recipe>(File.ReadAllText(path), Json) ?? throw new JsonException("the file is empty");
+            var text = File.ReadAllText(path);
+            var recipe = JsonSerializer.Deserialize<Recipe>(text, Json) ?? throw new JsonException("the file is empty");
+            recipe.RefuseDisagreeingDerived(JsonNode.Parse(text, documentOptions: new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }), path);
+            return recipe;
         }
         catch (JsonException e)
         {
@@ -208,13 +245,16 @@ public sealed record Recipe
         }
     }
 
+    static IReadOnlyList<string> KeysOf(Type type) => [.. type.GetProperties().Where(p => p.CanWrite).Select(p => Json.PropertyNamingPolicy!.ConvertName(p.Name))];
+
+    static readonly IReadOnlyList<string> TopLevelKeys = KeysOf(typeof(Recipe));
+
     /// <summary>For a key the recipe does not have: the nearest valid one and all of them.</summary>
     static string KeyHint(JsonException e)
     {
         if (e.Path is not { } jsonPath || !e.Message.Contains("could not be mapped", StringComparison.Ordinal)) return "";
         var parts = jsonPath.TrimStart('$', '.').Split('.');
-        var type = parts.Length > 1 && parts[0] == "schedule" ? typeof(LrSchedule) : typeof(Recipe);
-        var keys = type.GetProperties().Where(p => p.CanWrite).Select(p => Json.PropertyNamingPolicy!.ConvertName(p.Name)).ToList();
+        var keys = parts.Length > 1 && parts[0] == "schedule" ? KeysOf(typeof(LrSchedule)) : TopLevelKeys;
         var nearest = keys.MinBy(k => Distance(k.ToLowerInvariant(), parts[^1].ToLowerInvariant()))!;
         var guess = Distance(nearest.ToLowerInvariant(), parts[^1].ToLowerInvariant()) <= Math.Max(2, parts[^1].Length / 3) ? $" Did you mean '{nearest}'?" : "";
         return $"{guess} Valid keys: {string.Join(", ", keys)}.";

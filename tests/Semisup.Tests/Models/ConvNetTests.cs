@@ -30,6 +30,21 @@ public class ConvNetTests
     }
 
     [Fact]
+    public void ConvWidth_scales_every_convolution_and_the_first_fully_connected_layer_follows()
+    {
+        using var net = new ConvNet(new ConvNetConfig(ConvWidth: 1.5));
+        var sd = net.state_dict();
+        Assert.Equal([48L, 1, 5, 5], sd["conv1.weight"].shape);
+        Assert.Equal([96L, 48, 3, 3], sd["conv2.weight"].shape);
+        Assert.Equal([96L, 96, 3, 3], sd["conv3.weight"].shape);
+        Assert.Equal([192L, 96, 3, 3], sd["conv4.weight"].shape);
+        Assert.Equal([192L], sd["bn4.running_mean"].shape);
+        Assert.Equal([100L, 768], sd["fc1.weight"].shape); // 192 channels × 2 × 2
+        using var y = net.call(rand(3, 1, 28, 28));
+        Assert.Equal([3L, 10], y.shape);
+    }
+
+    [Fact]
     public void Noise_is_only_on_the_noisy_path()
     {
         manual_seed(2);

@@ -74,12 +74,37 @@ public class RecipeTests
     [InlineData("{ \"cutout\": -4 }", "cutout -4: must not be negative")]
     [InlineData("{ \"emaDecay\": 1 }", "emaDecay 1: must be in [0, 1)")]
     [InlineData("{ \"emaDecay\": -0.9 }", "emaDecay -0.9")]
+    [InlineData("{ \"convWidth\": 0.01 }", "convWidth 0.01: must be at least 1/32")]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"convWidth\": 2 }", "the ladder has no convolutions")]
+    [InlineData("{ \"net\": { \"hiddenUnits\": 500 } }", "net.hiddenUnits is 500, but the top-level keys make it 100. 'net' is computed from them and only read back; set hiddenUnits at the top level.")]
+    [InlineData("{ \"augmentation\": { \"rotationDegrees\": 10 } }", "augmentation.rotationDegrees is 10, but the top-level keys make it 25")]
+    [InlineData("{ \"net\": { \"classes\": 12 } }", "net.classes is 12, but the top-level keys make it 10. 'net' is computed from them and only read back; classes is not a recipe key.")]
     public void Bad_recipes_are_rejected_naming_the_key(string json, string expected)
     {
         using var dir = new TempDir();
         File.WriteAllText(dir["recipe.json"], json);
         var e = Assert.Throws<SemisupException>(() => Recipe.Load(dir["recipe.json"]).Validate());
         Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_run_recipe_with_the_derived_blocks_of_earlier_versions_still_loads_and_is_written_without_them()
+    {
+        using var dir = new TempDir();
+        var old = new Recipe { HiddenUnits = 500, ConvWidth = 1.5 };
+        // As earlier versions wrote recipe.json: the derived blocks beside the keys they come from.
+        var json = System.Text.Json.JsonSerializer.SerializeToNode(old, Recipe.Json)!.AsObject();
+        json["net"] = System.Text.Json.JsonSerializer.SerializeToNode(old.Net, Recipe.Json);
+        json["augmentation"] = System.Text.Json.JsonSerializer.SerializeToNode(old.Augmentation, Recipe.Json);
+        json["ladder"] = System.Text.Json.JsonSerializer.SerializeToNode(old.Ladder, Recipe.Json);
+        File.WriteAllText(dir["recipe.json"], json.ToJsonString());
+
+        var read = Recipe.Read(dir["recipe.json"]);
+        Assert.Equal((500, 1.5), (read.HiddenUnits, read.ConvWidth));
+        Assert.Equal(old.ToJson(), read.ToJson());
+        Assert.DoesNotContain("\"net\"", read.ToJson());
+        Assert.DoesNotContain("\"augmentation\"", read.ToJson());
+        Assert.DoesNotContain("\"ladder\"", read.ToJson());
     }
 
     [Fact]
