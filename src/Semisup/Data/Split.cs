@@ -17,16 +17,22 @@ public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled
     /// <summary>Label count meaning "every non-validation image is labeled".</summary>
     public const int AllLabels = -1;
 
+    /// <summary>Rejects a label count or scheme no split has, before any data is read.</summary>
+    public static void Check(int labels, string scheme)
+    {
+        if (labels != AllLabels && (labels < 10 || labels % 10 != 0))
+            throw new SemisupException($"--labels {labels}: the labeled set is class-balanced, so give a positive multiple of 10 (e.g. 100, 1000, 3000) or 'all'.");
+        if (!Schemes.Contains(scheme)) throw new SemisupException($"split '{scheme}': known schemes are {string.Join(", ", Schemes)}.");
+    }
+
     /// <param name="trainLabels">The labels of the training images, 0–9.</param>
     /// <param name="labels">A multiple of 10 (labeled images per class × 10), or <see cref="AllLabels"/>.</param>
     public static Split Create(string dataset, byte[] trainLabels, int labels, ulong seed, string scheme = Random)
     {
         int n = trainLabels.Length;
         if (n <= ValidationSize) throw new SemisupException($"{dataset} has {n} training images; the split needs more than {ValidationSize}.");
-        if (labels != AllLabels && (labels < 10 || labels % 10 != 0))
-            throw new SemisupException($"--labels {labels}: the labeled set is class-balanced, so give a positive multiple of 10 (e.g. 100, 1000, 3000) or 'all'.");
+        Check(labels, scheme);
         if (scheme == Lab) return InFileOrder(dataset, trainLabels, labels, seed);
-        if (scheme != Random) throw new SemisupException($"split '{scheme}': known schemes are {string.Join(", ", Schemes)}.");
 
         var order = Permutation(n, seed);
         var validation = order[..ValidationSize];

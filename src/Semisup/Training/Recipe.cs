@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Semisup.Models;
@@ -194,18 +193,26 @@ public sealed record Recipe
             if (derived.Contains(p.Name)) p.ShouldSerialize = (_, _) => false;
     }
 
-    /// <summary>A derived block in a file is ignored on reading, so a value in it that the top-level keys do not give
-    /// would be silently lost: refused, naming the top-level key to set.</summary>
-    void RefuseDisagreeingDerived(JsonNode? file, string path)
+    /// <summary>A derived block in a file is ignored on reading, so a value in it that the other keys do not give
+    /// would be silently lost: refused. A document, not a JsonNode, because it keeps repeated keys as the reader does.</summary>
+    void RefuseDisagreeingDerived(JsonElement file, string path)
     {
         foreach (var (key, value) in DerivedBlocks)
         {
-            if (file?[key] is not JsonObject given) continue;
-            var computed = JsonSerializer.SerializeToNode(value, Json);
-            foreach (var (name, v) in given)
-                if (!JsonNode.DeepEquals(v, computed?[name]))
-                    throw new SemisupException($"{path}: {key}.{name} is {v?.ToJsonString() ?? "null"}, but the top-level keys make it {computed?[name]?.ToJsonString() ?? "nothing"}. '{key}' is computed from them and only read back; "
-                        + (TopLevelKeys.Contains(name) ? $"set {name} at the top level." : $"{name} is not a recipe key."));
+            var computed = JsonSerializer.SerializeToElement(value, Json);
+            foreach (var block in file.EnumerateObject().Where(p => p.Name == key))
+            {
+                string Refuse(string what) => $"{path}: {what}. '{key}' is computed from the other keys and only read back: delete the block";
+                if (block.Value.ValueKind != JsonValueKind.Object) throw new SemisupException(Refuse($"{key} is {block.Value.GetRawText()}, not the block the other keys make") + ".");
+                foreach (var given in block.Value.EnumerateObject())
+                {
+                    if (!computed.TryGetProperty(given.Name, out var made))
+                        throw new SemisupException(Refuse($"{key}.{given.Name} is not a value of '{key}'") + ".");
+                    if (!JsonElement.DeepEquals(given.Value, made))
+                        throw new SemisupException(Refuse($"{key}.{given.Name} is {given.Value.GetRawText()}, but the other keys make it {made.GetRawText()}")
+                            + (TopLevelKeys.Contains(given.Name) ? $", and set {given.Name} at the top level." : "."));
+                }
+            }
         }
     }
 
@@ -236,7 +243,8 @@ public sealed record Recipe
         {
             var text = File.ReadAllText(path);
             var recipe = JsonSerializer.Deserialize<Recipe>(text, Json) ?? throw new JsonException("the file is empty");
-            recipe.RefuseDisagreeingDerived(JsonNode.Parse(text, documentOptions: new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }), path);
+            using (var document = JsonDocument.Parse(text, new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }))
+                recipe.RefuseDisagreeingDerived(document.RootElement, path);
             return recipe;
         }
         catch (JsonException e)

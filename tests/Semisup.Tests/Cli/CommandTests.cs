@@ -107,6 +107,20 @@ public class CommandTests(MnistFixture mnist)
     public async Task Bad_input_exits_non_zero_before_any_work(params string[] args) =>
         Assert.NotEqual(0, await SemisupCli.RunAsync(args));
 
+    [Theory]
+    [InlineData("--count", "0")]
+    [InlineData("--count", "5000")]
+    [InlineData("--split", "labeled", "--labels", "15")]
+    [InlineData("--split", "labeled", "--scheme", "first")]
+    [InlineData("--split", "labeled", "--labels", "3000")] // 3,000 images are more than one grid
+    public async Task Data_show_refuses_bad_options_before_it_looks_for_data(params string[] args)
+    {
+        // An empty --data-dir would be fetched into: it stays empty only if the options are refused first.
+        using var empty = new TempDir();
+        Assert.Equal(1, await SemisupCli.RunAsync(["data", "show", "--data-dir", empty.Path, "-o", empty["d.png"], .. args]));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(empty.Path));
+    }
+
     [Fact]
     public async Task Compare_tabulates_finished_runs_and_draws_their_curves()
     {

@@ -76,9 +76,12 @@ public class RecipeTests
     [InlineData("{ \"emaDecay\": -0.9 }", "emaDecay -0.9")]
     [InlineData("{ \"convWidth\": 0.01 }", "convWidth 0.01: must be at least 1/32")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"convWidth\": 2 }", "the ladder has no convolutions")]
-    [InlineData("{ \"net\": { \"hiddenUnits\": 500 } }", "net.hiddenUnits is 500, but the top-level keys make it 100. 'net' is computed from them and only read back; set hiddenUnits at the top level.")]
-    [InlineData("{ \"augmentation\": { \"rotationDegrees\": 10 } }", "augmentation.rotationDegrees is 10, but the top-level keys make it 25")]
-    [InlineData("{ \"net\": { \"classes\": 12 } }", "net.classes is 12, but the top-level keys make it 10. 'net' is computed from them and only read back; classes is not a recipe key.")]
+    [InlineData("{ \"net\": { \"hiddenUnits\": 500 } }", "net.hiddenUnits is 500, but the other keys make it 100. 'net' is computed from the other keys and only read back: delete the block, and set hiddenUnits at the top level.")]
+    [InlineData("{ \"augmentation\": { \"rotationDegrees\": 10 } }", "augmentation.rotationDegrees is 10, but the other keys make it 25")]
+    [InlineData("{ \"net\": { \"classes\": 12 } }", "net.classes is 12, but the other keys make it 10. 'net' is computed from the other keys and only read back: delete the block.")]
+    [InlineData("{ \"net\": { \"anything\": null } }", "net.anything is not a value of 'net'")]
+    [InlineData("{ \"ladder\": 5 }", "ladder is 5, not the block the other keys make")]
+    [InlineData("{ \"labels\": 100, \"net\": { \"hiddenUnits\": 100 }, \"net\": { \"hiddenUnits\": 7 } }", "net.hiddenUnits is 7")] // a repeated key: the reader keeps the last
     public void Bad_recipes_are_rejected_naming_the_key(string json, string expected)
     {
         using var dir = new TempDir();
@@ -105,6 +108,11 @@ public class RecipeTests
         Assert.DoesNotContain("\"net\"", read.ToJson());
         Assert.DoesNotContain("\"augmentation\"", read.ToJson());
         Assert.DoesNotContain("\"ladder\"", read.ToJson());
+
+        // The shipped run's recipe.json, written by the first version, with its partial net block.
+        var shipped = Path.Combine(Path.GetDirectoryName(Recipe.FindRecipesDir())!, "models", "gamma-seed1", "recipe.json");
+        Assert.Contains("\"net\"", File.ReadAllText(shipped));
+        Assert.Equal(new Recipe().Net, Recipe.Read(shipped).Net);
     }
 
     [Fact]
