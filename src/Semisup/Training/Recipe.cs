@@ -185,12 +185,12 @@ public sealed record Recipe
     /// them (a copied run recipe stays a valid recipe); they are no longer written.</summary>
     (string Key, object Value)[] DerivedBlocks => [("net", Net), ("augmentation", Augmentation), ("ladder", Ladder)];
 
+    /// <summary>A recipe's get-only properties are exactly its derived blocks: none is written.</summary>
     static void NeverWriteDerived(JsonTypeInfo info)
     {
         if (info.Type != typeof(Recipe)) return;
-        string[] derived = [.. new Recipe().DerivedBlocks.Select(b => b.Key)];
         foreach (var p in info.Properties)
-            if (derived.Contains(p.Name)) p.ShouldSerialize = (_, _) => false;
+            if (p.Set == null) p.ShouldSerialize = (_, _) => false;
     }
 
     /// <summary>A derived block in a file is ignored on reading, so a value in it that the other keys do not give
