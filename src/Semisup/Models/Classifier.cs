@@ -21,10 +21,32 @@ public static class ModelRegistry
 {
     public static readonly string[] Names = ["conv", "mlp-ladder"];
 
-    public static Classifier Create(Recipe r) => r.Model switch
+    /// <summary>The float32 copies of the weights training holds: the weights, their gradients and Adam's two moments.</summary>
+    public const int TrainingCopies = 4;
+
+    const double GiB = 1 << 30;
+
+    public static Classifier Create(Recipe r)
     {
-        "conv" => new ConvNet(r.Net),
-        "mlp-ladder" => new LadderNet(r.Ladder),
-        _ => throw new SemisupException($"Unknown model '{r.Model}'. Known models: {string.Join(", ", Names)}."),
-    };
+        if (SizeProblem(r, copies: 1) is { } problem) throw new SemisupException($"Cannot build the network: its {problem}.");
+        return r.Model switch
+        {
+            "conv" => new ConvNet(r.Net),
+            "mlp-ladder" => new LadderNet(r.Ladder),
+            _ => throw new SemisupException($"Unknown model '{r.Model}'. Known models: {string.Join(", ", Names)}."),
+        };
+    }
+
+    /// <summary>Why <paramref name="copies"/> float32 copies of the recipe's network would not fit in this machine's
+    /// memory ("N parameters need …"), or null. Past that, libtorch aborts the process with a native stack trace, or the kernel kills it.</summary>
+    public static string? SizeProblem(Recipe r, int copies)
+    {
+        bool ladder = r.Model == "mlp-ladder";
+        double parameters = ladder ? r.Ladder.Parameters : r.Net.Parameters;
+        double need = parameters * sizeof(float) * copies, have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (need <= have) return null;
+        string what = copies == TrainingCopies ? " to train (weights, gradients and Adam's two moments)" : "";
+        return $"{parameters:N0} parameters need {need / GiB:F1} GiB{what}, more than this machine's {have / GiB:F1} GiB; " +
+            $"check {(ladder ? "ladderLayers" : "convWidth and hiddenUnits")}";
+    }
 }

@@ -32,8 +32,34 @@ public sealed record ConvNetConfig(
     public static readonly string[] DropoutKinds = ["inverted", "classic"];
     public static readonly string[] Inits = [.. Nn.Init.Names, "kmeans"];
 
-    /// <summary>The four convolutions' output channels.</summary>
-    public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
+    /// <summary>The four convolutions' square kernel sizes.</summary>
+    public static readonly int[] Kernels = [5, 3, 3, 3];
+
+    /// <summary>The four convolutions' output channels (capped at int.MaxValue, so an absurd width is refused by
+    /// <see cref="Parameters"/>' size check rather than wrapping round).</summary>
+    public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Min(int.MaxValue, Math.Round(c * ConvWidth)))];
+
+    /// <summary>Height and width of the last convolution's output: (H−4)/2 → −2 → −2, /2 → −2.</summary>
+    public (int Height, int Width) FeatureMap => (((Height - 4) / 2 - 4) / 2 - 2, ((Width - 4) / 2 - 4) / 2 - 2);
+
+    /// <summary>The learned parameters, counted from the shapes before anything is allocated (in double: an absurd
+    /// width must not overflow the count that refuses it).</summary>
+    public double Parameters
+    {
+        get
+        {
+            var c = ConvChannels;
+            var (h, w) = FeatureMap;
+            double conv = 0;
+            for (int i = 0; i < c.Length; i++)
+            {
+                double inputs = i == 0 ? Channels : c[i - 1];
+                conv += inputs * Kernels[i] * Kernels[i] * c[i] + c[i];
+            }
+            double batchNorm = 2.0 * (c.Sum(x => (double)x) + HiddenUnits + Classes);
+            return conv + batchNorm + ((double)c[^1] * h * w + 1) * HiddenUnits + ((double)HiddenUnits + 1) * Classes;
+        }
+    }
 
     /// <summary>What cannot build a network, named with the valid choices.</summary>
     public IEnumerable<string> Problems()
@@ -45,6 +71,7 @@ public sealed record ConvNetConfig(
         if (!(SoftmaxBeta > 0) || !double.IsFinite(SoftmaxBeta)) yield return $"softmaxBeta {SoftmaxBeta}: must be positive";
         if (!(ConvWidth * 32 >= 1) || !double.IsFinite(ConvWidth)) yield return $"convWidth {ConvWidth}: must be at least 1/32 (one channel in the first convolution)";
         if (HiddenUnits < 1) yield return $"hiddenUnits {HiddenUnits}: must be at least 1";
+        if (FeatureMap.Height < 1 || FeatureMap.Width < 1) yield return $"images of {Height}×{Width} are too small for this network (it needs at least 22×22)";
         if (NoiseStd < 0) yield return $"noiseStd {NoiseStd}: must not be negative";
         if (Dropout is < 0 or >= 1) yield return $"dropout {Dropout}: must be in [0, 1)";
         // Classic dropout scales at test, so a clean path that skips it while training would not match either path.
@@ -77,17 +104,16 @@ public sealed class ConvNet : Classifier
         convActivation = Nn.Activations.Get(config.Activation, config.HandDerived, config.LeakySlope);
         fcActivation = Nn.Activations.Get("relu", config.HandDerived);
         var c = config.ConvChannels;
-        conv1 = Conv2d(config.Channels, c[0], 5);
-        conv2 = Conv2d(c[0], c[1], 3);
-        conv3 = Conv2d(c[1], c[2], 3);
-        conv4 = Conv2d(c[2], c[3], 3);
+        var k = ConvNetConfig.Kernels;
+        conv1 = Conv2d(config.Channels, c[0], k[0]);
+        conv2 = Conv2d(c[0], c[1], k[1]);
+        conv3 = Conv2d(c[1], c[2], k[2]);
+        conv4 = Conv2d(c[2], c[3], k[3]);
         bn1 = BatchNorm2d(c[0], momentum: config.BnMomentum);
         bn2 = BatchNorm2d(c[1], momentum: config.BnMomentum);
         bn3 = BatchNorm2d(c[2], momentum: config.BnMomentum);
         bn4 = BatchNorm2d(c[3], momentum: config.BnMomentum);
-        // Spatial size: (H−4)/2 → −2 → −2, /2 → −2.
-        int h = ((config.Height - 4) / 2 - 4) / 2 - 2, w = ((config.Width - 4) / 2 - 4) / 2 - 2;
-        if (h < 1 || w < 1) throw new SemisupException($"Images of {config.Height}×{config.Width} are too small for this network (needs at least 22×22).");
+        var (h, w) = config.FeatureMap;
         fc1 = Linear(c[3] * h * w, config.HiddenUnits);
         bn5 = BatchNorm1d(config.HiddenUnits, momentum: config.BnMomentum);
         drop = config.DropoutKind == "classic" ? new Nn.ClassicDropout(config.Dropout) : Dropout(config.Dropout);

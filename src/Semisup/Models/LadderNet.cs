@@ -14,6 +14,11 @@ public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double Bn
 {
     public static readonly int[] PaperLayers = [784, 1000, 500, 250, 250, 250, 10];
 
+    /// <summary>The learned parameters, counted from the widths before anything is allocated: W_l and V_l, β_l, γ_L and
+    /// the combinators' vectors (in double, so absurd widths cannot overflow the count that refuses them).</summary>
+    public double Parameters => Layers.Zip(Layers.Skip(1), (below, above) => 2.0 * below * above + above).Sum()
+        + (Layers.Length > 0 ? Layers[^1] : 0) + Combinator.Vectors * Layers.Sum(w => (double)w);
+
     public IEnumerable<string> Problems()
     {
         if (Layers.Length < 2) yield return $"ladderLayers has {Layers.Length} widths: give the input, any hidden layers and the classes";
@@ -168,10 +173,12 @@ public sealed class LadderNet : Classifier
 /// <summary>The ladder's vanilla combinator g (Rasmus et al. 2015, eq. 2), per unit with ten learned vectors a1..a10.</summary>
 public static class Combinator
 {
+    public const int Vectors = 10;
+
     /// <summary>a2 = a7 = 1 and the rest 0, as the papers' code starts.</summary>
     public static Tensor Initial(int width)
     {
-        var a = zeros(10, width);
+        var a = zeros(Vectors, width);
         a[1].fill_(1);
         a[6].fill_(1);
         return a;

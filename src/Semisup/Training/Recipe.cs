@@ -132,7 +132,9 @@ public sealed record Recipe
         if (UnlabeledBatch < 0) bad.Add($"unlabeledBatch {UnlabeledBatch}: must not be negative");
         if (!ModelRegistry.Names.Contains(Model)) bad.Add($"model '{Model}': known models are {string.Join(", ", ModelRegistry.Names)}");
         else if ((Model == "mlp-ladder") != (Method == "ladder")) bad.Add($"method '{Method}' with model '{Model}': the ladder method and the mlp-ladder model go together");
-        bad.AddRange(Model == "mlp-ladder" ? Ladder.Problems() : Net.Problems());
+        var modelProblems = (Model == "mlp-ladder" ? Ladder.Problems() : Net.Problems()).ToList();
+        bad.AddRange(modelProblems);
+        if (modelProblems.Count == 0 && ModelRegistry.SizeProblem(this, ModelRegistry.TrainingCopies) is { } tooLarge) bad.Add($"the network's {tooLarge}");
         if (Method == "ladder" && DenoisingCosts.Length != LadderLayers.Length)
             bad.Add($"denoisingCosts has {DenoisingCosts.Length} values for {LadderLayers.Length} layers (input included): give one λ per layer");
         if (DenoisingRows is not ("all" or "unlabeled")) bad.Add($"denoisingRows '{DenoisingRows}': all or unlabeled");

@@ -44,6 +44,19 @@ public class ConvNetTests
         Assert.Equal([3L, 10], y.shape);
     }
 
+    [Theory]
+    [InlineData(1, 100, 1, 10, 183_218)] // the lab's network, counted by PyTorch
+    [InlineData(1.5, 500, 1, 10, 0)]
+    [InlineData(0.25, 7, 3, 4, 0)]
+    public void The_size_check_counts_the_parameters_the_network_allocates(double width, int hidden, int channels, int classes, int lab)
+    {
+        var config = new ConvNetConfig(ConvWidth: width, HiddenUnits: hidden, Channels: channels, Classes: classes);
+        using var net = new ConvNet(config);
+        long allocated = net.parameters().Sum(p => p.numel());
+        Assert.Equal(allocated, config.Parameters);
+        if (lab > 0) Assert.Equal(lab, allocated);
+    }
+
     [Fact]
     public void Noise_is_only_on_the_noisy_path()
     {

@@ -52,6 +52,19 @@ public class LadderTests(MnistFixture mnist)
     }
 
     [Fact]
+    public void The_size_check_counts_the_parameters_the_network_allocates()
+    {
+        foreach (int[] layers in new[] { LadderConfig.PaperLayers, [20, 8, 3] })
+        {
+            var config = new LadderConfig(layers);
+            using var net = new LadderNet(config);
+            Assert.Equal(net.parameters().Sum(p => p.numel()), config.Parameters);
+        }
+        // W and V 20×8 and 8×3, β 8 and 3, γ 3, a 10 × (20 + 8 + 3), counted by hand.
+        Assert.Equal(2 * 160 + 2 * 24 + 11 + 3 + 310, new LadderConfig([20, 8, 3]).Parameters);
+    }
+
+    [Fact]
     public void The_combinators_gradient_matches_finite_differences()
     {
         manual_seed(2);

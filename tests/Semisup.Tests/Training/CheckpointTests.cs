@@ -40,6 +40,17 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_checkpoint_whose_recipe_describes_a_network_too_large_to_build_is_refused_before_allocating()
+    {
+        using var dir = new TempDir();
+        using var net = new ConvNet(new ConvNetConfig());
+        Checkpoint.Save(dir["huge.ckpt"], net, new Recipe { HiddenUnits = 1_000_000_000 }, State, null);
+        var e = Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["huge.ckpt"]));
+        Assert.StartsWith("Cannot build the network: its 525,000,130,718 parameters need 1955.8 GiB, more than this machine's ", e.Message);
+        Assert.EndsWith(" GiB; check convWidth and hiddenUnits.", e.Message);
+    }
+
+    [Fact]
     public void A_last_checkpoint_from_before_weight_averaging_still_resumes()
     {
         using var dir = new TempDir();

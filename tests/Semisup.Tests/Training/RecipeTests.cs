@@ -76,6 +76,9 @@ public class RecipeTests
     [InlineData("{ \"emaDecay\": -0.9 }", "emaDecay -0.9")]
     [InlineData("{ \"convWidth\": 0.01 }", "convWidth 0.01: must be at least 1/32")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"convWidth\": 2 }", "the ladder has no convolutions")]
+    [InlineData("{ \"hiddenUnits\": 100000000 }", "the network's 52,500,130,718 parameters need 782.3 GiB to train")] // libtorch would abort the process
+    [InlineData("{ \"convWidth\": 1e9 }", "GiB to train (weights, gradients and Adam's two moments), more than this machine's")]
+    [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"ladderLayers\": [784, 2000000000, 10] }", "; check ladderLayers")]
     [InlineData("{ \"net\": { \"hiddenUnits\": 500 } }", "net.hiddenUnits is 500, but the other keys make it 100. 'net' is computed from the other keys and only read back: delete the block, and set hiddenUnits at the top level.")]
     [InlineData("{ \"augmentation\": { \"rotationDegrees\": 10 } }", "augmentation.rotationDegrees is 10, but the other keys make it 25")]
     [InlineData("{ \"net\": { \"classes\": 12 } }", "net.classes is 12, but the other keys make it 10. 'net' is computed from the other keys and only read back: delete the block.")]
