@@ -16,14 +16,15 @@ public static class SemisupCli
         CompareCommand.Create(),
     };
 
-    /// <summary>Runs a command line; user errors print one line on stderr and give exit code 1.</summary>
+    /// <summary>Runs a command line; user errors print one line on stderr and give exit code 1. A file-system failure
+    /// (an --out under a file, a read-only directory, a full disk) is the user's to fix too, so it is reported the same way.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         try
         {
             return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (SemisupException e)
+        catch (Exception e) when (e is SemisupException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -56,7 +56,12 @@ static class TrainCommand
     public static async Task<int> TrainAsync(Recipe r, string runDir, bool resuming, string? dataDirOption, CancellationToken cancel)
     {
         r.Validate();
-        if (!resuming) Trainer.RefuseUsed(runDir);
+        if (!resuming)
+        {
+            Trainer.RefuseUsed(runDir);
+            // Before the data is located (perhaps fetched): an --out that cannot be written fails at once.
+            Directory.CreateDirectory(runDir);
+        }
 
         var ds = Datasets.Get(r.Dataset);
         var store = new DatasetStore(DataOptions.FromEnvironment(dataDirOption));
@@ -65,7 +70,6 @@ static class TrainCommand
         var split = resuming ? Split.Load(runDir, files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Labels, r.Seed, r.Split);
         if (!resuming)
         {
-            Directory.CreateDirectory(runDir);
             File.WriteAllText(Path.Combine(runDir, Trainer.RecipeFile), r.ToJson());
             split.Save(runDir);
         }

@@ -122,6 +122,22 @@ public class CommandTests(MnistFixture mnist)
     }
 
     [Fact]
+    public async Task A_run_directory_that_cannot_be_created_is_an_error_not_a_crash()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["file"], "");
+        // An empty --data-dir would be fetched into: it stays empty only if the run directory is refused first.
+        using var empty = new TempDir();
+        var error = new StringWriter();
+        var stderr = Console.Error;
+        Console.SetError(error);
+        try { Assert.Equal(1, await SemisupCli.RunAsync(["train", "--recipe", "gamma-quick", "--out", dir["file/run"], "--data-dir", empty.Path])); }
+        finally { Console.SetError(stderr); }
+        Assert.StartsWith($"error: Could not find a part of the path '{dir["file/run"]}'", error.ToString());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(empty.Path));
+    }
+
+    [Fact]
     public async Task Compare_tabulates_finished_runs_and_draws_their_curves()
     {
         using var data = Semisup.Tests.Training.SmallRuns.Data(mnist);
