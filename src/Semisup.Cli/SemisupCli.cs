@@ -17,14 +17,15 @@ public static class SemisupCli
     };
 
     /// <summary>Runs a command line; user errors print one line on stderr and give exit code 1. A file-system failure
-    /// (an --out under a file, a read-only directory, a full disk) is the user's to fix too, so it is reported the same way.</summary>
+    /// (an output under a file, a read-only directory, a full disk) is the user's to fix too, so it is reported the same
+    /// way; an assembly that fails to load or a short read are the program's faults and keep their stack trace.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         try
         {
             return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is SemisupException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is SemisupException or UnauthorizedAccessException or IOException and not (FileLoadException or EndOfStreamException))
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

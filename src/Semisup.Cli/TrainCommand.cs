@@ -56,13 +56,26 @@ static class TrainCommand
     public static async Task<int> TrainAsync(Recipe r, string runDir, bool resuming, string? dataDirOption, CancellationToken cancel)
     {
         r.Validate();
-        if (!resuming)
+        if (resuming) return await RunAsync(r, runDir, resuming, dataDirOption, cancel);
+        Trainer.RefuseUsed(runDir);
+        // Made before the data is located (perhaps fetched), so an --out that cannot be made fails at once; a start
+        // that fails before the run has written anything leaves no empty directory behind.
+        bool made = !Directory.Exists(runDir);
+        try { Directory.CreateDirectory(runDir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Trainer.RefuseUsed(runDir);
-            // Before the data is located (perhaps fetched): an --out that cannot be written fails at once.
-            Directory.CreateDirectory(runDir);
+            throw new SemisupException($"Cannot create the run directory {runDir} ({e.Message}); give --out a directory you can write to.", e);
         }
+        try { return await RunAsync(r, runDir, resuming, dataDirOption, cancel); }
+        catch
+        {
+            if (made && !Directory.EnumerateFileSystemEntries(runDir).Any()) Directory.Delete(runDir);
+            throw;
+        }
+    }
 
+    static async Task<int> RunAsync(Recipe r, string runDir, bool resuming, string? dataDirOption, CancellationToken cancel)
+    {
         var ds = Datasets.Get(r.Dataset);
         var store = new DatasetStore(DataOptions.FromEnvironment(dataDirOption));
         var dataDir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));

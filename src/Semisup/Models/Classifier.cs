@@ -21,14 +21,12 @@ public static class ModelRegistry
 {
     public static readonly string[] Names = ["conv", "mlp-ladder"];
 
-    /// <summary>The float32 copies of the weights training holds: the weights, their gradients and Adam's two moments.</summary>
-    public const int TrainingCopies = 4;
-
     const double GiB = 1 << 30;
 
     public static Classifier Create(Recipe r)
     {
-        if (SizeProblem(r, copies: 1) is { } problem) throw new SemisupException($"Cannot build the network: its {problem}.");
+        // A network the recipe cannot describe is refused by its constructor, with the reason.
+        if (!r.ModelProblems().Any() && SizeProblem(r, copies: 1) is { } problem) throw new SemisupException($"Cannot build the network: its {problem}.");
         return r.Model switch
         {
             "conv" => new ConvNet(r.Net),
@@ -37,16 +35,17 @@ public static class ModelRegistry
         };
     }
 
-    /// <summary>Why <paramref name="copies"/> float32 copies of the recipe's network would not fit in this machine's
-    /// memory ("N parameters need …"), or null. Past that, libtorch aborts the process with a native stack trace, or the kernel kills it.</summary>
+    /// <summary>Why <paramref name="copies"/> float32 copies of the recipe's network would not fit in the memory this
+    /// process may use ("N parameters need …"), or null. Past that, libtorch aborts the process with a native stack
+    /// trace, or the kernel kills it. A coarse guard: activations and libtorch's own memory come on top.</summary>
     public static string? SizeProblem(Recipe r, int copies)
     {
         bool ladder = r.Model == "mlp-ladder";
         double parameters = ladder ? r.Ladder.Parameters : r.Net.Parameters;
         double need = parameters * sizeof(float) * copies, have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (need <= have) return null;
-        string what = copies == TrainingCopies ? " to train (weights, gradients and Adam's two moments)" : "";
-        return $"{parameters:N0} parameters need {need / GiB:F1} GiB{what}, more than this machine's {have / GiB:F1} GiB; " +
+        string what = copies > 1 ? $" to train ({copies} float32 copies: the weights, their gradients, the optimizer's state and any weight average)" : "";
+        return $"{parameters:N0} parameters need {need / GiB:F1} GiB{what}, more than the {have / GiB:F1} GiB this process may use; " +
             $"check {(ladder ? "ladderLayers" : "convWidth and hiddenUnits")}";
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -35,16 +36,16 @@ public sealed record ConvNetConfig(
     /// <summary>The four convolutions' square kernel sizes.</summary>
     public static readonly int[] Kernels = [5, 3, 3, 3];
 
-    /// <summary>The four convolutions' output channels (capped at int.MaxValue, so an absurd width is refused by
-    /// <see cref="Parameters"/>' size check rather than wrapping round).</summary>
-    public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Min(int.MaxValue, Math.Round(c * ConvWidth)))];
+    /// <summary>The four convolutions' output channels. An absurd width saturates at int.MaxValue (.NET's double-to-int
+    /// conversion does since .NET 9), which the size check then refuses.</summary>
+    public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
 
     /// <summary>Height and width of the last convolution's output: (H−4)/2 → −2 → −2, /2 → −2.</summary>
-    public (int Height, int Width) FeatureMap => (((Height - 4) / 2 - 4) / 2 - 2, ((Width - 4) / 2 - 4) / 2 - 2);
+    [JsonIgnore] public (int Height, int Width) FeatureMap => (((Height - 4) / 2 - 4) / 2 - 2, ((Width - 4) / 2 - 4) / 2 - 2);
 
     /// <summary>The learned parameters, counted from the shapes before anything is allocated (in double: an absurd
     /// width must not overflow the count that refuses it).</summary>
-    public double Parameters
+    [JsonIgnore] public double Parameters
     {
         get
         {
@@ -71,7 +72,7 @@ public sealed record ConvNetConfig(
         if (!(SoftmaxBeta > 0) || !double.IsFinite(SoftmaxBeta)) yield return $"softmaxBeta {SoftmaxBeta}: must be positive";
         if (!(ConvWidth * 32 >= 1) || !double.IsFinite(ConvWidth)) yield return $"convWidth {ConvWidth}: must be at least 1/32 (one channel in the first convolution)";
         if (HiddenUnits < 1) yield return $"hiddenUnits {HiddenUnits}: must be at least 1";
-        if (FeatureMap.Height < 1 || FeatureMap.Width < 1) yield return $"images of {Height}×{Width} are too small for this network (it needs at least 22×22)";
+        if (FeatureMap.Height < 1 || FeatureMap.Width < 1) yield return $"images of {Height}×{Width} are too small for this network (it needs at least 24×24)";
         if (NoiseStd < 0) yield return $"noiseStd {NoiseStd}: must not be negative";
         if (Dropout is < 0 or >= 1) yield return $"dropout {Dropout}: must be in [0, 1)";
         // Classic dropout scales at test, so a clean path that skips it while training would not match either path.
@@ -114,7 +115,7 @@ public sealed class ConvNet : Classifier
         bn3 = BatchNorm2d(c[2], momentum: config.BnMomentum);
         bn4 = BatchNorm2d(c[3], momentum: config.BnMomentum);
         var (h, w) = config.FeatureMap;
-        fc1 = Linear(c[3] * h * w, config.HiddenUnits);
+        fc1 = Linear((long)c[3] * h * w, config.HiddenUnits);
         bn5 = BatchNorm1d(config.HiddenUnits, momentum: config.BnMomentum);
         drop = config.DropoutKind == "classic" ? new Nn.ClassicDropout(config.Dropout) : Dropout(config.Dropout);
         fc2 = Linear(config.HiddenUnits, config.Classes);

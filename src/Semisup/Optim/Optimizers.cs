@@ -21,6 +21,9 @@ public static class Optimizers
 {
     public static readonly string[] Names = ["adam", "sgd", "momentum", "nesterov"];
 
+    /// <summary>Copies of the weights an optimizer keeps: Adam's two moments; LabSgd's velocity, which plain SGD allocates too.</summary>
+    public static int StateCopies(string optimizer) => optimizer == "adam" ? 2 : 1;
+
     public static IOptimizer Create(IEnumerable<Parameter> parameters, Recipe recipe) => recipe.Optimizer switch
     {
         "adam" => new AdamOptimizer(optim.Adam(parameters, recipe.LearningRate, recipe.Beta1, recipe.Beta2, weight_decay: recipe.WeightDecay)),

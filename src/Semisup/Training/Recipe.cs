@@ -121,6 +121,9 @@ public sealed record Recipe
 
     public int StepsPer(int labeledCount) => StepsPerEpoch > 0 ? StepsPerEpoch : Math.Max(1, labeledCount / LabeledBatch);
 
+    /// <summary>What cannot build the recipe's network.</summary>
+    public IEnumerable<string> ModelProblems() => Model == "mlp-ladder" ? Ladder.Problems() : Net.Problems();
+
     /// <summary>Rejects values that cannot train, before any work starts.</summary>
     public Recipe Validate()
     {
@@ -132,9 +135,10 @@ public sealed record Recipe
         if (UnlabeledBatch < 0) bad.Add($"unlabeledBatch {UnlabeledBatch}: must not be negative");
         if (!ModelRegistry.Names.Contains(Model)) bad.Add($"model '{Model}': known models are {string.Join(", ", ModelRegistry.Names)}");
         else if ((Model == "mlp-ladder") != (Method == "ladder")) bad.Add($"method '{Method}' with model '{Model}': the ladder method and the mlp-ladder model go together");
-        var modelProblems = (Model == "mlp-ladder" ? Ladder.Problems() : Net.Problems()).ToList();
+        var modelProblems = ModelProblems().ToList();
         bad.AddRange(modelProblems);
-        if (modelProblems.Count == 0 && ModelRegistry.SizeProblem(this, ModelRegistry.TrainingCopies) is { } tooLarge) bad.Add($"the network's {tooLarge}");
+        int trainingCopies = 2 + Optim.Optimizers.StateCopies(Optimizer) + (AveragesWeights ? 1 : 0);
+        if (modelProblems.Count == 0 && ModelRegistry.SizeProblem(this, trainingCopies) is { } tooLarge) bad.Add($"the network's {tooLarge}");
         if (Method == "ladder" && DenoisingCosts.Length != LadderLayers.Length)
             bad.Add($"denoisingCosts has {DenoisingCosts.Length} values for {LadderLayers.Length} layers (input included): give one λ per layer");
         if (DenoisingRows is not ("all" or "unlabeled")) bad.Add($"denoisingRows '{DenoisingRows}': all or unlabeled");

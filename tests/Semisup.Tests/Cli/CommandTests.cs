@@ -133,8 +133,16 @@ public class CommandTests(MnistFixture mnist)
         Console.SetError(error);
         try { Assert.Equal(1, await SemisupCli.RunAsync(["train", "--recipe", "gamma-quick", "--out", dir["file/run"], "--data-dir", empty.Path])); }
         finally { Console.SetError(stderr); }
-        Assert.StartsWith($"error: Could not find a part of the path '{dir["file/run"]}'", error.ToString());
+        Assert.StartsWith($"error: Cannot create the run directory {dir["file/run"]} (", error.ToString());
         Assert.Empty(Directory.EnumerateFileSystemEntries(empty.Path));
+    }
+
+    [Fact]
+    public async Task A_start_refused_after_the_data_is_read_leaves_no_empty_run_directory()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(1, await SemisupCli.RunAsync(["train", "--recipe", "gamma-quick", "--labels", "50000", "--out", dir["run"]]));
+        Assert.False(Directory.Exists(dir["run"]));
     }
 
     [Fact]

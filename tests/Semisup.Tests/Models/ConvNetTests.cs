@@ -45,16 +45,27 @@ public class ConvNetTests
     }
 
     [Theory]
-    [InlineData(1, 100, 1, 10, 183_218)] // the lab's network, counted by PyTorch
-    [InlineData(1.5, 500, 1, 10, 0)]
-    [InlineData(0.25, 7, 3, 4, 0)]
-    public void The_size_check_counts_the_parameters_the_network_allocates(double width, int hidden, int channels, int classes, int lab)
+    [InlineData(1, 100, 1, 10, 28, 28, 183_218)] // the lab's network; the counts are PyTorch's, of the same layers
+    [InlineData(1, 100, 1, 10, 32, 32, 247_218)]
+    [InlineData(1, 100, 1, 10, 24, 24, 144_818)]  // the smallest images the network takes
+    [InlineData(1.5, 500, 1, 10, 28, 28, 0)]
+    [InlineData(0.25, 7, 3, 4, 28, 28, 0)]
+    public void The_size_check_counts_the_parameters_the_network_allocates(double width, int hidden, int channels, int classes, int height, int imageWidth, int byPyTorch)
     {
-        var config = new ConvNetConfig(ConvWidth: width, HiddenUnits: hidden, Channels: channels, Classes: classes);
+        var config = new ConvNetConfig(ConvWidth: width, HiddenUnits: hidden, Channels: channels, Classes: classes, Height: height, Width: imageWidth);
         using var net = new ConvNet(config);
         long allocated = net.parameters().Sum(p => p.numel());
         Assert.Equal(allocated, config.Parameters);
-        if (lab > 0) Assert.Equal(lab, allocated);
+        if (byPyTorch > 0) Assert.Equal(byPyTorch, allocated);
+        using var y = net.call(rand(2, channels, height, imageWidth));
+        Assert.Equal([2L, classes], y.shape);
+    }
+
+    [Fact]
+    public void Images_smaller_than_24_by_24_are_refused_with_the_size_needed()
+    {
+        var e = Assert.Throws<SemisupException>(() => new ConvNet(new ConvNetConfig(Height: 23, Width: 40)));
+        Assert.Equal("Cannot build the network: images of 23×40 are too small for this network (it needs at least 24×24).", e.Message);
     }
 
     [Fact]

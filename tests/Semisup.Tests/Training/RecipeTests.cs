@@ -77,7 +77,9 @@ public class RecipeTests
     [InlineData("{ \"convWidth\": 0.01 }", "convWidth 0.01: must be at least 1/32")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"convWidth\": 2 }", "the ladder has no convolutions")]
     [InlineData("{ \"hiddenUnits\": 100000000 }", "the network's 52,500,130,718 parameters need 782.3 GiB to train")] // libtorch would abort the process
-    [InlineData("{ \"convWidth\": 1e9 }", "GiB to train (weights, gradients and Adam's two moments), more than this machine's")]
+    [InlineData("{ \"hiddenUnits\": 100000000, \"optimizer\": \"sgd\" }", "need 586.7 GiB to train (3 float32 copies: the weights, their gradients, the optimizer's state and any weight average), more than the ")]
+    [InlineData("{ \"convWidth\": 1e9 }", " GiB this process may use; check convWidth and hiddenUnits")]
+    [InlineData("{ \"net\": { \"parameters\": 183218 } }", "net.parameters is not a value of 'net'")]
     [InlineData("{ \"model\": \"mlp-ladder\", \"method\": \"ladder\", \"ladderLayers\": [784, 2000000000, 10] }", "; check ladderLayers")]
     [InlineData("{ \"net\": { \"hiddenUnits\": 500 } }", "net.hiddenUnits is 500, but the other keys make it 100. 'net' is computed from the other keys and only read back: delete the block, and set hiddenUnits at the top level.")]
     [InlineData("{ \"augmentation\": { \"rotationDegrees\": 10 } }", "augmentation.rotationDegrees is 10, but the other keys make it 25")]
