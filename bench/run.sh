@@ -12,6 +12,9 @@ blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)
 case "$blas" in *openblas*|*blis*|*mkl*) ;; *) echo "PyTorch would use the reference BLAS ($blas); apt-get install libopenblas0-pthread" >&2; exit 1;; esac
 # OpenBLAS threads on top of torch's own would oversubscribe the cores: PyTorch gets each step in its faster
 # configuration, torch's threads with a single-threaded BLAS, or one torch thread over a multi-threaded BLAS.
+# Semisup keeps freed blocks in glibc's heap (src/Semisup/NativeAllocator.cs); PyTorch gets the same settings through
+# glibc's environment variables, so both pay the same for memory and the ratios compare the work.
+py="env MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=2147483647 /usr/bin/python3"
 dotnet build bench/Semisup.Bench -c Release -v q -nologo >/dev/null
 bench="dotnet bench/Semisup.Bench/bin/Release/net10.0/Semisup.Bench.dll"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d); PyTorch's BLAS: $blas"
@@ -21,19 +24,19 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 echo "where a Semisup Γ step goes:" >&2
 ours=$($bench gamma "$threads" "$steps")
 echo "where a PyTorch Γ step goes:" >&2
-theirs=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/gamma_step.py "$threads" "$steps")
+theirs=$(OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py "$threads" "$steps")
 echo "$ours"; echo "$theirs"
 echo "ratio semisup/pytorch, Γ: training steps/s $(ratio "$(get "$ours" steps_per_s)" "$(get "$theirs" steps_per_s)"), evaluation images/s $(ratio "$(get "$ours" eval_images_per_s)" "$(get "$theirs" eval_images_per_s)")"
 
 ours=$($bench ladder "$threads" "$steps")
-a=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/ladder_step.py "$threads" "$steps")
-b=$(OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 bench/ladder_step.py 1 "$steps")
+a=$(OPENBLAS_NUM_THREADS=1 $py bench/ladder_step.py "$threads" "$steps")
+b=$(OPENBLAS_NUM_THREADS=$threads $py bench/ladder_step.py 1 "$steps")
 echo "$ours"; echo "$a (single-threaded BLAS)"; echo "$b ($threads BLAS threads)"
 theirs=$(awk -v x="$(get "$a" steps_per_s)" -v y="$(get "$b" steps_per_s)" 'BEGIN { print "steps_per_s=" (x > y ? x : y) }')
 echo "ratio semisup/pytorch, ladder: training steps/s $(ratio "$(get "$ours" steps_per_s)" "$(get "$theirs" steps_per_s)")"
 
 ours=$($bench augment "$threads" "$steps")
-theirs=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/augment_step.py "$threads" "$steps")
+theirs=$(OPENBLAS_NUM_THREADS=1 $py bench/augment_step.py "$threads" "$steps")
 echo "$ours"; echo "$theirs"
 echo "ratio semisup/pytorch, augmenting 50 images (time): bilinear $(ratio "$(get "$ours" bilinear_ms)" "$(get "$theirs" bilinear_ms)"), bicubic $(ratio "$(get "$ours" bicubic_ms)" "$(get "$theirs" bicubic_ms)")"
 

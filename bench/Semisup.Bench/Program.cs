@@ -8,6 +8,8 @@ using static TorchSharp.torch;
 string bench = args.Length > 0 ? args[0] : "gamma";
 int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
 int steps = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
+// As the CLI does: without it glibc maps and unmaps the large activations of every call (src/Semisup/NativeAllocator.cs).
+Semisup.NativeAllocator.KeepFreedMemory();
 set_num_threads(threads);
 manual_seed(0);
 switch (bench)

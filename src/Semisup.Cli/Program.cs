@@ -1,3 +1,5 @@
+using Semisup;
 using Semisup.Cli;
 
+NativeAllocator.KeepFreedMemory();
 return await SemisupCli.RunAsync(args);

@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Semisup.Tests;
+
+public class NativeAllocatorTests
+{
+    const int Page = 4096;
+
+    /// <summary>This thread's minor page faults so far: minflt, the 10th field of /proc/thread-self/stat (the 8th after
+    /// the command name's closing parenthesis).</summary>
+    static long MinorFaults() =>
+        long.Parse(File.ReadAllText("/proc/thread-self/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[7], CultureInfo.InvariantCulture);
+
+    /// <summary>Page faults taken to malloc a block, write one byte in each of its pages and free it.</summary>
+    static long FaultsToFill(int bytes)
+    {
+        long before = MinorFaults();
+        var block = Marshal.AllocHGlobal(bytes);
+        try
+        {
+            for (int offset = 0; offset < bytes; offset += Page) Marshal.WriteByte(block, offset, 1);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(block);
+        }
+        return MinorFaults() - before;
+    }
+
+    [Fact]
+    public void A_freed_large_block_is_reused_without_faulting_its_pages_in_again()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.False(NativeAllocator.KeepFreedMemory());
+            return;
+        }
+        // Above the largest threshold glibc's own adjustment reaches (32 MiB), so untuned it maps and unmaps the block
+        // every time; below a thread arena's 64 MiB heap, so tuned it can keep it on any thread.
+        const int bytes = 48 << 20;
+        Assert.True(NativeAllocator.KeepFreedMemory());
+        long first = FaultsToFill(bytes);
+        long again = FaultsToFill(bytes);
+        Assert.True(first > bytes / Page / 2, $"the first fill took {first} faults for {bytes / Page} pages: the probe does not see faults");
+        Assert.True(again < bytes / Page / 20, $"the second fill took {again} page faults for {bytes / Page} pages");
+    }
+}
