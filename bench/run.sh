@@ -21,12 +21,18 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
-echo "where a Semisup Γ step goes:" >&2
-ours=$($bench gamma "$threads" "$steps")
-echo "where a PyTorch Γ step goes:" >&2
-theirs=$(OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py "$threads" "$steps")
-echo "$ours"; echo "$theirs"
-echo "ratio semisup/pytorch, Γ: training steps/s $(ratio "$(get "$ours" steps_per_s)" "$(get "$theirs" steps_per_s)"), evaluation images/s $(ratio "$(get "$ours" eval_images_per_s)" "$(get "$theirs" eval_images_per_s)")"
+# This VM's speed drifts by 10-20% over minutes, so the two sides take turns three times and the ratio is of medians.
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ours=""; theirs=""
+for round in 1 2 3; do
+  echo "where a Semisup Γ step goes (round $round):" >&2
+  ours+="$($bench gamma "$threads" "$steps")"$'\n'
+  echo "where a PyTorch Γ step goes (round $round):" >&2
+  theirs+="$(OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py "$threads" "$steps")"$'\n'
+done
+printf '%s' "$ours" "$theirs"
+med() { echo "$1" | grep . | while read -r line; do get "$line" "$2"; done | median; }
+echo "ratio semisup/pytorch, Γ (medians of 3): training steps/s $(ratio "$(med "$ours" steps_per_s)" "$(med "$theirs" steps_per_s)"), evaluation images/s $(ratio "$(med "$ours" eval_images_per_s)" "$(med "$theirs" eval_images_per_s)")"
 
 ours=$($bench ladder "$threads" "$steps")
 a=$(OPENBLAS_NUM_THREADS=1 $py bench/ladder_step.py "$threads" "$steps")

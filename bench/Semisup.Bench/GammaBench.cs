@@ -76,7 +76,7 @@ static class GammaBench
 
         using var evalImages = rand(10000, 1, 28, 28);
         using var evalSet = new ImageSet(evalImages.clone(), randint(0, 10, [10000]));
-        double evalImagesPerSecond = 10000 / Timing.SecondsPerCall(() => Semisup.Training.Evaluator.Evaluate(model, evalSet, 1000), 1, 3);
+        double evalImagesPerSecond = 10000 / Timing.SecondsPerCall(() => Semisup.Training.Evaluator.Evaluate(model, evalSet, 1000), 1, 5);
 
         foreach (var (name, ms) in phaseNames.Zip(phases))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-22} {ms / steps,7:F2} ms  {100 * ms / phases.Sum(),5:F1}%"));

@@ -68,6 +68,32 @@ public class ConvNetTests
         Assert.Equal("Cannot build the network: images of 23×40 are too small for this network (it needs at least 24×24).", e.Message);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training)
+    {
+        // ConvNet reorders its activations in memory for speed; the values must be those of the layers as written.
+        manual_seed(5);
+        using var net = new ConvNet(new ConvNetConfig(NoiseStd: 0, Dropout: 0));
+        for (int i = 0; i < 3; i++) { using var warm = net.call(rand(16, 1, 28, 28)); } // running statistics off their initial values
+        net.train(training);
+        using var x = rand(6, 1, 28, 28);
+        using var scope = NewDisposeScope();
+        var p = net.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        Tensor Bn(Tensor t, string name) => nn.functional.batch_norm(t, p[$"{name}.running_mean"], p[$"{name}.running_var"],
+            p[$"{name}.weight"], p[$"{name}.bias"], training);
+        Tensor Conv(Tensor t, string name) => nn.functional.conv2d(t, p[$"{name}.weight"], p[$"{name}.bias"]);
+        Tensor Leaky(Tensor t) => nn.functional.leaky_relu(t, 0.1);
+        var h = Leaky(Bn(nn.functional.max_pool2d(Conv(x, "conv1"), 2), "bn1"));
+        h = Leaky(Bn(Conv(h, "conv2"), "bn2"));
+        h = Leaky(Bn(nn.functional.max_pool2d(Conv(h, "conv3"), 2), "bn3"));
+        h = Leaky(Bn(Conv(h, "conv4"), "bn4"));
+        h = Bn(nn.functional.linear(h.flatten(1), p["fc1.weight"], p["fc1.bias"]), "bn5").relu();
+        var expected = Bn(nn.functional.linear(h, p["fc2.weight"], p["fc2.bias"]), "bn6");
+        Assert.True(net.call(x).allclose(expected, rtol: 1e-4, atol: 1e-5));
+    }
+
     [Fact]
     public void Noise_is_only_on_the_noisy_path()
     {
