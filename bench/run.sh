@@ -21,10 +21,11 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
-# This VM's speed drifts by 10-20% over minutes, so the two sides take turns three times and the ratio is of medians.
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# This VM's speed drifts by 10-20% over minutes, so the two sides take turns and the ratio is of medians.
+rounds=3
+median() { sort -g | awk -v n="$rounds" '{ v[NR] = $1 } END { if (NR != n) { print "expected " n " values, got " NR > "/dev/stderr"; exit 1 } print v[int((NR + 1) / 2)] }'; }
 ours=""; theirs=""
-for round in 1 2 3; do
+for round in $(seq "$rounds"); do
   echo "where a Semisup Γ step goes (round $round):" >&2
   ours+="$($bench gamma "$threads" "$steps")"$'\n'
   echo "where a PyTorch Γ step goes (round $round):" >&2
@@ -32,7 +33,9 @@ for round in 1 2 3; do
 done
 printf '%s' "$ours" "$theirs"
 med() { echo "$1" | grep . | while read -r line; do get "$line" "$2"; done | median; }
-echo "ratio semisup/pytorch, Γ (medians of 3): training steps/s $(ratio "$(med "$ours" steps_per_s)" "$(med "$theirs" steps_per_s)"), evaluation images/s $(ratio "$(med "$ours" eval_images_per_s)" "$(med "$theirs" eval_images_per_s)")"
+train_ours=$(med "$ours" steps_per_s); train_theirs=$(med "$theirs" steps_per_s)
+eval_ours=$(med "$ours" eval_images_per_s); eval_theirs=$(med "$theirs" eval_images_per_s)
+echo "ratio semisup/pytorch, Γ (medians of $rounds): training steps/s $(ratio "$train_ours" "$train_theirs"), evaluation images/s $(ratio "$eval_ours" "$eval_theirs")"
 
 ours=$($bench ladder "$threads" "$steps")
 a=$(OPENBLAS_NUM_THREADS=1 $py bench/ladder_step.py "$threads" "$steps")

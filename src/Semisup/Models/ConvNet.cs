@@ -137,7 +137,7 @@ public sealed class ConvNet : Classifier
     {
         using var scope = NewDisposeScope();
         // randn over the logical (NCHW) shape, not randn_like: libtorch fills only contiguous tensors with its vectorised
-        // normal sampler, and the activations are channels-last (below). It also draws the same noise as NCHW order did.
+        // normal sampler, and the activations are channels-last (below).
         Tensor N(Tensor t) => noise > 0 ? t + randn(t.shape, dtype: t.dtype, device: t.device) * noise : t;
         // Inside the model, so checkpoints carry it to evaluate and predict; noise is added after it.
         if (Config.InputMean != 0 || Config.InputStd != 1) x = (x - Config.InputMean) / Config.InputStd;
@@ -151,9 +151,9 @@ public sealed class ConvNet : Classifier
         return (Config.SoftmaxBeta == 1 ? logits : logits * Config.SoftmaxBeta).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The same values in channels-last (NHWC) memory order. libtorch's CPU max pooling is several times faster
-    /// over channels-last memory than over NCHW, and every later layer keeps the order it is given, so one reorder after
-    /// the first convolution (whose single input channel leaves nothing to reorder before it) roughly doubles evaluation
-    /// and speeds training up by about a quarter (docs/RESULTS.md, Speed). Only float summation order changes.</summary>
-    static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    /// <summary>On the CPU, the same values in channels-last (NHWC) memory order. libtorch's CPU max pooling is several
+    /// times faster over channels-last memory than over NCHW, and every later layer keeps the order it is given, so one
+    /// reorder after the first convolution (whose single input channel leaves nothing to reorder before it) pays for itself
+    /// (docs/RESULTS.md, Speed). Only float summation order changes. Other devices keep NCHW: nothing measured them.</summary>
+    static Tensor ChannelsLast(Tensor x) => x.device_type == DeviceType.CPU ? x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : x;
 }

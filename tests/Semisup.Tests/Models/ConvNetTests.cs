@@ -69,29 +69,47 @@ public class ConvNetTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training, bool noisy)
     {
-        // ConvNet reorders its activations in memory for speed; the values must be those of the layers as written.
+        // ConvNet reorders its activations in memory for speed; values, noise and gradients must be those of the layers
+        // as written, with the noise drawn in NCHW order before each convolution.
         manual_seed(5);
-        using var net = new ConvNet(new ConvNetConfig(NoiseStd: 0, Dropout: 0));
+        using var net = new ConvNet(new ConvNetConfig(Dropout: 0));
         for (int i = 0; i < 3; i++) { using var warm = net.call(rand(16, 1, 28, 28)); } // running statistics off their initial values
         net.train(training);
         using var x = rand(6, 1, 28, 28);
+        // Weights in the loss: Σ y² over a batch-normalised output would be nearly constant in training mode.
+        using var lossWeights = randn(6, 10);
         using var scope = NewDisposeScope();
-        var p = net.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        var learned = net.named_parameters().Select(p => p.name).ToHashSet();
+        var p = net.state_dict().ToDictionary(kv => kv.Key, kv => learned.Contains(kv.Key) ? kv.Value.detach().clone().requires_grad_() : kv.Value.clone());
+        double slope = net.Config.LeakySlope, std = net.Config.NoiseStd;
         Tensor Bn(Tensor t, string name) => nn.functional.batch_norm(t, p[$"{name}.running_mean"], p[$"{name}.running_var"],
             p[$"{name}.weight"], p[$"{name}.bias"], training);
-        Tensor Conv(Tensor t, string name) => nn.functional.conv2d(t, p[$"{name}.weight"], p[$"{name}.bias"]);
-        Tensor Leaky(Tensor t) => nn.functional.leaky_relu(t, 0.1);
+        Tensor Conv(Tensor t, string name) => nn.functional.conv2d(noisy ? t + randn(t.shape) * std : t, p[$"{name}.weight"], p[$"{name}.bias"]);
+        Tensor Leaky(Tensor t) => nn.functional.leaky_relu(t, slope);
+
+        manual_seed(6);
         var h = Leaky(Bn(nn.functional.max_pool2d(Conv(x, "conv1"), 2), "bn1"));
         h = Leaky(Bn(Conv(h, "conv2"), "bn2"));
         h = Leaky(Bn(nn.functional.max_pool2d(Conv(h, "conv3"), 2), "bn3"));
         h = Leaky(Bn(Conv(h, "conv4"), "bn4"));
         h = Bn(nn.functional.linear(h.flatten(1), p["fc1.weight"], p["fc1.bias"]), "bn5").relu();
         var expected = Bn(nn.functional.linear(h, p["fc2.weight"], p["fc2.bias"]), "bn6");
-        Assert.True(net.call(x).allclose(expected, rtol: 1e-4, atol: 1e-5));
+        (expected * lossWeights).sum().backward();
+        manual_seed(6);
+        var actual = noisy ? net.Noisy(x) : net.call(x);
+        (actual * lossWeights).sum().backward();
+
+        Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"outputs differ by up to {(actual - expected).abs().max().item<float>()}");
+        var gradient = net.named_parameters().Single(q => q.name == "conv1.weight").parameter.grad!;
+        var expectedGradient = p["conv1.weight"].grad!;
+        double relative = ((gradient - expectedGradient).norm() / expectedGradient.norm()).item<float>();
+        Assert.True(relative < 1e-4, $"conv1's gradients differ by {relative} of their norm");
     }
 
     [Fact]
