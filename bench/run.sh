@@ -21,7 +21,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
-# This VM's speed drifts by 10-20% over minutes, so the two sides take turns and the ratio is of medians.
+# The VM's speed drifts over minutes (docs/RESULTS.md, Speed), so the two sides take turns and the ratio is of medians.
 rounds=3
 median() { sort -g | awk -v n="$rounds" '{ v[NR] = $1 } END { if (NR != n) { print "expected " n " values, got " NR > "/dev/stderr"; exit 1 } print v[int((NR + 1) / 2)] }'; }
 ours=""; theirs=""
