@@ -9,6 +9,7 @@ from augmentation import augment
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
 torch.set_num_threads(threads)
+WARMUP = 100  # training steps before the timed ones, as bench/Semisup.Bench/Timing.cs's WarmupSteps (its comment says why)
 torch.manual_seed(0)
 
 
@@ -26,8 +27,10 @@ class ConvNet(nn.Module):
 
     def forward(self, x, noise=0.0):
         n = (lambda t: t + torch.randn(t.shape) * noise) if noise > 0 else (lambda t: t)
-        # Channels-last memory from the first convolution's output on, as ConvNet.cs does (its comment says why).
-        x = F.leaky_relu(self.bn1(F.max_pool2d(self.conv1(n(x)).contiguous(memory_format=torch.channels_last), 2)), 0.1)
+        # Channels-last memory from the input on, as ConvNet.cs does (its comment says why; with one channel,
+        # x.contiguous(memory_format=torch.channels_last) would return x unchanged, NCHW's strides and all).
+        x = torch.empty_like(x, memory_format=torch.channels_last).copy_(n(x))
+        x = F.leaky_relu(self.bn1(F.max_pool2d(self.conv1(x), 2)), 0.1)
         x = F.leaky_relu(self.bn2(self.conv2(n(x))), 0.1)
         x = F.leaky_relu(self.bn3(F.max_pool2d(self.conv3(n(x)), 2)), 0.1)
         x = F.leaky_relu(self.bn4(self.conv4(n(x))), 0.1)
@@ -52,8 +55,10 @@ def step():
 
 
 model.train()
-for _ in range(20):
+start = time.perf_counter()
+for _ in range(WARMUP):
     step()
+warmup_s = (time.perf_counter() - start) / WARMUP
 start = time.perf_counter()
 for _ in range(steps):
     step()
@@ -93,4 +98,4 @@ start = time.perf_counter()
 for _ in range(5):
     evaluate()
 eval_ips = 50000 / (time.perf_counter() - start)
-print(f"pytorch bench=gamma threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={150 / step_s:.0f} eval_images_per_s={eval_ips:.0f} torch={torch.__version__}")
+print(f"pytorch bench=gamma threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={150 / step_s:.0f} warmup_steps_per_s={1 / warmup_s:.2f} eval_images_per_s={eval_ips:.0f} torch={torch.__version__}")

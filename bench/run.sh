@@ -35,7 +35,8 @@ printf '%s' "$ours" "$theirs"
 med() { echo "$1" | grep . | while read -r line; do get "$line" "$2"; done | median; }
 train_ours=$(med "$ours" steps_per_s); train_theirs=$(med "$theirs" steps_per_s)
 eval_ours=$(med "$ours" eval_images_per_s); eval_theirs=$(med "$theirs" eval_images_per_s)
-echo "ratio semisup/pytorch, Γ (medians of $rounds): training steps/s $(ratio "$train_ours" "$train_theirs"), evaluation images/s $(ratio "$eval_ours" "$eval_theirs")"
+warm_ours=$(med "$ours" warmup_steps_per_s); warm_theirs=$(med "$theirs" warmup_steps_per_s)
+echo "ratio semisup/pytorch, Γ (medians of $rounds): training steps/s $(ratio "$train_ours" "$train_theirs") (the warm-up's steps: $(ratio "$warm_ours" "$warm_theirs")), evaluation images/s $(ratio "$eval_ours" "$eval_theirs")"
 
 ours=$($bench ladder "$threads" "$steps")
 a=$(OPENBLAS_NUM_THREADS=1 $py bench/ladder_step.py "$threads" "$steps")

@@ -46,7 +46,8 @@ static class GammaBench
     {
         using var setup = new Setup();
         var (model, adam, augment, labeled, labels, unlabeled) = (setup.Model, setup.Adam, setup.Augment, setup.Labeled, setup.Labels, setup.Unlabeled);
-        double stepSeconds = Timing.SecondsPerCall(setup.Step, 20, steps);
+        double warmupSeconds = Timing.SecondsPerCall(setup.Step, 0, Timing.WarmupSteps);
+        double stepSeconds = Timing.SecondsPerCall(setup.Step, 0, steps);
 
         // Where a step's time goes: the same step, phase by phase (libtorch on CPU runs each call to completion).
         var phases = new double[5];
@@ -81,6 +82,6 @@ static class GammaBench
         foreach (var (name, ms) in phaseNames.Zip(phases))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-22} {ms / steps,7:F2} ms  {100 * ms / phases.Sum(),5:F1}%"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"semisup bench=gamma threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={150 / stepSeconds:F0} eval_images_per_s={evalImagesPerSecond:F0}"));
+            $"semisup bench=gamma threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={150 / stepSeconds:F0} warmup_steps_per_s={1 / warmupSeconds:F2} eval_images_per_s={evalImagesPerSecond:F0}"));
     }
 }

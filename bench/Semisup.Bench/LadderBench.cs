@@ -29,8 +29,9 @@ static class LadderBench
         }
 
         model.train();
-        double stepSeconds = Timing.SecondsPerCall(Step, 20, steps);
+        double warmupSeconds = Timing.SecondsPerCall(Step, 0, Timing.WarmupSteps);
+        double stepSeconds = Timing.SecondsPerCall(Step, 0, steps);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"semisup bench=ladder threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={200 / stepSeconds:F0}"));
+            $"semisup bench=ladder threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={200 / stepSeconds:F0} warmup_steps_per_s={1 / warmupSeconds:F2}"));
     }
 }
