@@ -112,6 +112,22 @@ public class ConvNetTests
         Assert.True(relative < 1e-4, $"conv1's gradients differ by {relative} of their norm");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Gives_the_first_convolution_channels_last_memory_on_the_CPU(int channels)
+    {
+        // Speed, not values (the test above checks those): libtorch chooses a convolution's memory order from its input's
+        // strides, and for one channel a reorder by permute and contiguous would keep NCHW's strides.
+        using var net = new ConvNet(new ConvNetConfig(Channels: channels));
+        var conv1 = (nn.Module<Tensor, Tensor>)net.named_children().Single(c => c.name == "conv1").module;
+        long[]? input = null, output = null;
+        conv1.register_forward_hook((_, x, y) => { (input, output) = (x.stride(), y.stride()); return y; });
+        using var logits = net.call(rand(2, channels, 28, 28));
+        Assert.Equal([28 * 28 * channels, 1, 28 * channels, channels], input!);
+        Assert.Equal([24 * 24 * 32, 1, 24 * 32, 32], output!);
+    }
+
     [Fact]
     public void Noise_is_only_on_the_noisy_path()
     {
