@@ -17,7 +17,7 @@ case "$blas" in *openblas*|*blis*|*mkl*) ;; *) echo "PyTorch would use the refer
 py="env MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=2147483647 /usr/bin/python3"
 dotnet build bench/Semisup.Bench -c Release -v q -nologo >/dev/null
 bench="dotnet bench/Semisup.Bench/bin/Release/net10.0/Semisup.Bench.dll"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d); PyTorch's BLAS: $blas"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d); code: $(git describe --always --dirty); PyTorch's BLAS: $blas"
 get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 

@@ -2,9 +2,9 @@ using System.Diagnostics;
 
 static class Timing
 {
-    /// <summary>Training steps run, from a fresh model, before the timed ones. During the first few dozen steps .NET
-    /// compiles the hot methods again, optimised, on a background thread (tiered compilation), which on 2 cores takes
-    /// time from libtorch's threads; the runs this stands for are tens of thousands of steps long. The PyTorch scripts
+    /// <summary>Training steps run, from a fresh model, before the timed ones. During the first steps, most in the first
+    /// few dozen, .NET compiles the hot methods again, optimised, on a background thread (tiered compilation), which on
+    /// 2 cores takes time from libtorch's threads; the runs this stands for are thousands of steps long. The PyTorch scripts
     /// warm up for as many steps, and both report the warm-up's speed beside the steady one.</summary>
     public const int WarmupSteps = 100;
 

@@ -152,12 +152,12 @@ public sealed class ConvNet : Classifier
     }
 
     /// <summary>On the CPU, the same values in channels-last (NHWC) memory order. libtorch's CPU max pooling is several
-    /// times faster over channels-last memory than over NCHW, and the first convolution is faster too; a convolution
-    /// given channels-last input returns channels-last output and every later layer keeps the order it is given, so one
-    /// reorder of the network's input is enough (docs/RESULTS.md, Speed). With one channel the values are in NCHW's order
-    /// already and only the strides say channels-last, so this is a copy into channels-last strides: permute and
-    /// contiguous would keep NCHW's strides, and libtorch would choose NCHW. Only float summation order changes. Other
-    /// devices keep NCHW: nothing measured them.</summary>
+    /// times faster over channels-last memory than over NCHW. A convolution given channels-last input returns
+    /// channels-last output and every later layer keeps the order it is given, so one copy of the network's input is
+    /// enough; reordering the first convolution's output instead cost more (docs/RESULTS.md, Speed). With one channel
+    /// the values are in NCHW's order already and only the strides say channels-last, so this is a copy into
+    /// channels-last strides: permute and contiguous would keep NCHW's strides, and libtorch would choose NCHW. Only
+    /// float summation order changes. Other devices keep NCHW: nothing measured them.</summary>
     static Tensor ChannelsLast(Tensor x)
     {
         if (x.device_type != DeviceType.CPU) return x;

@@ -69,19 +69,22 @@ public class ConvNetTests
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    [InlineData(true, true)]
-    public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training, bool noisy)
+    [InlineData(false, false, 1)]
+    [InlineData(true, false, 1)]
+    [InlineData(false, true, 1)]
+    [InlineData(true, true, 1)]
+    [InlineData(true, true, 3)]
+    public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training, bool noisy, int channels)
     {
         // ConvNet reorders its activations in memory for speed; values, noise and gradients must be those of the layers
         // as written, with the noise drawn in NCHW order before each convolution.
         manual_seed(5);
-        using var net = new ConvNet(new ConvNetConfig(Dropout: 0));
-        for (int i = 0; i < 3; i++) { using var warm = net.call(rand(16, 1, 28, 28)); } // running statistics off their initial values
+        using var net = new ConvNet(new ConvNetConfig(Dropout: 0, Channels: channels));
+        for (int i = 0; i < 3; i++) { using var warm = net.call(rand(16, channels, 28, 28)); } // running statistics off their initial values
         net.train(training);
-        using var x = rand(6, 1, 28, 28);
+        // A slice, as evaluation's batches are: the reorder must read from the view's offset.
+        using var images = rand(8, channels, 28, 28);
+        using var x = images[2..];
         // Weights in the loss: Σ y² over a batch-normalised output would be nearly constant in training mode.
         using var lossWeights = randn(6, 10);
         using var scope = NewDisposeScope();
