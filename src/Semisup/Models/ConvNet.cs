@@ -161,7 +161,7 @@ public sealed class ConvNet : Classifier
     static Tensor ChannelsLast(Tensor x)
     {
         if (x.device_type != DeviceType.CPU) return x;
-        var (c, w) = (x.shape[1], x.shape[3]);
-        return empty_strided(x.shape, [c * x.shape[2] * w, 1, w * c, c], x.dtype, x.device).copy_(x);
+        var s = x.shape; // N, C, H, W
+        return empty_strided(s, [s[1] * s[2] * s[3], 1, s[3] * s[1], s[1]], x.dtype, x.device).copy_(x);
     }
 }
