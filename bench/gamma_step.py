@@ -26,6 +26,8 @@ class ConvNet(nn.Module):
             nn.init.zeros_(p) if name.endswith("bias") else nn.init.uniform_(p, -0.1, 0.1)
 
     def forward(self, x, noise=0.0):
+        # PyTorch's own sampler, as the lab's code draws its noise; Semisup draws the same distribution with its
+        # vectorised sampler (src/Semisup/Nn/GaussianNoise.cs), one of the things this benchmark compares.
         n = (lambda t: t + torch.randn(t.shape) * noise) if noise > 0 else (lambda t: t)
         # Channels-last memory from the input on, as ConvNet.cs does (its comment says why; with one channel,
         # x.contiguous(memory_format=torch.channels_last) would return x unchanged, NCHW's strides and all).

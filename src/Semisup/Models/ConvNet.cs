@@ -40,8 +40,20 @@ public sealed record ConvNetConfig(
     /// conversion does since .NET 9), which the size check then refuses.</summary>
     public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
 
-    /// <summary>Height and width of the last convolution's output: (H−4)/2 → −2 → −2, /2 → −2.</summary>
-    [JsonIgnore] public (int Height, int Width) FeatureMap => (((Height - 4) / 2 - 4) / 2 - 2, ((Width - 4) / 2 - 4) / 2 - 2);
+    /// <summary>Channels, height and width of each convolution's input, where the noisy path adds its noise:
+    /// the image, then (H−4)/2 after the 5×5 convolution and the pooling, −2, and −4 then /2.</summary>
+    [JsonIgnore] public (int Channels, int Height, int Width)[] ConvInputs
+    {
+        get
+        {
+            var c = ConvChannels;
+            int h = (Height - 4) / 2, w = (Width - 4) / 2;
+            return [(Channels, Height, Width), (c[0], h, w), (c[1], h - 2, w - 2), (c[2], (h - 4) / 2, (w - 4) / 2)];
+        }
+    }
+
+    /// <summary>Height and width of the last convolution's output.</summary>
+    [JsonIgnore] public (int Height, int Width) FeatureMap => (ConvInputs[^1].Height - 2, ConvInputs[^1].Width - 2);
 
     /// <summary>The learned parameters, counted from the shapes before anything is allocated (in double: an absurd
     /// width must not overflow the count that refuses it).</summary>
@@ -136,19 +148,35 @@ public sealed class ConvNet : Classifier
     Tensor Forward(Tensor x, double noise, bool dropout)
     {
         using var scope = NewDisposeScope();
-        // randn over the logical (NCHW) shape, not randn_like: libtorch fills only contiguous tensors with its vectorised
-        // normal sampler, and the activations are channels-last (below).
-        Tensor N(Tensor t) => noise > 0 ? t + randn(t.shape, dtype: t.dtype, device: t.device) * noise : t;
+        var n = NoiseBefore(x, noise);
         // Inside the model, so checkpoints carry it to evaluate and predict; noise is added after it.
         if (Config.InputMean != 0 || Config.InputStd != 1) x = (x - Config.InputMean) / Config.InputStd;
-        x = convActivation(bn1.call(functional.max_pool2d(conv1.call(ChannelsLast(N(x))), 2)));
-        x = convActivation(bn2.call(conv2.call(N(x))));
-        x = convActivation(bn3.call(functional.max_pool2d(conv3.call(N(x)), 2)));
-        x = convActivation(bn4.call(conv4.call(N(x))));
+        x = convActivation(bn1.call(functional.max_pool2d(conv1.call(ChannelsLast(n(x, 0))), 2)));
+        x = convActivation(bn2.call(conv2.call(n(x, 1))));
+        x = convActivation(bn3.call(functional.max_pool2d(conv3.call(n(x, 2)), 2)));
+        x = convActivation(bn4.call(conv4.call(n(x, 3))));
         x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
         if (dropout) x = drop.call(x);
         var logits = bn6.call(fc2.call(x));
         return (Config.SoftmaxBeta == 1 ? logits : logits * Config.SoftmaxBeta).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Adds noise of standard deviation <paramref name="std"/> to a convolution's input (by index, 0–3). One
+    /// draw of <see cref="Nn.GaussianNoise"/> serves the pass: layer by layer, each layer's share in channels-last
+    /// order (N, H, W, C), the order its input is in, so the sum reads both in step.</summary>
+    Func<Tensor, int, Tensor> NoiseBefore(Tensor images, double std)
+    {
+        if (std == 0) return (t, _) => t;
+        long n = images.shape[0];
+        var layers = Config.ConvInputs;
+        var sizes = layers.Select(l => n * l.Channels * l.Height * l.Width).ToArray();
+        var all = Nn.GaussianNoise.Draw(sizes.Sum(), images.dtype, images.device);
+        return (t, layer) =>
+        {
+            var (c, h, w) = layers[layer];
+            var share = all.narrow(0, sizes[..layer].Sum(), sizes[layer]).view(n, h, w, c).permute(0, 3, 1, 2);
+            return t.add(share, std);
+        };
     }
 
     /// <summary>On the CPU, the same values in channels-last (NHWC) memory order. libtorch's CPU max pooling is several

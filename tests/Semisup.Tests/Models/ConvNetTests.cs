@@ -1,5 +1,6 @@
 using Semisup.Data;
 using Semisup.Models;
+using Semisup.Nn;
 using Semisup.Training;
 using static TorchSharp.torch;
 
@@ -77,7 +78,7 @@ public class ConvNetTests
     public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training, bool noisy, int channels)
     {
         // ConvNet reorders its activations in memory for speed; values, noise and gradients must be those of the layers
-        // as written, with the noise drawn in NCHW order before each convolution.
+        // as written, with the noise of one draw added before each convolution, each layer's share in N, H, W, C order.
         manual_seed(5);
         using var net = new ConvNet(new ConvNetConfig(Dropout: 0, Channels: channels));
         for (int i = 0; i < 3; i++) { using var warm = net.call(rand(16, channels, 28, 28)); } // running statistics off their initial values
@@ -93,10 +94,19 @@ public class ConvNetTests
         double slope = net.Config.LeakySlope, std = net.Config.NoiseStd;
         Tensor Bn(Tensor t, string name) => nn.functional.batch_norm(t, p[$"{name}.running_mean"], p[$"{name}.running_var"],
             p[$"{name}.weight"], p[$"{name}.bias"], training);
-        Tensor Conv(Tensor t, string name) => nn.functional.conv2d(noisy ? t + randn(t.shape) * std : t, p[$"{name}.weight"], p[$"{name}.bias"]);
+        manual_seed(6);
+        var noise = GaussianNoise.Draw(6 * (channels * 28 * 28 + 32 * 12 * 12 + 64 * 10 * 10 + 64 * 4 * 4));
+        long used = 0;
+        Tensor Noisy(Tensor t)
+        {
+            var (n, c, h, w) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3]);
+            var share = noise.narrow(0, used, n * c * h * w).view(n, h, w, c).permute(0, 3, 1, 2);
+            used += n * c * h * w;
+            return t + share * std;
+        }
+        Tensor Conv(Tensor t, string name) => nn.functional.conv2d(noisy ? Noisy(t) : t, p[$"{name}.weight"], p[$"{name}.bias"]);
         Tensor Leaky(Tensor t) => nn.functional.leaky_relu(t, slope);
 
-        manual_seed(6);
         var h = Leaky(Bn(nn.functional.max_pool2d(Conv(x, "conv1"), 2), "bn1"));
         h = Leaky(Bn(Conv(h, "conv2"), "bn2"));
         h = Leaky(Bn(nn.functional.max_pool2d(Conv(h, "conv3"), 2), "bn3"));
