@@ -148,13 +148,13 @@ public sealed class ConvNet : Classifier
     Tensor Forward(Tensor x, double noise, bool dropout)
     {
         using var scope = NewDisposeScope();
-        var n = NoiseBefore(x, noise);
+        var noisy = NoiseBefore(x, noise);
         // Inside the model, so checkpoints carry it to evaluate and predict; noise is added after it.
         if (Config.InputMean != 0 || Config.InputStd != 1) x = (x - Config.InputMean) / Config.InputStd;
-        x = convActivation(bn1.call(functional.max_pool2d(conv1.call(ChannelsLast(n(x, 0))), 2)));
-        x = convActivation(bn2.call(conv2.call(n(x, 1))));
-        x = convActivation(bn3.call(functional.max_pool2d(conv3.call(n(x, 2)), 2)));
-        x = convActivation(bn4.call(conv4.call(n(x, 3))));
+        x = convActivation(bn1.call(functional.max_pool2d(conv1.call(ChannelsLast(noisy(x, 0))), 2)));
+        x = convActivation(bn2.call(conv2.call(noisy(x, 1))));
+        x = convActivation(bn3.call(functional.max_pool2d(conv3.call(noisy(x, 2)), 2)));
+        x = convActivation(bn4.call(conv4.call(noisy(x, 3))));
         x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
         if (dropout) x = drop.call(x);
         var logits = bn6.call(fc2.call(x));
@@ -162,8 +162,9 @@ public sealed class ConvNet : Classifier
     }
 
     /// <summary>Adds noise of standard deviation <paramref name="std"/> to a convolution's input (by index, 0–3). One
-    /// draw of <see cref="Nn.GaussianNoise"/> serves the pass: layer by layer, each layer's share in channels-last
-    /// order (N, H, W, C), the order its input is in, so the sum reads both in step.</summary>
+    /// draw of <see cref="Nn.GaussianNoise"/> serves the pass: layer by layer, each layer's share viewed in N, H, W, C
+    /// order, the memory order of the inputs from the second convolution on (on the CPU), so the sum reads both in
+    /// step. The first convolution's input is reordered after its noise; with one channel the two orders are one.</summary>
     Func<Tensor, int, Tensor> NoiseBefore(Tensor images, double std)
     {
         if (std == 0) return (t, _) => t;

@@ -15,13 +15,13 @@ public static class GaussianNoise
 {
     const int Lanes = 8;
 
-    /// <summary>[count] draws of N(0, 1). Other types and devices than float32 on the CPU use libtorch's sampler.</summary>
+    /// <summary>[count] draws of N(0, 1). Other types than float32, and other devices than the CPU, use libtorch's sampler.</summary>
     public static Tensor Draw(long count, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         if (dtype != ScalarType.Float32 || (device is not null && device.type != DeviceType.CPU)) return randn([count], dtype, device);
         ulong seed;
-        using (var drawn = randint(0, long.MaxValue, [1])) seed = (ulong)drawn.item<long>();
-        var noise = empty(count);
+        using (var drawn = randint(0, long.MaxValue, [1], ScalarType.Int64, CPU)) seed = (ulong)drawn.item<long>();
+        var noise = empty(count, ScalarType.Float32, CPU);
         Fill(MemoryMarshal.Cast<byte, float>(noise.bytes), seed);
         return noise;
     }

@@ -126,17 +126,21 @@ public class ConvNetTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    public void Gives_the_first_convolution_channels_last_memory_on_the_CPU(int channels)
+    [InlineData(1, false)]
+    [InlineData(3, false)]
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    public void Gives_the_first_convolution_channels_last_memory_on_the_CPU(int channels, bool noisy)
     {
         // Speed, not values (the test above checks those): libtorch chooses a convolution's memory order from its input's
-        // strides, and for one channel a reorder by permute and contiguous would keep NCHW's strides.
+        // strides; for one channel a reorder by permute and contiguous would keep NCHW's strides, and so would adding
+        // the noise after the reorder (the sum's strides follow libtorch's choice, not the operands').
         using var net = new ConvNet(new ConvNetConfig(Channels: channels));
         var conv1 = (nn.Module<Tensor, Tensor>)net.named_children().Single(c => c.name == "conv1").module;
         long[]? input = null, output = null;
         conv1.register_forward_hook((_, x, y) => { (input, output) = (x.stride(), y.stride()); return y; });
-        using var logits = net.call(rand(2, channels, 28, 28));
+        using var images = rand(2, channels, 28, 28);
+        using var logits = noisy ? net.Noisy(images) : net.call(images);
         Assert.Equal([28 * 28 * channels, 1, 28 * channels, channels], input!);
         Assert.Equal([24 * 24 * 32, 1, 24 * 32, 32], output!);
     }

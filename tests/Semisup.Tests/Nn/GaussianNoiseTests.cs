@@ -1,3 +1,4 @@
+using System.Numerics;
 using Semisup.Nn;
 using static TorchSharp.torch;
 
@@ -10,6 +11,7 @@ public class GaussianNoiseTests
     [Fact]
     public void Draws_the_standard_normal_distribution()
     {
+        using var scope = NewDisposeScope();
         manual_seed(1);
         using var z = GaussianNoise.Draw(N);
         Assert.Equal([(long)N], z.shape);
@@ -28,13 +30,14 @@ public class GaussianNoiseTests
     [Fact]
     public void Draws_uncorrelated_values()
     {
+        using var scope = NewDisposeScope();
         manual_seed(2);
         using var z = GaussianNoise.Draw(N);
         // A step of the sampler writes 16 values: the cosines of eight lanes' Box–Muller pairs, then their sines. No two
         // of a step's values nor of the next step's may correlate, nor their squares (a dependence that leaves the values
         // uncorrelated, such as a shared radius). 62,499 pairs of steps: standard error 0.004.
         using var steps = z[..(N / 16 * 16)].view(-1, 16);
-        foreach (var v in new[] { steps, steps.square() - 1 })
+        foreach (var v in new[] { steps, steps.square() })
         {
             using var r = corrcoef(cat([v[..^1], v[1..]], 1).T);
             double worst = (r - eye(32)).abs().max().item<float>();
@@ -45,6 +48,7 @@ public class GaussianNoiseTests
     [Fact]
     public void The_global_seed_decides_the_noise_and_the_thread_count_does_not()
     {
+        using var scope = NewDisposeScope();
         int threads = get_num_threads();
         try
         {
@@ -61,6 +65,44 @@ public class GaussianNoiseTests
             Assert.Equal(1000, first.ne(otherSeed).sum().item<long>());
         }
         finally { set_num_threads(threads); }
+    }
+
+    [Fact]
+    public void Matches_xoshiro128_and_Box_Muller_written_out_in_scalar_code()
+    {
+        // Golden values from the published algorithms (SplitMix64, xoshiro128**, Box–Muller) in double precision: lane
+        // j's state words are the j-th of each eight consecutive 32-bit halves of SplitMix64's outputs, low half first;
+        // a step of the sampler writes lane j's cosine at j and its sine at 8 + j.
+        const ulong seed = 12345;
+        var z = new float[3 * 16];
+        GaussianNoise.Fill(z, seed);
+        ulong state = seed;
+        var mixed = new ulong[16];
+        for (int i = 0; i < mixed.Length; i++)
+        {
+            ulong x = state += 0x9E3779B97F4A7C15;
+            x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9;
+            x = (x ^ (x >> 27)) * 0x94D049BB133111EB;
+            mixed[i] = x ^ (x >> 31);
+        }
+        uint Half(int k) => (uint)(mixed[k / 2] >> (32 * (k % 2)));
+        foreach (int lane in new[] { 0, 5 })
+        {
+            uint s0 = Half(lane), s1 = Half(8 + lane), s2 = Half(16 + lane), s3 = Half(24 + lane);
+            double Next()
+            {
+                uint result = BitOperations.RotateLeft(s1 * 5, 7) * 9, t = s1 << 9;
+                s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t;
+                s3 = BitOperations.RotateLeft(s3, 11);
+                return (result >> 8) / (double)(1 << 24);
+            }
+            for (int step = 0; step < 3; step++)
+            {
+                double u1 = 1 - Next(), u2 = Next(), radius = Math.Sqrt(-2 * Math.Log(u1));
+                Assert.Equal(radius * Math.Cos(2 * Math.PI * u2), z[16 * step + lane], 1e-5);
+                Assert.Equal(radius * Math.Sin(2 * Math.PI * u2), z[16 * step + 8 + lane], 1e-5);
+            }
+        }
     }
 
     [Theory]
