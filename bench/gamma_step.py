@@ -81,6 +81,15 @@ total = sum(phases.values())
 for name, sec in phases.items():
     print(f"  {name:<22} {1000 * sec / steps:7.2f} ms  {100 * sec / total:5.1f}%", file=sys.stderr)
 
+# The noise of one noisy pass (batch 100: the input and the three inner convolutions' inputs), as GammaBench.cs times it.
+noise_count = 100 * (1 * 28 * 28 + 32 * 12 * 12 + 64 * 10 * 10 + 64 * 4 * 4)
+for _ in range(10):
+    torch.randn(noise_count)
+start = time.perf_counter()
+for _ in range(steps):
+    torch.randn(noise_count)
+randn_ms = 1000 * (time.perf_counter() - start) / steps
+
 images, targets = torch.rand(10000, 1, 28, 28), torch.randint(0, 10, (10000,))
 
 
@@ -100,4 +109,4 @@ start = time.perf_counter()
 for _ in range(5):
     evaluate()
 eval_ips = 50000 / (time.perf_counter() - start)
-print(f"pytorch bench=gamma threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={150 / step_s:.0f} warmup_steps_per_s={1 / warmup_s:.2f} eval_images_per_s={eval_ips:.0f} torch={torch.__version__}")
+print(f"pytorch bench=gamma threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={150 / step_s:.0f} warmup_steps_per_s={1 / warmup_s:.2f} eval_images_per_s={eval_ips:.0f} randn_ms={randn_ms:.3f} torch={torch.__version__}")

@@ -37,6 +37,7 @@ train_ours=$(med "$ours" steps_per_s); train_theirs=$(med "$theirs" steps_per_s)
 eval_ours=$(med "$ours" eval_images_per_s); eval_theirs=$(med "$theirs" eval_images_per_s)
 warm_ours=$(med "$ours" warmup_steps_per_s); warm_theirs=$(med "$theirs" warmup_steps_per_s)
 echo "ratio semisup/pytorch, Γ (medians of $rounds): training steps/s $(ratio "$train_ours" "$train_theirs") (the warm-up's steps: $(ratio "$warm_ours" "$warm_theirs")), evaluation images/s $(ratio "$eval_ours" "$eval_theirs")"
+echo "the noise of one noisy pass (medians of $rounds), ms: Semisup's sampler $(med "$ours" noise_ms), libtorch's randn $(med "$ours" randn_ms), PyTorch's randn $(med "$theirs" randn_ms); time ratio Semisup/PyTorch $(ratio "$(med "$ours" noise_ms)" "$(med "$theirs" randn_ms)")"
 
 ours=$($bench ladder "$threads" "$steps")
 a=$(OPENBLAS_NUM_THREADS=1 $py bench/ladder_step.py "$threads" "$steps")

@@ -6,6 +6,7 @@ using System.Globalization;
 using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
+using Semisup.Nn;
 using static TorchSharp.torch;
 
 static class GammaBench
@@ -75,6 +76,11 @@ static class GammaBench
             Mark(4);
         }
 
+        // The noise of one noisy pass: Semisup's sampler beside libtorch's randn, which drew it before (the same count).
+        long noiseCount = 100 * model.Config.ConvInputs.Sum(l => (long)l.Channels * l.Height * l.Width);
+        double noiseSeconds = Timing.SecondsPerCall(() => { using var _ = NewDisposeScope(); GaussianNoise.Draw(noiseCount); }, 10, steps);
+        double randnSeconds = Timing.SecondsPerCall(() => { using var _ = NewDisposeScope(); randn(noiseCount); }, 10, steps);
+
         using var evalImages = rand(10000, 1, 28, 28);
         using var evalSet = new ImageSet(evalImages.clone(), randint(0, 10, [10000]));
         double evalImagesPerSecond = 10000 / Timing.SecondsPerCall(() => Semisup.Training.Evaluator.Evaluate(model, evalSet, 1000), 1, 5);
@@ -82,6 +88,6 @@ static class GammaBench
         foreach (var (name, ms) in phaseNames.Zip(phases))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-22} {ms / steps,7:F2} ms  {100 * ms / phases.Sum(),5:F1}%"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"semisup bench=gamma threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={150 / stepSeconds:F0} warmup_steps_per_s={1 / warmupSeconds:F2} eval_images_per_s={evalImagesPerSecond:F0}"));
+            $"semisup bench=gamma threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={150 / stepSeconds:F0} warmup_steps_per_s={1 / warmupSeconds:F2} eval_images_per_s={evalImagesPerSecond:F0} noise_ms={1000 * noiseSeconds:F3} randn_ms={1000 * randnSeconds:F3}"));
     }
 }
