@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Semisup (TorchSharp) beside PyTorch (Debian's python3-torch), same machine, same run: the Γ step and evaluation,
-# the ladder step, the augmentation (bilinear and bicubic), and the hand-derived activations against libtorch's built-ins.
+# the noise of a noisy pass, the ladder step, the augmentation (bilinear and bicubic), and the hand-derived activations
+# against libtorch's built-ins.
 # Usage: bench/run.sh [threads=2] [steps=200]. Run it on an idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
