@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from augmentation import augment
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+serve = sys.argv[2:3] == ["serve"]  # bench/paired.py's mode, as GammaBench.cs's Serve: "train N", "eval B" on stdin
+steps = int(sys.argv[2]) if len(sys.argv) > 2 and not serve else 200
 torch.set_num_threads(threads)
 WARMUP = 100  # training steps before the timed ones, as bench/Semisup.Bench/Timing.cs's WarmupSteps (its comment says why)
 torch.manual_seed(0)
@@ -56,6 +57,36 @@ def step():
     loss.item()
 
 
+images, targets = torch.rand(10000, 1, 28, 28), torch.randint(0, 10, (10000,))
+
+
+def evaluate(batch=1000):
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, 10000, batch):
+            logits = model(images[i:i + batch])
+            F.cross_entropy(logits, targets[i:i + batch], reduction="sum").item()
+            logits.argmax(1).eq(targets[i:i + batch]).sum().item()
+            F.softmax(logits, 1)
+    model.train()
+
+
+if serve:
+    for _ in range(WARMUP):
+        step()
+    evaluate()
+    print("ready", flush=True)
+    for line in sys.stdin:
+        what, count = line.split()
+        start = time.perf_counter()
+        if what == "train":
+            for _ in range(int(count)):
+                step()
+        else:
+            evaluate(int(count))
+        print(repr(time.perf_counter() - start), flush=True)
+    sys.exit(0)
+
 model.train()
 start = time.perf_counter()
 for _ in range(WARMUP):
@@ -89,20 +120,6 @@ start = time.perf_counter()
 for _ in range(steps):
     torch.randn(noise_count)
 randn_ms = 1000 * (time.perf_counter() - start) / steps
-
-images, targets = torch.rand(10000, 1, 28, 28), torch.randint(0, 10, (10000,))
-
-
-def evaluate():
-    model.eval()
-    with torch.no_grad():
-        for i in range(0, 10000, 1000):
-            logits = model(images[i:i + 1000])
-            F.cross_entropy(logits, targets[i:i + 1000], reduction="sum").item()
-            logits.argmax(1).eq(targets[i:i + 1000]).sum().item()
-            F.softmax(logits, 1)
-    model.train()
-
 
 evaluate()
 start = time.perf_counter()

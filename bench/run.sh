@@ -22,23 +22,17 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
-# The VM's speed drifts over minutes (docs/RESULTS.md, Speed), so the two sides take turns and the ratio is of medians.
-rounds=3
-median() { sort -g | awk -v n="$rounds" '{ v[NR] = $1 } END { if (NR != n) { print "expected " n " values, got " NR > "/dev/stderr"; exit 1 } print v[int((NR + 1) / 2)] }'; }
-ours=""; theirs=""
-for round in $(seq "$rounds"); do
-  echo "where a Semisup Γ step goes (round $round):" >&2
-  ours+="$($bench gamma "$threads" "$steps")"$'\n'
-  echo "where a PyTorch Γ step goes (round $round):" >&2
-  theirs+="$(OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py "$threads" "$steps")"$'\n'
-done
-printf '%s' "$ours" "$theirs"
-med() { echo "$1" | grep . | while read -r line; do get "$line" "$2"; done | median; }
-train_ours=$(med "$ours" steps_per_s); train_theirs=$(med "$theirs" steps_per_s)
-eval_ours=$(med "$ours" eval_images_per_s); eval_theirs=$(med "$theirs" eval_images_per_s)
-warm_ours=$(med "$ours" warmup_steps_per_s); warm_theirs=$(med "$theirs" warmup_steps_per_s)
-echo "ratio semisup/pytorch, Γ (medians of $rounds): training steps/s $(ratio "$train_ours" "$train_theirs") (the warm-up's steps: $(ratio "$warm_ours" "$warm_theirs")), evaluation images/s $(ratio "$eval_ours" "$eval_theirs")"
-echo "the noise of one noisy pass (medians of $rounds), ms: Semisup's sampler $(med "$ours" noise_ms), libtorch's randn $(med "$ours" randn_ms), PyTorch's randn $(med "$theirs" randn_ms); time ratio Semisup/PyTorch $(ratio "$(med "$ours" noise_ms)" "$(med "$theirs" randn_ms)")"
+# Where a Γ step's time goes (stderr), the warm-up's speed and the noise of a noisy pass: one run each.
+echo "where a Semisup Γ step goes:" >&2
+ours=$($bench gamma "$threads" "$steps")
+echo "where a PyTorch Γ step goes:" >&2
+theirs=$(OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py "$threads" "$steps")
+echo "$ours"; echo "$theirs"
+echo "ratio semisup/pytorch, Γ, the 100 warm-up steps: $(ratio "$(get "$ours" warmup_steps_per_s)" "$(get "$theirs" warmup_steps_per_s)")"
+echo "the noise of one noisy pass, ms: Semisup's sampler $(get "$ours" noise_ms), libtorch's randn $(get "$ours" randn_ms), PyTorch's randn $(get "$theirs" randn_ms); time ratio Semisup/PyTorch $(ratio "$(get "$ours" noise_ms)" "$(get "$theirs" randn_ms)")"
+# The VM's speed drifts over minutes (docs/RESULTS.md, Speed), so the ratios of the steady step and of evaluation come
+# from both processes alive, taking turns in short blocks (bench/paired.py says how).
+/usr/bin/python3 bench/paired.py --ours "$bench gamma-serve $threads" --theirs "OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py $threads serve"
 
 ours=$($bench ladder "$threads" "$steps")
 a=$(OPENBLAS_NUM_THREADS=1 $py bench/ladder_step.py "$threads" "$steps")

@@ -7,6 +7,7 @@ using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
 using Semisup.Nn;
+using Semisup.Training;
 using static TorchSharp.torch;
 
 static class GammaBench
@@ -41,6 +42,34 @@ static class GammaBench
         }
 
         public void Dispose() { Model.Dispose(); Labeled.Dispose(); Labels.Dispose(); Unlabeled.Dispose(); }
+    }
+
+    /// <summary>The evaluation the benchmark times: 10,000 random images in batches of 1,000.</summary>
+    static ImageSet EvalSet() => new(rand(10000, 1, 28, 28), randint(0, 10, [10000]));
+
+    /// <summary>For bench/paired.py, which keeps this process and its PyTorch twin alive and has them take turns in
+    /// short blocks, so that the VM's drift over minutes falls on both sides of each block's ratio. Warms up, prints
+    /// "ready", then answers each line "train N" (N steps) or "eval B" (one evaluation in batches of B) with the
+    /// seconds it took.</summary>
+    public static void Serve()
+    {
+        using var setup = new Setup();
+        using var evalSet = EvalSet();
+        Timing.SecondsPerCall(setup.Step, 0, Timing.WarmupSteps);
+        Evaluator.Evaluate(setup.Model, evalSet, 1000);
+        Console.WriteLine("ready");
+        while (Console.ReadLine() is { } line)
+        {
+            var request = line.Split(' ');
+            int count = int.Parse(request[1], CultureInfo.InvariantCulture);
+            double seconds = request[0] switch
+            {
+                "train" => count * Timing.SecondsPerCall(setup.Step, 0, count),
+                "eval" => Timing.SecondsPerCall(() => Evaluator.Evaluate(setup.Model, evalSet, count), 0, 1),
+                _ => throw new ArgumentException($"unknown request '{line}': train N or eval B"),
+            };
+            Console.WriteLine(seconds.ToString("R", CultureInfo.InvariantCulture));
+        }
     }
 
     public static void Run(int threads, int steps)
@@ -81,9 +110,8 @@ static class GammaBench
         double noiseSeconds = Timing.SecondsPerCall(() => { using var _ = NewDisposeScope(); GaussianNoise.Draw(noiseCount); }, 10, steps);
         double randnSeconds = Timing.SecondsPerCall(() => { using var _ = NewDisposeScope(); randn(noiseCount); }, 10, steps);
 
-        using var evalImages = rand(10000, 1, 28, 28);
-        using var evalSet = new ImageSet(evalImages.clone(), randint(0, 10, [10000]));
-        double evalImagesPerSecond = 10000 / Timing.SecondsPerCall(() => Semisup.Training.Evaluator.Evaluate(model, evalSet, 1000), 1, 5);
+        using var evalSet = EvalSet();
+        double evalImagesPerSecond = 10000 / Timing.SecondsPerCall(() => Evaluator.Evaluate(model, evalSet, 1000), 1, 5);
 
         foreach (var (name, ms) in phaseNames.Zip(phases))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-22} {ms / steps,7:F2} ms  {100 * ms / phases.Sum(),5:F1}%"));

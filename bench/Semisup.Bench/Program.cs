@@ -1,7 +1,7 @@
 // Semisup's benchmarks: bench/run.sh runs each beside its PyTorch twin and prints the ratios.
-// Usage: Semisup.Bench gamma|ladder|augment|activations|scalar-race [threads=2] [steps=200] (scalar-race: thousands of
-// additions; exit code 1 if the TorchSharp failure it probes for happened). Results go to stdout as key=value lines,
-// breakdowns to stderr.
+// Usage: Semisup.Bench gamma|gamma-serve|ladder|augment|activations|scalar-race [threads=2] [steps=200] (gamma-serve:
+// answers bench/paired.py's requests on stdin; scalar-race: thousands of additions, exit code 1 if the TorchSharp
+// failure it probes for happened). Results go to stdout as key=value lines, breakdowns to stderr.
 using System.Globalization;
 using static TorchSharp.torch;
 
@@ -15,10 +15,11 @@ manual_seed(0);
 switch (bench)
 {
     case "gamma": GammaBench.Run(threads, steps); break;
+    case "gamma-serve": GammaBench.Serve(); break;
     case "ladder": LadderBench.Run(threads, steps); break;
     case "augment": AugmentBench.Run(threads, steps); break;
     case "activations": ActivationBench.Run(threads, steps); break;
     case "scalar-race": return ScalarRaceProbe.Run(threads, steps);
-    default: Console.Error.WriteLine($"unknown benchmark '{bench}': gamma, ladder, augment, activations or scalar-race"); return 1;
+    default: Console.Error.WriteLine($"unknown benchmark '{bench}': gamma, gamma-serve, ladder, augment, activations or scalar-race"); return 1;
 }
 return 0;
