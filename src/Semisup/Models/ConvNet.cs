@@ -151,14 +151,46 @@ public sealed class ConvNet : Classifier
         var noisy = NoiseBefore(x, noise);
         // Inside the model, so checkpoints carry it to evaluate and predict; noise is added after it.
         if (Config.InputMean != 0 || Config.InputStd != 1) x = (x - Config.InputMean) / Config.InputStd;
-        x = convActivation(bn1.call(functional.max_pool2d(conv1.call(ChannelsLast(noisy(x, 0))), 2)));
-        x = convActivation(bn2.call(conv2.call(noisy(x, 1))));
-        x = convActivation(bn3.call(functional.max_pool2d(conv3.call(noisy(x, 2)), 2)));
-        x = convActivation(bn4.call(conv4.call(noisy(x, 3))));
-        x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
+        x = convActivation(ConvBatchNorm(conv1, bn1, ChannelsLast(noisy(x, 0)), pool: true));
+        x = convActivation(ConvBatchNorm(conv2, bn2, noisy(x, 1), pool: false));
+        x = convActivation(ConvBatchNorm(conv3, bn3, noisy(x, 2), pool: true));
+        x = convActivation(ConvBatchNorm(conv4, bn4, noisy(x, 3), pool: false));
+        x = fcActivation(LinearBatchNorm(fc1, bn5, x.flatten(1)));
         if (dropout) x = drop.call(x);
-        var logits = bn6.call(fc2.call(x));
+        var logits = LinearBatchNorm(fc2, bn6, x);
         return (Config.SoftmaxBeta == 1 ? logits : logits * Config.SoftmaxBeta).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Convolution, 2×2 max pooling if <paramref name="pool"/>, batch norm. In evaluation the batch norm is
+    /// a fixed map per channel, folded into the convolution's weights and bias (<see cref="Folded"/>): one pass over
+    /// the activations fewer. Through the pooling only where every scale is positive: max commutes with increasing maps
+    /// only.</summary>
+    Tensor ConvBatchNorm(Conv2d conv, BatchNorm2d bn, Tensor x, bool pool)
+    {
+        Tensor Pool(Tensor t) => pool ? functional.max_pool2d(t, 2) : t;
+        if (!training)
+        {
+            var (scale, shift) = Folded(bn);
+            if (!pool || scale.gt(0).all().item<bool>())
+                return Pool(functional.conv2d(x, conv.weight! * scale.view(-1, 1, 1, 1), conv.bias! * scale + shift));
+        }
+        return bn.call(Pool(conv.call(x)));
+    }
+
+    /// <summary>A fully connected layer and its batch norm, folded in evaluation as <see cref="ConvBatchNorm"/>.</summary>
+    Tensor LinearBatchNorm(Linear fc, BatchNorm1d bn, Tensor x)
+    {
+        if (training) return bn.call(fc.call(x));
+        var (scale, shift) = Folded(bn);
+        return functional.linear(x, fc.weight! * scale.unsqueeze(1), fc.bias! * scale + shift);
+    }
+
+    /// <summary>Batch norm with its running statistics as y = scale·x + shift per channel:
+    /// scale = γ / √(σ² + ε), shift = β − scale·μ.</summary>
+    static (Tensor Scale, Tensor Shift) Folded(BatchNorm bn)
+    {
+        var scale = bn.weight! / (bn.running_var! + bn.eps).sqrt();
+        return (scale, bn.bias! - scale * bn.running_mean!);
     }
 
     /// <summary>Adds noise of standard deviation <paramref name="std"/> to a convolution's input (by index, 0–3). One

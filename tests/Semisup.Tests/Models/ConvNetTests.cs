@@ -70,18 +70,26 @@ public class ConvNetTests
     }
 
     [Theory]
-    [InlineData(false, false, 1)]
-    [InlineData(true, false, 1)]
-    [InlineData(false, true, 1)]
-    [InlineData(true, true, 1)]
-    [InlineData(true, true, 3)]
-    public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training, bool noisy, int channels)
+    [InlineData(false, false, 1, false)]
+    [InlineData(true, false, 1, false)]
+    [InlineData(false, true, 1, false)]
+    [InlineData(true, true, 1, false)]
+    [InlineData(true, true, 3, false)]
+    [InlineData(false, false, 1, true)]
+    [InlineData(true, false, 1, true)]
+    public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training, bool noisy, int channels, bool negativeScales)
     {
-        // ConvNet reorders its activations in memory for speed; values, noise and gradients must be those of the layers
-        // as written, with the noise of one draw added before each convolution, each layer's share in N, H, W, C order.
+        // ConvNet reorders its activations in memory for speed and folds batch norm into the layer before it in
+        // evaluation; values, noise and gradients must be those of the layers as written, with the noise of one draw
+        // added before each convolution, each layer's share in N, H, W, C order. A negative batch-norm scale after a
+        // pooling layer must not be folded through the pooling (max does not commute with a decreasing map).
         manual_seed(5);
         using var net = new ConvNet(new ConvNetConfig(Dropout: 0, Channels: channels));
         for (int i = 0; i < 3; i++) { using var warm = net.call(rand(16, channels, 28, 28)); } // running statistics off their initial values
+        if (negativeScales)
+            using (no_grad())
+                foreach (var bn in new[] { "bn1", "bn2", "bn3", "bn5" })
+                    net.named_parameters().Single(q => q.name == $"{bn}.weight").parameter[1] = tensor(-0.7f);
         net.train(training);
         // A slice, as evaluation's batches are: the reorder must read from the view's offset.
         using var images = rand(8, channels, 28, 28);
@@ -143,6 +151,30 @@ public class ConvNetTests
         using var logits = noisy ? net.Noisy(images) : net.call(images);
         Assert.Equal([28 * 28 * channels, 1, 28 * channels, channels], input!);
         Assert.Equal([24 * 24 * 32, 1, 24 * 32, 32], output!);
+    }
+
+    [Fact]
+    public void Evaluation_folds_each_batch_norm_into_its_layer_unless_a_negative_scale_follows_a_pooling()
+    {
+        // Speed, not values (the NCHW test checks those): a folded batch norm is not run as a module.
+        using var net = new ConvNet(new ConvNetConfig());
+        var called = new List<string>();
+        foreach (var (name, module) in net.named_children().Where(c => c.name.StartsWith("bn")))
+            ((nn.Module<Tensor, Tensor>)module).register_forward_hook((_, _, y) => { called.Add(name); return y; });
+        using var x = rand(4, 1, 28, 28);
+        void Forward() { using var scope = NewDisposeScope(); net.call(x); }
+        net.eval();
+        Forward();
+        Assert.Empty(called);
+        using (no_grad())
+            foreach (var bn in new[] { "bn3", "bn4" })
+                net.named_parameters().Single(q => q.name == $"{bn}.weight").parameter[0] = tensor(-1f);
+        Forward();
+        Assert.Equal(["bn3"], called);
+        called.Clear();
+        net.train();
+        Forward();
+        Assert.Equal(["bn1", "bn2", "bn3", "bn4", "bn5", "bn6"], called);
     }
 
     [Fact]
