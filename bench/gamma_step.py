@@ -1,5 +1,9 @@
 """The Γ training step and evaluation of Semisup's bench, written in PyTorch (Debian's python3-torch).
-Same network, same augmentation (one affine grid), same batch: 50 augmented labeled + 50 unlabeled noisy, 50 clean."""
+Same network, same augmentation (one affine grid), same batch: 50 augmented labeled + 50 unlabeled noisy, 50 clean.
+Evaluation as the lab's code does it, and with batch norm folded as Semisup's ConvNet does it (`folded`).
+Usage: gamma_step.py [threads=2] [steps=200], or gamma_step.py THREADS serve for bench/paired.py: after the warm-up
+it prints "ready" and answers each line "train N", "eval B" or "eval-folded B" (one evaluation in batches of B) with
+the seconds it took."""
 import sys, time
 import torch
 import torch.nn as nn
@@ -7,7 +11,7 @@ import torch.nn.functional as F
 from augmentation import augment
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-serve = sys.argv[2:3] == ["serve"]  # bench/paired.py's mode, as GammaBench.cs's Serve: "train N", "eval B" on stdin
+serve = sys.argv[2:3] == ["serve"]  # bench/paired.py's requests on stdin, as GammaBench.cs's Serve
 steps = int(sys.argv[2]) if len(sys.argv) > 2 and not serve else 200
 torch.set_num_threads(threads)
 WARMUP = 100  # training steps before the timed ones, as bench/Semisup.Bench/Timing.cs's WarmupSteps (its comment says why)
@@ -40,6 +44,30 @@ class ConvNet(nn.Module):
         x = self.drop(F.relu(self.bn5(self.fc1(x.flatten(1)))))
         return self.bn6(self.fc2(x))
 
+    def folded(self, x):
+        """Evaluation with each batch norm folded into the layer before it, as ConvNet.cs evaluates; the lab's code,
+        like forward above, runs them as layers."""
+        x = torch.empty_like(x, memory_format=torch.channels_last).copy_(x)
+        x = F.leaky_relu(fold(x, self.conv1, self.bn1, pool=True), 0.1)
+        x = F.leaky_relu(fold(x, self.conv2, self.bn2), 0.1)
+        x = F.leaky_relu(fold(x, self.conv3, self.bn3, pool=True), 0.1)
+        x = F.leaky_relu(fold(x, self.conv4, self.bn4), 0.1)
+        x = F.relu(fold(x.flatten(1), self.fc1, self.bn5))
+        return fold(x, self.fc2, self.bn6)
+
+
+def fold(x, layer, bn, pool=False):
+    """bn(pool(layer(x))) with bn's running statistics folded into the layer's weights and bias, through the pooling
+    only where no scale is negative (ConvNet.cs's ConvBatchNorm)."""
+    scale = bn.weight / (bn.running_var + bn.eps).sqrt()
+    if pool and not bool((scale >= 0).all()):
+        return bn(F.max_pool2d(layer(x), 2))
+    bias = (layer.bias - bn.running_mean) * scale + bn.bias
+    if isinstance(layer, nn.Linear):
+        return F.linear(x, layer.weight * scale.unsqueeze(1), bias)
+    y = F.conv2d(x, layer.weight * scale.view(-1, 1, 1, 1), bias)
+    return F.max_pool2d(y, 2) if pool else y
+
 
 model = ConvNet()
 adam = torch.optim.Adam(model.parameters(), 1e-3)
@@ -60,11 +88,11 @@ def step():
 images, targets = torch.rand(10000, 1, 28, 28), torch.randint(0, 10, (10000,))
 
 
-def evaluate(batch=1000):
+def evaluate(batch=1000, folded=False):
     model.eval()
     with torch.no_grad():
         for i in range(0, 10000, batch):
-            logits = model(images[i:i + batch])
+            logits = model.folded(images[i:i + batch]) if folded else model(images[i:i + batch])
             F.cross_entropy(logits, targets[i:i + batch], reduction="sum").item()
             logits.argmax(1).eq(targets[i:i + batch]).sum().item()
             F.softmax(logits, 1)
@@ -82,8 +110,10 @@ if serve:
         if what == "train":
             for _ in range(int(count)):
                 step()
+        elif what in ("eval", "eval-folded"):
+            evaluate(int(count), folded=what == "eval-folded")
         else:
-            evaluate(int(count))
+            sys.exit(f"unknown request '{line.strip()}': train N, eval B or eval-folded B")
         print(repr(time.perf_counter() - start), flush=True)
     sys.exit(0)
 

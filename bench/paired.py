@@ -1,17 +1,16 @@
 """Semisup's Γ step and evaluation against PyTorch's, both processes alive, taking turns in short blocks.
 
 The VM's speed drifts over minutes (docs/RESULTS.md, Speed), so two processes run one after the other see
-different machines. Here each block times Semisup and then PyTorch, or PyTorch and then Semisup (alternating, so a
-steady drift favours neither), and the ratio is taken within the block. The result is the median of the blocks'
-ratios with their quartiles. Only the standard library: the twin imports torch, this script does not.
+different machines. Here, request by request, each block times Semisup and then PyTorch, or PyTorch and then Semisup
+(alternating, so a steady drift favours neither), and the ratio is taken within the pair. The result is the median of
+the blocks' ratios and their quartiles (the spread of the blocks, not a confidence interval). Only the standard
+library: the twin imports torch, this script does not.
 
-Usage: paired.py --ours CMD --theirs CMD [--names semisup,pytorch] [--blocks 20] [--train-steps 25]
-       [--eval-batches 1000,500,200,100]
-Each CMD prints "ready" when warmed up, then answers each request on stdin, "train N" (N training steps) or "eval B"
-(one evaluation of its 10,000 images in batches of B), with the seconds it took.
-
-Evaluation is timed at several batch sizes because the two libraries' fastest differ; besides the ratio at each, it
-prints the ratio of each side at its own fastest batch size (by the median over blocks), block by block."""
+Usage: paired.py --ours CMD --theirs CMD [--names semisup,pytorch] [--blocks 20]
+       [--requests "train 25,eval 1000,eval-folded 1000,eval 200,eval-folded 200"]
+Each CMD prints "ready" when warmed up, then answers each request on stdin with the seconds it took: "train N" (N
+training steps), "eval B" (one evaluation of its 10,000 images in batches of B) or "eval-folded B" (the same with
+batch norm folded into the layer before it, as Semisup always evaluates; bench/gamma_step.py says more)."""
 import argparse
 import statistics
 import subprocess
@@ -21,8 +20,9 @@ import sys
 def start(command):
     # Started one at a time: the second warms up while the first waits on its stdin and takes no CPU.
     process = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    if process.stdout.readline().strip() != "ready":
-        sys.exit(f"did not start: {command}")
+    line = process.stdout.readline()
+    if line.strip() != "ready":
+        sys.exit(f"did not start: {command}: got {line!r}")
     return process
 
 
@@ -35,51 +35,47 @@ def ask(process, request):
     return float(answer)
 
 
-def summary(ratios):
-    q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
-    return f"{median:.2f}x (quartiles {q1:.2f}-{q3:.2f})"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ours", required=True)
     parser.add_argument("--theirs", required=True)
-    parser.add_argument("--names", default="semisup,pytorch", help="the two sides' names in the output (an A/B run of two builds)")
-    parser.add_argument("--blocks", type=int, default=20)
-    parser.add_argument("--train-steps", type=int, default=25)
-    parser.add_argument("--eval-batches", default="1000,500,200,100")
+    parser.add_argument("--names", default="semisup,pytorch", help="the two sides' names in the output (e.g. two builds)")
+    parser.add_argument("--blocks", type=int, default=20, help="an even number, so that each side goes first as often")
+    parser.add_argument("--requests", default="train 25,eval 1000,eval-folded 1000,eval 200,eval-folded 200")
     args = parser.parse_args()
+    if args.blocks < 2 or args.blocks % 2:
+        sys.exit("--blocks must be even and at least 2")
     names = args.names.split(",")
+    requests = [r.strip() for r in args.requests.split(",")]
+    # Each request's work and unit: training steps, or the 10,000 images of an evaluation.
+    work = {r: (int(r.split()[1]), "steps/s") if r.startswith("train ") else (10000, "images/s") for r in requests}
     sides = start(args.ours), start(args.theirs)
-    # task name -> (request, units of work per request, unit)
-    tasks = {"training": (f"train {args.train_steps}", args.train_steps, "steps/s")}
-    for batch in args.eval_batches.split(","):
-        tasks[f"evaluation, batch {batch}"] = (f"eval {batch}", 10000, "images/s")
-    rates = {name: ([], []) for name in tasks}  # per task, Semisup's and PyTorch's rate in each block
+    for request in requests:  # untimed: first-use costs of each batch size on both sides
+        for side in sides:
+            ask(side, request)
+    rates = {r: ([], []) for r in requests}  # per request, each side's rate in each block
     for block in range(args.blocks):
-        for name, (request, work, unit) in tasks.items():
-            order = (0, 1) if block % 2 == 0 else (1, 0)  # who goes first alternates
+        for request in requests:
+            order = (0, 1) if block % 2 == 0 else (1, 0)
             seconds = [0.0, 0.0]
             for side in order:
                 seconds[side] = ask(sides[side], request)
+            units, unit = work[request]
             for side in (0, 1):
-                rates[name][side].append(work / seconds[side])
-            print(f"block {block + 1:2}  {name:<24} {names[0]} {work / seconds[0]:9.1f}  {names[1]} {work / seconds[1]:9.1f} {unit}  "
-                  f"ratio {seconds[1] / seconds[0]:.3f}", file=sys.stderr)
+                rates[request][side].append(units / seconds[side])
+            print(f"block {block + 1:2}  {request:<18} {names[0]} {units / seconds[0]:9.1f}  {names[1]} "
+                  f"{units / seconds[1]:9.1f} {unit}  ratio {seconds[1] / seconds[0]:.3f}", file=sys.stderr)
     for process in sides:
         process.stdin.close()
         process.wait()
 
-    print(f"Γ, {names[0]} beside {names[1]}, both alive, taking turns in {args.blocks} blocks (medians over blocks):")
-    for name, (_, _, unit) in tasks.items():
-        ours, theirs = rates[name]
-        print(f"  {name:<24} {names[0]} {statistics.median(ours):9.1f}  {names[1]} {statistics.median(theirs):9.1f} {unit:<9} "
-              f"ratio {summary([a / b for a, b in zip(ours, theirs)])}")
-    evaluations = [name for name in tasks if name.startswith("evaluation")]
-    best = [max(evaluations, key=lambda name: statistics.median(rates[name][side])) for side in (0, 1)]
-    ratios = [a / b for a, b in zip(rates[best[0]][0], rates[best[1]][1])]
-    print(f"ratio {names[0]}/{names[1]}, Γ training steps/s {summary([a / b for a, b in zip(*rates['training'])])}; "
-          f"evaluation images/s, each at its fastest batch ({best[0].split()[-1]} and {best[1].split()[-1]}), {summary(ratios)}")
+    print(f"Γ, {names[0]} beside {names[1]}, both alive, taking turns in {args.blocks} blocks: the median of each side's "
+          f"rates, and the median of the blocks' ratios {names[0]}/{names[1]} with their quartiles")
+    for request in requests:
+        ours, theirs = rates[request]
+        q1, median, q3 = statistics.quantiles([a / b for a, b in zip(ours, theirs)], n=4, method="inclusive")
+        print(f"  {request:<18} {names[0]} {statistics.median(ours):9.1f}  {names[1]} {statistics.median(theirs):9.1f} "
+              f"{work[request][1]:<9} ratio {median:.2f}x (quartiles {q1:.2f}-{q3:.2f})")
 
 
 if __name__ == "__main__":

@@ -22,16 +22,18 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 get() { echo "$1" | tr ' ' '\n' | grep "^$2=" | cut -d= -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
-# Where a Γ step's time goes (stderr), the warm-up's speed and the noise of a noisy pass: one run each.
+# Where a Γ step's time goes (stderr), the warm-up's speed and the noise of a noisy pass: one run each. Their
+# steps/s and images/s are single runs, one after the other; the ratios below come from bench/paired.py.
 echo "where a Semisup Γ step goes:" >&2
 ours=$($bench gamma "$threads" "$steps")
 echo "where a PyTorch Γ step goes:" >&2
 theirs=$(OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py "$threads" "$steps")
-echo "$ours"; echo "$theirs"
+echo "single runs, one after the other (not for ratios):"; echo "$ours"; echo "$theirs"
 echo "ratio semisup/pytorch, Γ, the 100 warm-up steps: $(ratio "$(get "$ours" warmup_steps_per_s)" "$(get "$theirs" warmup_steps_per_s)")"
 echo "the noise of one noisy pass, ms: Semisup's sampler $(get "$ours" noise_ms), libtorch's randn $(get "$ours" randn_ms), PyTorch's randn $(get "$theirs" randn_ms); time ratio Semisup/PyTorch $(ratio "$(get "$ours" noise_ms)" "$(get "$theirs" randn_ms)")"
 # The VM's speed drifts over minutes (docs/RESULTS.md, Speed), so the ratios of the steady step and of evaluation come
-# from both processes alive, taking turns in short blocks (bench/paired.py says how).
+# from both processes alive, taking turns in short blocks (bench/paired.py says how). Evaluation is timed against the
+# lab's PyTorch code and against PyTorch with batch norm folded as Semisup folds it, at batches of 1,000 and 200.
 /usr/bin/python3 bench/paired.py --ours "$bench gamma-serve $threads" --theirs "OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py $threads serve"
 
 ours=$($bench ladder "$threads" "$steps")

@@ -1,6 +1,7 @@
 // Times the lab's Γ training step (augment 50 labeled, noisy pass over 100, clean pass over 50, backward, Adam)
 // and evaluation throughput, on random images (speed does not depend on content). bench/gamma_step.py does the
-// identical work in PyTorch; bench/run.sh runs both and prints the ratio.
+// identical work in PyTorch; Semisup's evaluation folds batch norm (Models/ConvNet.cs), which the lab's PyTorch code
+// does not and gamma_step.py's `folded` does. bench/run.sh runs both and prints the ratios.
 using System.Diagnostics;
 using System.Globalization;
 using Semisup.Data;
@@ -44,13 +45,14 @@ static class GammaBench
         public void Dispose() { Model.Dispose(); Labeled.Dispose(); Labels.Dispose(); Unlabeled.Dispose(); }
     }
 
-    /// <summary>The evaluation the benchmark times: 10,000 random images in batches of 1,000.</summary>
+    /// <summary>The images the benchmark evaluates: 10,000, random.</summary>
     static ImageSet EvalSet() => new(rand(10000, 1, 28, 28), randint(0, 10, [10000]));
 
     /// <summary>For bench/paired.py, which keeps this process and its PyTorch twin alive and has them take turns in
     /// short blocks, so that the VM's drift over minutes falls on both sides of each block's ratio. Warms up, prints
     /// "ready", then answers each line "train N" (N steps) or "eval B" (one evaluation in batches of B) with the
-    /// seconds it took.</summary>
+    /// seconds it took. "eval-folded B" is the same here (this evaluation always folds batch norm); the PyTorch twin
+    /// answers it with its folded evaluation.</summary>
     public static void Serve()
     {
         using var setup = new Setup();
@@ -65,8 +67,8 @@ static class GammaBench
             double seconds = request[0] switch
             {
                 "train" => count * Timing.SecondsPerCall(setup.Step, 0, count),
-                "eval" => Timing.SecondsPerCall(() => Evaluator.Evaluate(setup.Model, evalSet, count), 0, 1),
-                _ => throw new ArgumentException($"unknown request '{line}': train N or eval B"),
+                "eval" or "eval-folded" => Timing.SecondsPerCall(() => Evaluator.Evaluate(setup.Model, evalSet, count), 0, 1),
+                _ => throw new ArgumentException($"unknown request '{line}': train N, eval B or eval-folded B"),
             };
             Console.WriteLine(seconds.ToString("R", CultureInfo.InvariantCulture));
         }

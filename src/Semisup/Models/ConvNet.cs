@@ -162,36 +162,32 @@ public sealed class ConvNet : Classifier
     }
 
     /// <summary>Convolution, 2×2 max pooling if <paramref name="pool"/>, batch norm. In evaluation the batch norm is
-    /// a fixed map per channel, folded into the convolution's weights and bias (<see cref="Folded"/>): one pass over
-    /// the activations fewer. Through the pooling only where every scale is positive: max commutes with increasing maps
-    /// only.</summary>
+    /// a fixed map per channel, y = scale·x + shift, folded into the convolution's weights and bias: one pass over the
+    /// activations fewer. Through the pooling only where no scale is negative, as max commutes only with
+    /// non-decreasing maps; otherwise the batch norm runs as in training.</summary>
     Tensor ConvBatchNorm(Conv2d conv, BatchNorm2d bn, Tensor x, bool pool)
     {
         Tensor Pool(Tensor t) => pool ? functional.max_pool2d(t, 2) : t;
-        if (!training)
-        {
-            var (scale, shift) = Folded(bn);
-            if (!pool || scale.gt(0).all().item<bool>())
-                return Pool(functional.conv2d(x, conv.weight! * scale.view(-1, 1, 1, 1), conv.bias! * scale + shift));
-        }
-        return bn.call(Pool(conv.call(x)));
+        if (bn.training) return bn.call(Pool(conv.call(x)));
+        var scale = FoldedScale(bn);
+        if (pool && !scale.ge(0).all().item<bool>()) return bn.call(Pool(conv.call(x)));
+        // conv2d's defaults (stride 1, no padding) are those of the convolutions this class builds.
+        return Pool(functional.conv2d(x, conv.weight! * scale.view(-1, 1, 1, 1), FoldedBias(conv.bias!, bn, scale)));
     }
 
     /// <summary>A fully connected layer and its batch norm, folded in evaluation as <see cref="ConvBatchNorm"/>.</summary>
     Tensor LinearBatchNorm(Linear fc, BatchNorm1d bn, Tensor x)
     {
-        if (training) return bn.call(fc.call(x));
-        var (scale, shift) = Folded(bn);
-        return functional.linear(x, fc.weight! * scale.unsqueeze(1), fc.bias! * scale + shift);
+        if (bn.training) return bn.call(fc.call(x));
+        var scale = FoldedScale(bn);
+        return functional.linear(x, fc.weight! * scale.unsqueeze(1), FoldedBias(fc.bias!, bn, scale));
     }
 
-    /// <summary>Batch norm with its running statistics as y = scale·x + shift per channel:
-    /// scale = γ / √(σ² + ε), shift = β − scale·μ.</summary>
-    static (Tensor Scale, Tensor Shift) Folded(BatchNorm bn)
-    {
-        var scale = bn.weight! / (bn.running_var! + bn.eps).sqrt();
-        return (scale, bn.bias! - scale * bn.running_mean!);
-    }
+    /// <summary>Batch norm's running statistics as a scale per channel: γ / √(σ² + ε).</summary>
+    static Tensor FoldedScale(BatchNorm bn) => bn.weight! / (bn.running_var! + bn.eps).sqrt();
+
+    /// <summary>A layer's bias b followed by the batch norm: scale·(b − μ) + β.</summary>
+    static Tensor FoldedBias(Tensor bias, BatchNorm bn, Tensor scale) => (bias - bn.running_mean!) * scale + bn.bias!;
 
     /// <summary>Adds noise of standard deviation <paramref name="std"/> to a convolution's input (by index, 0–3). One
     /// draw of <see cref="Nn.GaussianNoise"/> serves the pass: layer by layer, each layer's share viewed in N, H, W, C
