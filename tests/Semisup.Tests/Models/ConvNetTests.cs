@@ -77,14 +77,17 @@ public class ConvNetTests
     [InlineData(true, true, 3, false)]
     [InlineData(false, false, 1, true)]
     [InlineData(false, true, 3, true)]
-    public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training, bool noisy, int channels, bool negativeScales)
+    [InlineData(true, true, 1, false, 0.5, 7)] // a recipe's convWidth and hiddenUnits, in training and evaluation
+    [InlineData(false, true, 3, true, 1.5, 20)]
+    public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training, bool noisy, int channels, bool negativeScales,
+        double convWidth = 1, int hiddenUnits = 100)
     {
         // ConvNet reorders its activations in memory for speed and folds batch norm into the layer before it in
         // evaluation; values, noise and gradients must be those of the layers as written, with the noise of one draw
         // added before each convolution, each layer's share in N, H, W, C order. A negative batch-norm scale after a
         // pooling layer must not be folded through the pooling (max does not commute with a decreasing map).
         manual_seed(5);
-        using var net = new ConvNet(new ConvNetConfig(Dropout: 0, Channels: channels));
+        using var net = new ConvNet(new ConvNetConfig(Dropout: 0, Channels: channels, ConvWidth: convWidth, HiddenUnits: hiddenUnits));
         for (int i = 0; i < 3; i++) { using var warm = net.call(rand(16, channels, 28, 28)); } // running statistics off their initial values
         using (no_grad())
         {
@@ -109,7 +112,8 @@ public class ConvNetTests
         Tensor Bn(Tensor t, string name) => nn.functional.batch_norm(t, p[$"{name}.running_mean"], p[$"{name}.running_var"],
             p[$"{name}.weight"], p[$"{name}.bias"], training);
         manual_seed(6);
-        var noise = GaussianNoise.Draw(6 * (channels * 28 * 28 + 32 * 12 * 12 + 64 * 10 * 10 + 64 * 4 * 4));
+        var widths = net.Config.ConvChannels;
+        var noise = GaussianNoise.Draw(6 * (channels * 28 * 28 + widths[0] * 12 * 12 + widths[1] * 10 * 10 + widths[2] * 4 * 4));
         long used = 0;
         Tensor Noisy(Tensor t)
         {
