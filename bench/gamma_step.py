@@ -156,4 +156,18 @@ start = time.perf_counter()
 for _ in range(5):
     evaluate()
 eval_ips = 50000 / (time.perf_counter() - start)
-print(f"pytorch bench=gamma threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={150 / step_s:.0f} warmup_steps_per_s={1 / warmup_s:.2f} eval_images_per_s={eval_ips:.0f} randn_ms={randn_ms:.3f} torch={torch.__version__}")
+
+# Evaluation's arithmetic rate (multiply-adds of the convolutions and linear layers, counted from their shapes as
+# ConvNet.cs's MultiplyAdds counts them). The roof is timed on Semisup's side only: this process's matrix products go
+# through OpenBLAS on one thread (bench/run.sh says why), its convolutions through oneDNN on torch's threads.
+macs = []
+hooks = [m.register_forward_hook(lambda m, x, y: macs.append(y[0].numel() * m.weight[0].numel()))
+         for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+model.eval()
+with torch.no_grad():
+    model(images[:1])
+model.train()
+for h in hooks:
+    h.remove()
+eval_gflops = eval_ips * 2 * sum(macs) / 1e9
+print(f"pytorch bench=gamma threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={150 / step_s:.0f} warmup_steps_per_s={1 / warmup_s:.2f} eval_images_per_s={eval_ips:.0f} eval_gflops={eval_gflops:.1f} randn_ms={randn_ms:.3f} torch={torch.__version__}")

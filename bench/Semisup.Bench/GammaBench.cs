@@ -114,10 +114,14 @@ static class GammaBench
 
         using var evalSet = EvalSet();
         double evalImagesPerSecond = 10000 / Timing.SecondsPerCall(() => Evaluator.Evaluate(model, evalSet, 1000), 1, 5);
+        // Evaluation is nearly all multiply-adds in convolutions: its arithmetic rate beside the machine's roof says how
+        // much faster it could be.
+        double evalGflops = evalImagesPerSecond * 2 * model.Config.MultiplyAdds / 1e9;
+        double matmulGflops = Timing.MatmulGflops();
 
         foreach (var (name, ms) in phaseNames.Zip(phases))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-22} {ms / steps,7:F2} ms  {100 * ms / phases.Sum(),5:F1}%"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"semisup bench=gamma threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={150 / stepSeconds:F0} warmup_steps_per_s={1 / warmupSeconds:F2} eval_images_per_s={evalImagesPerSecond:F0} noise_ms={1000 * noiseSeconds:F3} randn_ms={1000 * randnSeconds:F3}"));
+            $"semisup bench=gamma threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={150 / stepSeconds:F0} warmup_steps_per_s={1 / warmupSeconds:F2} eval_images_per_s={evalImagesPerSecond:F0} eval_gflops={evalGflops:F1} matmul_gflops={matmulGflops:F1} noise_ms={1000 * noiseSeconds:F3} randn_ms={1000 * randnSeconds:F3}"));
     }
 }

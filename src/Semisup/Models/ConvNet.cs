@@ -74,6 +74,25 @@ public sealed record ConvNetConfig(
         }
     }
 
+    /// <summary>Multiply-adds of one image's pass through the convolutions and fully connected layers: nearly all of the
+    /// arithmetic (batch norm, pooling and activations do a few operations per value), so what bounds evaluation's speed
+    /// (docs/RESULTS.md, Speed).</summary>
+    [JsonIgnore] public double MultiplyAdds
+    {
+        get
+        {
+            var c = ConvChannels;
+            var (h, w) = FeatureMap;
+            double total = 0;
+            foreach (var (input, i) in ConvInputs.Select((input, i) => (input, i)))
+            {
+                int k = Kernels[i];
+                total += (double)(input.Height - k + 1) * (input.Width - k + 1) * c[i] * input.Channels * k * k;
+            }
+            return total + (double)c[^1] * h * w * HiddenUnits + (double)HiddenUnits * Classes;
+        }
+    }
+
     /// <summary>What cannot build a network, named with the valid choices.</summary>
     public IEnumerable<string> Problems()
     {

@@ -2,6 +2,7 @@ using Semisup.Data;
 using Semisup.Models;
 using Semisup.Nn;
 using Semisup.Training;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Semisup.Tests.Models;
@@ -60,6 +61,26 @@ public class ConvNetTests
         if (byPyTorch > 0) Assert.Equal(byPyTorch, allocated);
         using var y = net.call(rand(2, channels, height, imageWidth));
         Assert.Equal([2L, classes], y.shape);
+    }
+
+    [Theory]
+    [InlineData(1, 100, 1, 10, 28, 28, 5_010_408)] // the lab's network; the counts are of PyTorch's layers, by their shapes
+    [InlineData(1, 100, 1, 10, 32, 32, 7_747_560)]
+    [InlineData(1, 100, 1, 10, 24, 24, 2_914_280)]
+    [InlineData(1.5, 500, 3, 4, 28, 28, 0)]
+    public void Counts_the_multiply_adds_of_the_layers_the_network_runs(double width, int hidden, int channels, int classes, int height, int imageWidth, int byPyTorch)
+    {
+        var config = new ConvNetConfig(ConvWidth: width, HiddenUnits: hidden, Channels: channels, Classes: classes, Height: height, Width: imageWidth);
+        using var net = new ConvNet(config);
+        double counted = 0;
+        foreach (var (_, module) in net.named_children())
+            if (module is Conv2d conv)
+                conv.register_forward_hook((_, x, y) => { counted += y.numel() / y.shape[0] * x.shape[1] * conv.weight!.shape[2] * conv.weight.shape[3]; return y; });
+            else if (module is Linear fc)
+                fc.register_forward_hook((_, x, y) => { counted += fc.weight!.numel(); return y; });
+        using var logits = net.call(rand(2, channels, height, imageWidth)); // training mode: the layers run as modules
+        Assert.Equal(counted, config.MultiplyAdds);
+        if (byPyTorch > 0) Assert.Equal(byPyTorch, config.MultiplyAdds);
     }
 
     [Fact]
