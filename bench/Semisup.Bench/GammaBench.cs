@@ -1,6 +1,6 @@
 // Times the lab's Γ training step (augment 50 labeled, noisy pass over 100, clean pass over 50, backward, Adam)
-// and evaluation throughput, on random images (speed does not depend on content). bench/gamma_step.py does the
-// identical work in PyTorch; Semisup's evaluation folds batch norm (Models/ConvNet.cs), which the lab's PyTorch code
+// and evaluation throughput, and says where the time of each goes, on random images (speed does not depend on
+// content). bench/gamma_step.py does the identical work in PyTorch; Semisup's evaluation folds batch norm (Models/ConvNet.cs), which the lab's PyTorch code
 // does not and gamma_step.py's `folded` does. bench/run.sh runs both and prints the ratios.
 using System.Diagnostics;
 using System.Globalization;
@@ -74,6 +74,61 @@ static class GammaBench
         }
     }
 
+    /// <summary>Where an evaluation batch of 1,000 goes (stderr): the operations of the folded evaluation
+    /// (Models/ConvNet.cs) on the network's shapes, each timed alone, with each convolution's arithmetic rate, and the
+    /// model's own forward pass timed the same way (their sum and it differ by the machine's noise, about ±10% here,
+    /// more than by the fold's few small operations).</summary>
+    static void EvalLayers(ConvNet model, ImageSet evalSet)
+    {
+        using var _ = no_grad();
+        var config = model.Config;
+        var (c, k, inputs) = (config.ConvChannels, ConvNetConfig.Kernels, config.ConvInputs);
+        var (h, w) = config.FeatureMap;
+        var weights = inputs.Select((input, i) => (W: rand(c[i], input.Channels, k[i], k[i]), B: rand(c[i]))).ToArray();
+        var fc = (W1: rand(config.HiddenUnits, (long)c[^1] * h * w), B1: rand(config.HiddenUnits), W2: rand(config.Classes, config.HiddenUnits), B2: rand(config.Classes));
+        var batch = evalSet.Images.slice(0, 0, 1000, 1);
+        var times = new List<(string Name, double Ms, double MultiplyAdds)>();
+        const int warmup = 3, calls = 10;
+        for (int call = 0; call < warmup + calls; call++)
+        {
+            using var scope = NewDisposeScope();
+            int next = 0;
+            var clock = Stopwatch.StartNew();
+            Tensor Time(string name, Func<Tensor> op, double multiplyAdds = 0)
+            {
+                clock.Restart();
+                var y = op();
+                if (call == warmup) times.Add((name, 0, multiplyAdds));
+                if (call >= warmup) times[next] = times[next] with { Ms = times[next].Ms + clock.Elapsed.TotalMilliseconds / calls };
+                next++;
+                return y;
+            }
+            var x = Time("input to channels-last", () => ConvNet.ChannelsLast(batch));
+            for (int i = 0; i < weights.Length; i++)
+            {
+                var input = x;
+                double work = 1000.0 * (inputs[i].Height - k[i] + 1) * (inputs[i].Width - k[i] + 1) * c[i] * inputs[i].Channels * k[i] * k[i];
+                x = Time($"conv{i + 1}", () => nn.functional.conv2d(input, weights[i].W, weights[i].B), work);
+                if (i is 0 or 2) { var conv = x; x = Time($"pool{i + 1}", () => nn.functional.max_pool2d(conv, 2)); }
+                var pre = x;
+                x = Time($"leaky relu{i + 1}", () => nn.functional.leaky_relu(pre, config.LeakySlope));
+            }
+            var features = x;
+            Time("fc1, relu, fc2", () => nn.functional.linear(nn.functional.linear(features.flatten(1), fc.W1, fc.B1).relu(), fc.W2, fc.B2));
+        }
+        model.eval();
+        double forwardMs = 1000 * Timing.SecondsPerCall(() => { using var scope = NewDisposeScope(); model.call(batch); }, warmup, calls);
+        model.train();
+        Console.Error.WriteLine("where a Semisup evaluation batch of 1,000 goes (each operation timed alone):");
+        foreach (var (name, ms, multiplyAdds) in times)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name,-22} {ms,7:F2} ms  {100 * ms / times.Sum(t => t.Ms),5:F1}%{(multiplyAdds > 0 ? $"  {2 * multiplyAdds / ms / 1e6,6:F1} GFLOP/s" : "")}"));
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  sum {times.Sum(t => t.Ms):F2} ms; the model's forward pass {forwardMs:F2} ms"));
+        foreach (var (wt, b) in weights) { wt.Dispose(); b.Dispose(); }
+        fc.W1.Dispose(); fc.B1.Dispose(); fc.W2.Dispose(); fc.B2.Dispose();
+    }
+
     public static void Run(int threads, int steps)
     {
         using var setup = new Setup();
@@ -121,6 +176,7 @@ static class GammaBench
 
         foreach (var (name, ms) in phaseNames.Zip(phases))
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-22} {ms / steps,7:F2} ms  {100 * ms / phases.Sum(),5:F1}%"));
+        EvalLayers(model, evalSet);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"semisup bench=gamma threads={threads} step_ms={1000 * stepSeconds:F2} steps_per_s={1 / stepSeconds:F2} train_images_per_s={150 / stepSeconds:F0} warmup_steps_per_s={1 / warmupSeconds:F2} eval_images_per_s={evalImagesPerSecond:F0} eval_gflops={evalGflops:F1} matmul_gflops={matmulGflops:F1} noise_ms={1000 * noiseSeconds:F3} randn_ms={1000 * randnSeconds:F3}"));
     }

@@ -234,7 +234,7 @@ public sealed class ConvNet : Classifier
     /// the values are in NCHW's order already and only the strides say channels-last, so this is a copy into
     /// channels-last strides: permute and contiguous would keep NCHW's strides, and libtorch would choose NCHW. Only
     /// float summation order changes. Other devices keep NCHW: nothing measured them.</summary>
-    static Tensor ChannelsLast(Tensor x)
+    public static Tensor ChannelsLast(Tensor x)
     {
         if (x.device_type != DeviceType.CPU) return x;
         var s = x.shape; // N, C, H, W
