@@ -29,7 +29,7 @@ ours=$($bench gamma "$threads" "$steps")
 echo "where a PyTorch Γ step goes:" >&2
 theirs=$(OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py "$threads" "$steps")
 echo "single runs, one after the other (not for ratios):"; echo "$ours"; echo "$theirs"
-echo "evaluation's arithmetic (convolutions' and linear layers' multiply-adds, single runs): Semisup $(get "$ours" eval_gflops), PyTorch $(get "$theirs" eval_gflops) GFLOP/s; the roof, a 2048² matrix product in libtorch: $(get "$ours" matmul_gflops) GFLOP/s"
+echo "evaluation's arithmetic (convolutions' and linear layers' multiply-adds, single runs): Semisup (batch norm folded) $(get "$ours" eval_gflops), PyTorch (the lab's code, unfolded) $(get "$theirs" eval_gflops) GFLOP/s; the roof, a 2048² matrix product in libtorch: $(get "$ours" matmul_gflops) GFLOP/s"
 echo "ratio semisup/pytorch, Γ, the 100 warm-up steps: $(ratio "$(get "$ours" warmup_steps_per_s)" "$(get "$theirs" warmup_steps_per_s)")"
 echo "the noise of one noisy pass, ms: Semisup's sampler $(get "$ours" noise_ms), libtorch's randn $(get "$ours" randn_ms), PyTorch's randn $(get "$theirs" randn_ms); time ratio Semisup/PyTorch $(ratio "$(get "$ours" noise_ms)" "$(get "$theirs" randn_ms)")"
 # The VM's speed drifts over minutes (docs/RESULTS.md, Speed), so the ratios of the steady step and of evaluation come

@@ -1,7 +1,8 @@
 // Times the lab's Γ training step (augment 50 labeled, noisy pass over 100, clean pass over 50, backward, Adam)
 // and evaluation throughput, and says where the time of each goes, on random images (speed does not depend on
-// content). bench/gamma_step.py does the identical work in PyTorch; Semisup's evaluation folds batch norm (Models/ConvNet.cs), which the lab's PyTorch code
-// does not and gamma_step.py's `folded` does. bench/run.sh runs both and prints the ratios.
+// content). bench/gamma_step.py does the identical work in PyTorch; Semisup's evaluation folds batch norm
+// (Models/ConvNet.cs), which the lab's PyTorch code does not and gamma_step.py's `folded` does. bench/run.sh runs
+// both and prints the ratios.
 using System.Diagnostics;
 using System.Globalization;
 using Semisup.Data;
@@ -81,14 +82,16 @@ static class GammaBench
     static void EvalLayers(ConvNet model, ImageSet evalSet)
     {
         using var _ = no_grad();
+        using var tensors = NewDisposeScope();
         var config = model.Config;
-        var (c, k, inputs) = (config.ConvChannels, ConvNetConfig.Kernels, config.ConvInputs);
+        var (c, k, inputs, work) = (config.ConvChannels, ConvNetConfig.Kernels, config.ConvInputs, config.ConvMultiplyAdds);
         var (h, w) = config.FeatureMap;
+        var activation = Activations.Get(config.Activation, false, config.LeakySlope);
         var weights = inputs.Select((input, i) => (W: rand(c[i], input.Channels, k[i], k[i]), B: rand(c[i]))).ToArray();
         var fc = (W1: rand(config.HiddenUnits, (long)c[^1] * h * w), B1: rand(config.HiddenUnits), W2: rand(config.Classes, config.HiddenUnits), B2: rand(config.Classes));
-        var batch = evalSet.Images.slice(0, 0, 1000, 1);
+        const int batchSize = 1000, warmup = 3, calls = 10;
+        var batch = evalSet.Images.slice(0, 0, batchSize, 1);
         var times = new List<(string Name, double Ms, double MultiplyAdds)>();
-        const int warmup = 3, calls = 10;
         for (int call = 0; call < warmup + calls; call++)
         {
             using var scope = NewDisposeScope();
@@ -107,11 +110,11 @@ static class GammaBench
             for (int i = 0; i < weights.Length; i++)
             {
                 var input = x;
-                double work = 1000.0 * (inputs[i].Height - k[i] + 1) * (inputs[i].Width - k[i] + 1) * c[i] * inputs[i].Channels * k[i] * k[i];
-                x = Time($"conv{i + 1}", () => nn.functional.conv2d(input, weights[i].W, weights[i].B), work);
+                x = Time($"conv{i + 1}", () => nn.functional.conv2d(input, weights[i].W, weights[i].B), batchSize * work[i]);
+                // The lab's poolings, after the first and third convolutions (ConvNet.Forward).
                 if (i is 0 or 2) { var conv = x; x = Time($"pool{i + 1}", () => nn.functional.max_pool2d(conv, 2)); }
                 var pre = x;
-                x = Time($"leaky relu{i + 1}", () => nn.functional.leaky_relu(pre, config.LeakySlope));
+                x = Time($"{config.Activation}{i + 1}", () => activation(pre));
             }
             var features = x;
             Time("fc1, relu, fc2", () => nn.functional.linear(nn.functional.linear(features.flatten(1), fc.W1, fc.B1).relu(), fc.W2, fc.B2));
@@ -119,14 +122,12 @@ static class GammaBench
         model.eval();
         double forwardMs = 1000 * Timing.SecondsPerCall(() => { using var scope = NewDisposeScope(); model.call(batch); }, warmup, calls);
         model.train();
-        Console.Error.WriteLine("where a Semisup evaluation batch of 1,000 goes (each operation timed alone):");
+        Console.Error.WriteLine($"where a Semisup evaluation batch of {batchSize:N0} goes (each operation timed alone):");
         foreach (var (name, ms, multiplyAdds) in times)
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name,-22} {ms,7:F2} ms  {100 * ms / times.Sum(t => t.Ms),5:F1}%{(multiplyAdds > 0 ? $"  {2 * multiplyAdds / ms / 1e6,6:F1} GFLOP/s" : "")}"));
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  sum {times.Sum(t => t.Ms):F2} ms; the model's forward pass {forwardMs:F2} ms"));
-        foreach (var (wt, b) in weights) { wt.Dispose(); b.Dispose(); }
-        fc.W1.Dispose(); fc.B1.Dispose(); fc.W2.Dispose(); fc.B2.Dispose();
     }
 
     public static void Run(int threads, int steps)

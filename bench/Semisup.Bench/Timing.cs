@@ -9,7 +9,7 @@ static class Timing
     public const int WarmupSteps = 100;
 
     /// <summary>The machine's arithmetic roof as libtorch reaches it: GFLOP/s of a 2048 × 2048 single-precision matrix
-    /// product (2n³ operations), the best case of the kernels convolutions are built on.</summary>
+    /// product (2n³ operations), a best case for dense arithmetic (convolutions run on oneDNN's own kernels).</summary>
     public static double MatmulGflops(int n = 2048)
     {
         using var a = TorchSharp.torch.rand(n, n);

@@ -74,6 +74,24 @@ public sealed record ConvNetConfig(
         }
     }
 
+    /// <summary>Multiply-adds of one image's pass through each convolution: stride 1, no padding, so each output
+    /// pixel of each output channel takes channels × k² of them.</summary>
+    [JsonIgnore] public double[] ConvMultiplyAdds
+    {
+        get
+        {
+            var c = ConvChannels;
+            var inputs = ConvInputs;
+            var counts = new double[c.Length];
+            for (int i = 0; i < c.Length; i++)
+            {
+                int k = Kernels[i];
+                counts[i] = (double)(inputs[i].Height - k + 1) * (inputs[i].Width - k + 1) * c[i] * inputs[i].Channels * k * k;
+            }
+            return counts;
+        }
+    }
+
     /// <summary>Multiply-adds of one image's pass through the convolutions and fully connected layers: nearly all of the
     /// arithmetic (batch norm, pooling and activations do a few operations per value), so what bounds evaluation's speed
     /// (docs/RESULTS.md, Speed).</summary>
@@ -81,15 +99,8 @@ public sealed record ConvNetConfig(
     {
         get
         {
-            var c = ConvChannels;
             var (h, w) = FeatureMap;
-            double total = 0;
-            foreach (var (input, i) in ConvInputs.Select((input, i) => (input, i)))
-            {
-                int k = Kernels[i];
-                total += (double)(input.Height - k + 1) * (input.Width - k + 1) * c[i] * input.Channels * k * k;
-            }
-            return total + (double)c[^1] * h * w * HiddenUnits + (double)HiddenUnits * Classes;
+            return ConvMultiplyAdds.Sum() + (double)ConvChannels[^1] * h * w * HiddenUnits + (double)HiddenUnits * Classes;
         }
     }
 

@@ -67,6 +67,8 @@ public class ConvNetTests
     [InlineData(1, 100, 1, 10, 28, 28, 5_010_408)] // the lab's network; the counts are of PyTorch's layers, by their shapes
     [InlineData(1, 100, 1, 10, 32, 32, 7_747_560)]
     [InlineData(1, 100, 1, 10, 24, 24, 2_914_280)]
+    [InlineData(1, 100, 1, 10, 28, 36, 7_427_048)] // not square: height and width must not be swapped
+    [InlineData(1, 100, 1, 10, 29, 31, 5_568_840)] // odd: the poolings round down
     [InlineData(1.5, 500, 3, 4, 28, 28, 0)]
     public void Counts_the_multiply_adds_of_the_layers_the_network_runs(double width, int hidden, int channels, int classes, int height, int imageWidth, int byPyTorch)
     {
