@@ -15,7 +15,8 @@ namespace Semisup.Training;
 /// <summary>One epoch's line of metrics.jsonl.</summary>
 public sealed record EpochMetrics(
     int Epoch, long Step, double SupervisedLoss, double UnsupervisedLoss, double TrainLoss,
-    double ValidationLoss, double ValidationAccuracy, double LearningRate, double WallSeconds, double StepsPerSecond, double RssMegabytes = 0);
+    double ValidationLoss, double ValidationAccuracy, double LearningRate, double WallSeconds, double StepsPerSecond, double RssMegabytes = 0,
+    double ManagedMegabytes = 0);
 
 /// <summary>Told about progress; the CLI draws a bar or prints lines.</summary>
 public interface ITrainingObserver
@@ -147,7 +148,9 @@ public static class Trainer
                 state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
                     wallBefore + clock.Elapsed.TotalSeconds);
                 var metrics = new EpochMetrics(epoch, globalStep, supSum / Math.Max(1, supSteps), unsupSum / Math.Max(1, unsupSteps), totalSum / steps,
-                    validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0);
+                    validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0,
+                    // The .NET heap's share of the RSS, garbage included: it tells the collector's climbs from libtorch's.
+                    GC.GetTotalMemory(forceFullCollection: false) / 1048576.0);
                 AppendMetrics(runDir, metrics, epoch - 1);
                 Log(tensorboard, metrics);
                 if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), evaluated, recipe, state, null);
