@@ -1,4 +1,7 @@
+using System.Text.RegularExpressions;
 using Semisup.Data;
+using Semisup.Reports;
+using Semisup.Training;
 
 namespace Semisup.Tests.Data;
 
@@ -108,6 +111,25 @@ public class RealMnistTests(MnistFixture mnist)
         Assert.Equal(Split.Lab, Split.Load(dir.Path, 60000).Scheme);
         Assert.Contains("known schemes", Assert.Throws<SemisupException>(() => Split.Create("mnist", labels, 100, 1, "first")).Message);
         Assert.Contains("split 'first'", Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Split = "first" }.Validate()).Message);
+    }
+
+    [Fact]
+    public void Every_shipped_model_scores_the_test_errors_its_run_reported()
+    {
+        // What RESULTS and the README promise of models/: `semisup evaluate` reproduces each run's reported test accuracy.
+        // A change to how the network computes (the batch-norm fold, the memory order) must not move it.
+        var dirs = Directory.GetDirectories(Path.Combine(Path.GetDirectoryName(Recipe.FindRecipesDir())!, "models"));
+        Assert.NotEmpty(dirs);
+        using var test = ImageSet.From(mnist.Files.TestImages, mnist.Files.TestLabels, "t10k");
+        foreach (var dir in dirs)
+        {
+            var reported = Regex.Match(File.ReadAllText(Path.Combine(dir, RunReport.SummaryFile)), @"\((\d+) of 10000 wrong\)");
+            Assert.True(reported.Success, $"{dir}: no test errors in its summary");
+            var (model, header) = Checkpoint.Load(Path.Combine(dir, Trainer.BestCheckpoint));
+            using var _ = model;
+            var errors = (int)Math.Round((1 - Evaluator.Evaluate(model, test, header.Recipe.EvalBatch).Accuracy) * 10000);
+            Assert.True(int.Parse(reported.Groups[1].Value) == errors, $"{dir}: {errors} test errors, its run reported {reported.Groups[1].Value}");
+        }
     }
 
     [Theory]
