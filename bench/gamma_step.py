@@ -9,12 +9,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from augmentation import augment
+from timing import WARMUP, per_call
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 serve = sys.argv[2:3] == ["serve"]  # bench/paired.py's requests on stdin, as GammaBench.cs's Serve
 steps = int(sys.argv[2]) if len(sys.argv) > 2 and not serve else 200
 torch.set_num_threads(threads)
-WARMUP = 100  # training steps before the timed ones, as bench/Semisup.Bench/Timing.cs's WarmupSteps (its comment says why)
 torch.manual_seed(0)
 
 
@@ -118,14 +118,8 @@ if serve:
     sys.exit(0)
 
 model.train()
-start = time.perf_counter()
-for _ in range(WARMUP):
-    step()
-warmup_s = (time.perf_counter() - start) / WARMUP
-start = time.perf_counter()
-for _ in range(steps):
-    step()
-step_s = (time.perf_counter() - start) / steps
+warmup_s = per_call(step, WARMUP)
+step_s = per_call(step, steps)
 
 phases = dict.fromkeys(["augment", "noisy forward (100)", "clean forward (50)", "backward", "adam"], 0.0)
 for _ in range(steps):
@@ -144,18 +138,9 @@ for name, sec in phases.items():
 
 # The noise of one noisy pass (batch 100: the input and the three inner convolutions' inputs), as GammaBench.cs times it.
 noise_count = 100 * (1 * 28 * 28 + 32 * 12 * 12 + 64 * 10 * 10 + 64 * 4 * 4)
-for _ in range(10):
-    torch.randn(noise_count)
-start = time.perf_counter()
-for _ in range(steps):
-    torch.randn(noise_count)
-randn_ms = 1000 * (time.perf_counter() - start) / steps
+randn_ms = 1000 * per_call(lambda: torch.randn(noise_count), steps, warmup=10)
 
-evaluate()
-start = time.perf_counter()
-for _ in range(5):
-    evaluate()
-eval_ips = 50000 / (time.perf_counter() - start)
+eval_ips = 10000 / per_call(evaluate, 5, warmup=1)
 
 # Evaluation's arithmetic rate (multiply-adds of the convolutions and linear layers, counted from their shapes as
 # ConvNet.cs's MultiplyAdds counts them). The roof is timed on Semisup's side only: this process's matrix products go

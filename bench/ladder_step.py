@@ -1,15 +1,15 @@
 """The ladder training step of Semisup's bench (LadderBench.cs), written in PyTorch (Debian's python3-torch):
 784-1000-500-250-250-250-10, 100 labeled + 100 unlabeled images, clean and corrupted encoder passes, the full
 decoder with the vanilla combinator, λ = (1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1), backward, Adam 0.002."""
-import sys, time
+import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from timing import WARMUP, per_call
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
 torch.set_num_threads(threads)
-WARMUP = 100  # training steps before the timed ones, as bench/Semisup.Bench/Timing.cs's WarmupSteps (its comment says why)
 torch.manual_seed(0)
 EPS = 1e-5
 SIZES = [784, 1000, 500, 250, 250, 250, 10]
@@ -88,12 +88,6 @@ def step():
 
 
 model.train()
-start = time.perf_counter()
-for _ in range(WARMUP):
-    step()
-warmup_s = (time.perf_counter() - start) / WARMUP
-start = time.perf_counter()
-for _ in range(steps):
-    step()
-step_s = (time.perf_counter() - start) / steps
+warmup_s = per_call(step, WARMUP)
+step_s = per_call(step, steps)
 print(f"pytorch bench=ladder threads={threads} step_ms={1000 * step_s:.2f} steps_per_s={1 / step_s:.2f} train_images_per_s={200 / step_s:.0f} warmup_steps_per_s={1 / warmup_s:.2f} torch={torch.__version__}")
