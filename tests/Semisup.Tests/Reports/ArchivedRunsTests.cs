@@ -7,7 +7,8 @@ namespace Semisup.Tests.Reports;
 
 public class ArchivedRunsTests
 {
-    static readonly string Root = Path.GetDirectoryName(Recipe.FindRecipesDir())!;
+    /// <summary>The repository's root: the folder of <c>recipes/</c>, <c>models/</c> and <c>docs/</c>.</summary>
+    internal static readonly string Root = Path.GetDirectoryName(Recipe.FindRecipesDir())!;
 
     public static TheoryData<string> Runs()
     {
