@@ -71,7 +71,7 @@ public static class CompareCommand
                         testSets[ds.Name] = test = ImageSet.From(files.TestImages, files.TestLabels, $"{ds.Name} test");
                     }
                     // The same checkpoint and data as the run's own final report: the same number, not a new selection.
-                    var accuracy = Evaluator.Evaluate(model, test, header.Recipe.EvalBatch).Accuracy;
+                    var accuracy = Evaluator.Score(model, test, header.Recipe.EvalBatch).Accuracy;
                     rows.Add((dir, header.Recipe, header, accuracy, Trainer.ReadMetrics(dir)));
                 }
             }

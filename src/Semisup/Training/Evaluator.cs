@@ -5,6 +5,9 @@ using static TorchSharp.torch.nn;
 
 namespace Semisup.Training;
 
+/// <summary>Mean cross-entropy and accuracy over a set.</summary>
+public sealed record Score(double Loss, double Accuracy);
+
 public sealed record Evaluation(double Loss, double Accuracy, long[] Predictions, float[] Probabilities)
 {
     public int Count => Predictions.Length;
@@ -16,12 +19,29 @@ public static class Evaluator
 
     /// <summary>Loss, accuracy and predictions in evaluation mode: BN running statistics, no dropout, no noise.
     /// The model's training mode is restored afterwards.</summary>
-    public static Evaluation Evaluate(Classifier model, ImageSet set, int batchSize) => InEvalMode(model, () =>
+    public static Evaluation Evaluate(Classifier model, ImageSet set, int batchSize)
+    {
+        var predictions = new long[set.Count];
+        var probabilities = new float[set.Count * model.Classes];
+        var score = Run(model, set, batchSize, (start, logits, predicted) =>
+        {
+            predicted.data<long>().CopyTo(predictions, (int)start);
+            functional.softmax(logits, 1).data<float>().CopyTo(probabilities, (int)(start * model.Classes));
+        });
+        return new Evaluation(score.Loss, score.Accuracy, predictions, probabilities);
+    }
+
+    /// <summary>Loss and accuracy alone, as <see cref="Evaluate"/> computes them. Training scores the validation set
+    /// every epoch; the per-image arrays, large objects that only a full collection frees, would pile up over a
+    /// long run.</summary>
+    public static Score Score(Classifier model, ImageSet set, int batchSize) => Run(model, set, batchSize, null);
+
+    /// <summary>One pass over <paramref name="set"/> in batches; <paramref name="eachBatch"/> sees each batch's first
+    /// index, logits and predicted classes.</summary>
+    static Score Run(Classifier model, ImageSet set, int batchSize, Action<long, Tensor, Tensor>? eachBatch) => InEvalMode(model, () =>
     {
         using var _ = no_grad();
         long n = set.Count;
-        var predictions = new long[n];
-        var probabilities = new float[n * model.Classes];
         double lossSum = 0;
         long correct = 0;
         for (long start = 0; start < n; start += batchSize)
@@ -33,10 +53,9 @@ public static class Evaluator
             lossSum += functional.cross_entropy(logits, labels, reduction: Reduction.Sum).item<float>();
             var predicted = logits.argmax(1);
             correct += predicted.eq(labels).sum().item<long>();
-            predicted.data<long>().CopyTo(predictions, (int)start);
-            functional.softmax(logits, 1).data<float>().CopyTo(probabilities, (int)(start * model.Classes));
+            eachBatch?.Invoke(start, logits, predicted);
         }
-        return new Evaluation(lossSum / n, (double)correct / n, predictions, probabilities);
+        return new Score(lossSum / n, (double)correct / n);
     });
 
     /// <summary>Class probabilities ([n × classes], row-major) of images, in evaluation mode.</summary>

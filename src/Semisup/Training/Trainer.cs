@@ -143,7 +143,7 @@ public static class Trainer
                     observer.Step(epoch, step + 1, steps, sup, unsup);
                 }
                 double stepsPerSecond = steps / epochClock.Elapsed.TotalSeconds;
-                var validation = Evaluator.Evaluate(evaluated, data.Validation, recipe.EvalBatch);
+                var validation = Evaluator.Score(evaluated, data.Validation, recipe.EvalBatch);
                 bool best = validation.Accuracy > state.BestValidationAccuracy;
                 state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
                     wallBefore + clock.Elapsed.TotalSeconds);
@@ -211,22 +211,29 @@ public static class Trainer
     static IOptimizer NewOptimizer(Classifier model, Recipe recipe) => Optimizers.Create(model.parameters(), recipe);
 
     /// <summary>The epoch's labeled and unlabeled index orders, from a generator seeded by (seed, epoch), so a resumed
-    /// run sees the same batches. Each set is drawn in passes without replacement, as many as the epoch needs.</summary>
+    /// run sees the same batches.</summary>
     static (long[] Labeled, long[] Unlabeled) EpochOrder(Recipe recipe, int epoch, int steps, int unlabeledBatch, RunData data)
     {
         using var generator = new Generator(recipe.Seed * 1_000_003UL + (ulong)epoch);
-        long[] Order(long count, int needed)
+        return (Passes(data.Labeled.Count, steps * recipe.LabeledBatch, generator), Passes(data.Unlabeled.Count, steps * unlabeledBatch, generator));
+    }
+
+    /// <summary><paramref name="needed"/> indices below <paramref name="count"/>, drawn in passes without replacement:
+    /// whole permutations from <paramref name="generator"/>, one after another, the last cut short.</summary>
+    public static long[] Passes(long count, int needed, Generator generator)
+    {
+        var order = new long[needed];
+        for (int filled = 0; count > 0 && filled < needed;)
         {
-            if (count == 0 || needed == 0) return new long[needed];
-            var order = new List<long>(needed);
-            while (order.Count < needed)
-            {
-                using var perm = randperm(count, generator: generator);
-                order.AddRange(perm.data<long>());
-            }
-            return order.Take(needed).ToArray();
+            // Only the part used is copied: a whole pass over the unlabeled set is a large object, which only a full
+            // collection would free. The whole permutation is still drawn, so the generator moves on as it always has.
+            using var perm = randperm(count, generator: generator);
+            int take = (int)Math.Min(count, needed - filled);
+            using var used = perm.slice(0, 0, take, 1);
+            used.data<long>().CopyTo(order, filled);
+            filled += take;
         }
-        return (Order(data.Labeled.Count, steps * recipe.LabeledBatch), Order(data.Unlabeled.Count, steps * unlabeledBatch));
+        return order;
     }
 
     /// <summary>What a stopped run leaves to continue from, as one sentence for its message.</summary>

@@ -127,7 +127,7 @@ public class RealMnistTests(MnistFixture mnist)
             Assert.True(reported.Success, $"{dir}: no test errors in its summary");
             var (model, header) = Checkpoint.Load(Path.Combine(dir, Trainer.BestCheckpoint));
             using var _ = model;
-            var errors = (int)Math.Round((1 - Evaluator.Evaluate(model, test, header.Recipe.EvalBatch).Accuracy) * 10000);
+            var errors = (int)Math.Round((1 - Evaluator.Score(model, test, header.Recipe.EvalBatch).Accuracy) * 10000);
             Assert.True(int.Parse(reported.Groups[1].Value) == errors, $"{dir}: {errors} test errors, its run reported {reported.Groups[1].Value}");
         }
     }

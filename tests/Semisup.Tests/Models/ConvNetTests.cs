@@ -243,6 +243,7 @@ public class ConvNetTests
         Assert.True(net.training, "evaluation must restore training mode");
         var again = Evaluator.Evaluate(net, set, batchSize: 64);
         Assert.Equal(all.Probabilities, again.Probabilities); // no dropout: deterministic
+        Assert.Equal(new Score(all.Loss, all.Accuracy), Evaluator.Score(net, set, batchSize: 64));
     }
 
     [Fact]

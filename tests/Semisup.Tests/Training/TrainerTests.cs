@@ -172,6 +172,28 @@ public class TrainerTests(MnistFixture mnist)
         Assert.Equal(metrics, File.ReadAllText(Path.Combine(dir.Path, Trainer.MetricsFile)));
     }
 
+    [Theory]
+    [InlineData(7, 17)] // two whole passes and three indices of a third
+    [InlineData(7, 7)]
+    [InlineData(7, 3)]
+    [InlineData(0, 4)] // nothing to draw from: zeros, as a supervised run's unused unlabeled order
+    public void An_epochs_order_is_whole_permutations_in_sequence_the_last_cut_short(long count, int needed)
+    {
+        // Recorded runs depend on this stream: every pass draws a whole permutation, however little of it is used.
+        using var g1 = new Generator(11);
+        using var g2 = new Generator(11);
+        var expected = new List<long>();
+        while (count > 0 && expected.Count < needed)
+        {
+            using var perm = randperm(count, generator: g2);
+            expected.AddRange(perm.data<long>());
+        }
+        Assert.Equal(count > 0 ? expected.Take(needed) : new long[needed], Trainer.Passes(count, needed, g1));
+        using var next1 = randperm(5, generator: g1);
+        using var next2 = randperm(5, generator: g2);
+        Assert.Equal(next2.data<long>().ToArray(), next1.data<long>().ToArray()); // the generator ends where whole passes leave it
+    }
+
     [Fact]
     public void A_supervised_run_trains_without_unlabeled_images()
     {
