@@ -16,7 +16,7 @@ namespace Semisup.Training;
 public sealed record EpochMetrics(
     int Epoch, long Step, double SupervisedLoss, double UnsupervisedLoss, double TrainLoss,
     double ValidationLoss, double ValidationAccuracy, double LearningRate, double WallSeconds, double StepsPerSecond, double RssMegabytes = 0,
-    double ManagedMegabytes = 0);
+    double ManagedMegabytes = 0, double CommittedMegabytes = 0);
 
 /// <summary>Told about progress; the CLI draws a bar or prints lines.</summary>
 public interface ITrainingObserver
@@ -150,7 +150,10 @@ public static class Trainer
                 var metrics = new EpochMetrics(epoch, globalStep, supSum / Math.Max(1, supSteps), unsupSum / Math.Max(1, unsupSteps), totalSum / steps,
                     validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0,
                     // The .NET heap's share of the RSS, garbage included: it tells the collector's climbs from libtorch's.
-                    GC.GetTotalMemory(forceFullCollection: false) / 1048576.0);
+                    GC.GetTotalMemory(forceFullCollection: false) / 1048576.0,
+                    // The memory the runtime keeps for that heap (as of its last collection), empty parts included: with
+                    // the heap's size it tells whether a step in the RSS is the runtime's or native memory's.
+                    GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0);
                 AppendMetrics(runDir, metrics, epoch - 1);
                 Log(tensorboard, metrics);
                 if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), evaluated, recipe, state, null);

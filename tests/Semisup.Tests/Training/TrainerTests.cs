@@ -18,7 +18,7 @@ public class TrainerTests(MnistFixture mnist)
     }
 
     static IEnumerable<string> MetricsWithoutTime(string dir) =>
-        Trainer.ReadMetrics(dir).Select(m => (m with { WallSeconds = 0, StepsPerSecond = 0, RssMegabytes = 0, ManagedMegabytes = 0 }).ToString());
+        Trainer.ReadMetrics(dir).Select(m => (m with { WallSeconds = 0, StepsPerSecond = 0, RssMegabytes = 0, ManagedMegabytes = 0, CommittedMegabytes = 0 }).ToString());
 
     static float[] TrainedParameters(string lastCheckpoint)
     {
@@ -50,7 +50,11 @@ public class TrainerTests(MnistFixture mnist)
         Assert.Equal(TrainedParameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), TrainedParameters(Path.Combine(split.Path, Trainer.LastCheckpoint)));
         Assert.Equal(MetricsWithoutTime(straight.Path), MetricsWithoutTime(split.Path));
         Assert.Equal([1, 2, 3], Trainer.ReadMetrics(split.Path).Select(m => m.Epoch));
-        Assert.All(Trainer.ReadMetrics(straight.Path), m => Assert.InRange(m.ManagedMegabytes, 0.1, m.RssMegabytes));
+        Assert.All(Trainer.ReadMetrics(straight.Path), m =>
+        {
+            Assert.InRange(m.ManagedMegabytes, 0.1, m.RssMegabytes);
+            Assert.InRange(m.CommittedMegabytes, 0.1, m.RssMegabytes);
+        });
         var events = Directory.GetFiles(Path.Combine(straight.Path, "tensorboard"), "events.out.tfevents*", SearchOption.AllDirectories);
         Assert.True(events.Length > 0 && new FileInfo(events[0]).Length > 100, "TensorBoard events are written");
     }
