@@ -186,6 +186,10 @@ public static class Trainer
         tensorboard.add_scalar("loss/validation", (float)m.ValidationLoss, m.Epoch);
         tensorboard.add_scalar("accuracy/validation", (float)m.ValidationAccuracy, m.Epoch);
         tensorboard.add_scalar("learning_rate", (float)m.LearningRate, m.Epoch);
+        tensorboard.add_scalar("speed/steps_per_second", (float)m.StepsPerSecond, m.Epoch);
+        tensorboard.add_scalar("memory/rss_mb", (float)m.RssMegabytes, m.Epoch);
+        tensorboard.add_scalar("memory/dotnet_heap_mb", (float)m.ManagedMegabytes, m.Epoch);
+        tensorboard.add_scalar("memory/dotnet_committed_mb", (float)m.CommittedMegabytes, m.Epoch);
     }
 
     /// <summary>A new model (initialised as the recipe says), its optimizer and, if the recipe averages weights, the average.</summary>

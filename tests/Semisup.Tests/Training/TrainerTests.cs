@@ -55,8 +55,46 @@ public class TrainerTests(MnistFixture mnist)
             Assert.InRange(m.ManagedMegabytes, 0.1, m.RssMegabytes);
             Assert.InRange(m.CommittedMegabytes, 0.1, m.RssMegabytes);
         });
-        var events = Directory.GetFiles(Path.Combine(straight.Path, "tensorboard"), "events.out.tfevents*", SearchOption.AllDirectories);
-        Assert.True(events.Length > 0 && new FileInfo(events[0]).Length > 100, "TensorBoard events are written");
+    }
+
+    [Fact]
+    public void TensorBoard_holds_every_epochs_curves_and_memory_as_the_metrics_file_does()
+    {
+        using var data = SmallRuns.Data(mnist);
+        using var dir = new TempDir();
+        Trainer.Run(SmallRuns.Recipe(epochs: 2), dir.Path, data);
+        var scalars = TensorBoardScalars(Path.Combine(dir.Path, "tensorboard"));
+        foreach (var m in Trainer.ReadMetrics(dir.Path))
+        {
+            (string Tag, double Value)[] expected = [("loss/supervised", m.SupervisedLoss), ("loss/unsupervised", m.UnsupervisedLoss),
+                ("loss/validation", m.ValidationLoss), ("accuracy/validation", m.ValidationAccuracy), ("learning_rate", m.LearningRate),
+                ("speed/steps_per_second", m.StepsPerSecond), ("memory/rss_mb", m.RssMegabytes),
+                ("memory/dotnet_heap_mb", m.ManagedMegabytes), ("memory/dotnet_committed_mb", m.CommittedMegabytes)];
+            foreach (var (tag, value) in expected)
+                Assert.Equal((float)value, scalars[(tag, m.Epoch)]);
+        }
+        Assert.Equal(2 * 9, scalars.Count);
+    }
+
+    /// <summary>Every scalar of a run's TensorBoard events files, by (tag, step). A file is a sequence of records:
+    /// length (8 bytes), its CRC (4), an Event message, its CRC (4).</summary>
+    static Dictionary<(string Tag, long Step), float> TensorBoardScalars(string dir)
+    {
+        var scalars = new Dictionary<(string, long), float>();
+        foreach (var file in Directory.GetFiles(dir, "events.out.tfevents*", SearchOption.AllDirectories))
+        {
+            using var reader = new BinaryReader(File.OpenRead(file));
+            while (reader.BaseStream.Position < reader.BaseStream.Length)
+            {
+                long length = reader.ReadInt64();
+                reader.ReadUInt32();
+                var e = Tensorboard.Event.Parser.ParseFrom(reader.ReadBytes((int)length));
+                reader.ReadUInt32();
+                if (e.Summary is null) continue;
+                foreach (var v in e.Summary.Value) scalars.Add((v.Tag, e.Step), v.SimpleValue);
+            }
+        }
+        return scalars;
     }
 
     [Fact]
