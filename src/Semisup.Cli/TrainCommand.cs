@@ -88,7 +88,7 @@ static class TrainCommand
         // The files' bytes (two arrays of 47 MB for MNIST's training images) are garbage once the tensors hold the
         // images. Left to itself the runtime kept their memory committed for hundreds of epochs and then gave it back
         // at once, a 90 MB step down in the RSS (docs/RESULTS.md, Memory); an aggressive collection gives it back now.
-        // In a separate method, so that no local of the caller keeps the files alive.
+        // The reference is cleared first because unoptimised (tier-0) code keeps a local alive to its method's end.
         files = null;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return (data, split);
