@@ -35,10 +35,11 @@ diff_steps() {
 steps=0
 prev="$out/prev.smaps"; cur="$out/cur.smaps"
 cat "/proc/$pid/smaps" > "$prev" 2>/dev/null || true
+before=$(rss_kb "$prev")
 while kill -0 "$pid" 2>/dev/null; do
   sleep 1
   cat "/proc/$pid/smaps" > "$cur" 2>/dev/null || break
-  before=$(rss_kb "$prev"); after=$(rss_kb "$cur")
+  after=$(rss_kb "$cur")
   if (( after - before > 30720 || before - after > 30720 )); then
     steps=$((steps + 1))
     epoch=$(awk '$1 == "epoch" { e = $2 } END { print e + 0 }' "$out/run.log")
@@ -46,7 +47,7 @@ while kill -0 "$pid" 2>/dev/null; do
     cp "$prev" "$out/step$steps.before.smaps"; cp "$cur" "$out/step$steps.after.smaps"
     diff_steps "$prev" "$cur"
   fi
-  mv "$cur" "$prev"
+  mv "$cur" "$prev"; before=$after
 done
 wait "$pid" || { echo "the command failed: $out/run.log" >&2; exit 1; }
 rm -f "$prev" "$cur"
