@@ -103,6 +103,7 @@ static class ModelCommands
         var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit };
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(limit) < 1) throw new SemisupException($"--limit {parse.GetValue(limit)}: give at least 1 image.");
             using var members = new Members(parse.GetValue(CheckpointPaths)!);
             var path = parse.GetValue(input)!;
             var (names, pixels) = ReadInputs(path, parse.GetValue(limit));
@@ -133,13 +134,14 @@ static class ModelCommands
         using (var head = File.OpenRead(path))
         {
             var magic = new byte[4];
-            head.ReadExactly(magic);
-            bool png = magic is [0x89, (byte)'P', (byte)'N', (byte)'G'];
-            if (!png && (magic[0] == 0 && magic[1] == 0 || magic[0] == 0x1f && magic[1] == 0x8b))
+            // A shorter file is no IDX file; the image reader below says it is no image either.
+            bool idxOrGzip = head.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false) == magic.Length
+                && (magic[0] == 0 && magic[1] == 0 || magic[0] == 0x1f && magic[1] == 0x8b);
+            if (idxOrGzip)
             {
                 var idx = Idx.Read(path);
                 if (idx.Shape is not [_, 28, 28]) throw new SemisupException($"{path}: expected N×28×28 images, got {string.Join("x", idx.Shape)}.");
-                int n = Math.Min(idx.Count, Math.Max(1, limit));
+                int n = Math.Min(idx.Count, limit);
                 return (Enumerable.Range(0, n).Select(i => $"{Path.GetFileName(path)}[{i}]").ToList(),
                     idx.Data.Take(n * 784).Select(b => b / 255f).ToArray());
             }

@@ -23,7 +23,14 @@ public static class SemisupCli
     {
         try
         {
-            return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            var parse = Build().Parse(args);
+            // System.CommandLine would print the command's whole help on stdout after its error.
+            if (parse.Errors.Count > 0)
+            {
+                Console.Error.WriteLine($"error: {string.Join(" ", parse.Errors.Select(e => e.Message))} (--help lists the options)");
+                return 1;
+            }
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is SemisupException or UnauthorizedAccessException or IOException and not (FileLoadException or EndOfStreamException))
         {

@@ -34,6 +34,10 @@ static class TrainCommand
                 if (overrides.ChangesTheRun(parse))
                     throw new SemisupException("--resume continues a run as it was recorded; only --epochs (to extend it) and --threads may change.");
                 var continued = (r with { Epochs = parse.GetValue(overrides.Epochs) ?? r.Epochs, Threads = parse.GetValue(overrides.Threads) ?? r.Threads }).Validate();
+                var lastPath = Path.Combine(runDir, Trainer.LastCheckpoint);
+                int done = File.Exists(lastPath) ? Checkpoint.ReadHeader(lastPath).State.Epoch : 0;
+                if (continued.Epochs < done)
+                    throw new SemisupException($"--epochs {continued.Epochs}: the run has trained {done} epochs already; a run is extended, never shortened.");
                 if (continued.Threads != r.Threads)
                     Console.WriteLine($"threads {r.Threads} -> {continued.Threads}: from here the run is no longer bit-identical to one at {r.Threads} thread(s) throughout.");
                 if (continued.Epochs != r.Epochs || continued.Threads != r.Threads)

@@ -17,8 +17,12 @@ public static class DigitImage
         var info = codec.Info;
         if ((long)info.Width * info.Height > MaxPixels)
             throw new SemisupException($"{path}: {info.Width}×{info.Height} pixels is too large (at most {MaxPixels:N0}); scale it down first.");
-        using var bitmap = SKBitmap.Decode(codec)
-            ?? throw new SemisupException($"{path}: the image could not be decoded.");
+        var decoded = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(decoded);
+        // A truncated file decodes in part and leaves the rest blank; a digit guessed from that would be a wrong answer.
+        var result = codec.GetPixels(decoded, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+            throw new SemisupException($"{path}: the image could not be decoded ({result}); the file may be truncated or corrupt.");
         return FromBitmap(bitmap);
     }
 

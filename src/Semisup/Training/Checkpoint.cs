@@ -144,6 +144,8 @@ public static class Checkpoint
 
     static BinaryReader Open(string path)
     {
+        // Opening a directory fails as "access denied", which would send the user after permissions.
+        if (Directory.Exists(path)) throw new SemisupException($"{path}: is a directory; give a checkpoint file (such as {Path.Combine(path, "best.ckpt")}).");
         try { return new BinaryReader(File.OpenRead(path), Encoding.UTF8); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

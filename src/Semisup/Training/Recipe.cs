@@ -128,6 +128,8 @@ public sealed record Recipe
     public Recipe Validate()
     {
         var bad = new List<string>();
+        if (!Data.Datasets.All.Any(d => d.Name.Equals(Dataset, StringComparison.OrdinalIgnoreCase)))
+            bad.Add($"dataset '{Dataset}': known datasets are {string.Join(", ", Data.Datasets.All.Select(d => d.Name))}");
         if (Epochs < 1) bad.Add($"epochs {Epochs}: must be at least 1");
         if (Labels != -1 && (Labels < 10 || Labels % 10 != 0)) bad.Add($"labels {Labels}: must be a positive multiple of 10, or -1 (all)");
         if (StepsPerEpoch < 0) bad.Add($"stepsPerEpoch {StepsPerEpoch}: must be 0 (one pass over the labeled set) or positive");
@@ -226,7 +228,9 @@ public sealed record Recipe
     public static Recipe Load(string nameOrPath, string? recipesDir = null)
     {
         var dir = recipesDir ?? FindRecipesDir();
-        var path = File.Exists(nameOrPath) ? nameOrPath : Path.Combine(dir, nameOrPath + ".json");
+        // A name ending in .json is a path, even when no such file exists: the error then names that file.
+        var path = File.Exists(nameOrPath) || nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            ? nameOrPath : Path.Combine(dir, nameOrPath + ".json");
         if (!File.Exists(path))
         {
             var known = Names(dir);

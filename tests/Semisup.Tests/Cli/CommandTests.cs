@@ -258,6 +258,10 @@ public class CommandTests(MnistFixture mnist)
         var recorded = Semisup.Training.Recipe.Read(dir["run/" + Semisup.Training.Trainer.RecipeFile]);
         Assert.Equal((2, 2), (recorded.Epochs, recorded.Threads));
         Assert.Equal([1, 2], Semisup.Training.Trainer.ReadMetrics(dir["run"]).Select(m => m.Epoch));
+        // Two epochs are trained, so one would shorten the run: refused, and the recorded recipe stays.
+        var before = File.ReadAllText(dir["run/" + Semisup.Training.Trainer.RecipeFile]);
+        Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--epochs", "1", "--data-dir", mnist.Dir]));
+        Assert.Equal(before, File.ReadAllText(dir["run/" + Semisup.Training.Trainer.RecipeFile]));
     }
 
     [Fact]
@@ -311,5 +315,47 @@ public class CommandTests(MnistFixture mnist)
         File.WriteAllText(dir["bad.png"], "not a png");
         Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["bad.png"]]));
         Assert.Equal(1, await SemisupCli.RunAsync(["evaluate", "-c", dir["bad.png"]]));
+        // Shorter than any header: an error, not an end-of-stream crash.
+        File.WriteAllBytes(dir["empty.png"], []);
+        File.WriteAllBytes(dir["two.idx"], [0, 0]);
+        Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["empty.png"]]));
+        Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["two.idx"]]));
+        Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", images, "--limit", "0"]));
+    }
+
+    [Theory]
+    [InlineData("train", "--seed", "abc")]
+    [InlineData("train", "--epochs", "1.5")]
+    [InlineData("predict", "--limit", "abc")]
+    [InlineData("frobnicate")]
+    public async Task A_command_line_that_does_not_parse_is_one_line_on_stderr(params string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(error);
+        try { Assert.Equal(1, await SemisupCli.RunAsync(args)); }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+        Assert.Equal("", output.ToString());
+        Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(args[^1], error.ToString());
+    }
+
+    [Fact]
+    public async Task Errors_name_the_file_the_user_gave()
+    {
+        using var dir = new TempDir();
+        var error = new StringWriter();
+        var console = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            Assert.Equal(1, await SemisupCli.RunAsync(["evaluate", "-c", dir.Path]));
+            Assert.Equal(1, await SemisupCli.RunAsync(["train", "--recipe", dir["nope.json"]]));
+        }
+        finally { Console.SetError(console); }
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("is a directory", lines[0]);
+        Assert.Contains($"looked for {dir["nope.json"]})", lines[1]);
     }
 }

@@ -44,5 +44,9 @@ public class DigitImageTests
         Assert.Contains("not a readable image", Assert.Throws<SemisupException>(() => DigitImage.Load(dir["fake.png"])).Message);
         var huge = Draw(dir, 5000, 4000, _ => { });
         Assert.Contains("too large", Assert.Throws<SemisupException>(() => DigitImage.Load(huge)).Message);
+        using var pen = new SKPaint { Color = SKColors.Black, StrokeWidth = 12 };
+        var whole = File.ReadAllBytes(Draw(dir, 300, 250, c => c.DrawLine(150, 20, 150, 230, pen)));
+        File.WriteAllBytes(dir["half.png"], whole[..(whole.Length / 2)]);
+        Assert.Contains("could not be decoded", Assert.Throws<SemisupException>(() => DigitImage.Load(dir["half.png"])).Message);
     }
 }

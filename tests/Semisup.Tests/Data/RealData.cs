@@ -118,7 +118,7 @@ public class RealMnistTests(MnistFixture mnist)
     {
         // What RESULTS and the README promise of models/: `semisup evaluate` reproduces each run's reported test accuracy.
         // A change to how the network computes (the batch-norm fold, the memory order) must not move it.
-        var dirs = Directory.GetDirectories(Path.Combine(Reports.ArchivedRunsTests.Root, "models"));
+        var dirs = Directory.GetDirectories(Path.Combine(Repo.Root, "models"));
         Assert.NotEmpty(dirs);
         using var test = ImageSet.From(mnist.Files.TestImages, mnist.Files.TestLabels, "t10k");
         foreach (var dir in dirs)

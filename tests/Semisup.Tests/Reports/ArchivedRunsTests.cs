@@ -8,7 +8,7 @@ namespace Semisup.Tests.Reports;
 public class ArchivedRunsTests
 {
     /// <summary>The repository's root: the folder of <c>recipes/</c>, <c>models/</c> and <c>docs/</c>.</summary>
-    internal static readonly string Root = Path.GetDirectoryName(Recipe.FindRecipesDir())!;
+    static string Root => Repo.Root;
 
     public static TheoryData<string> Runs()
     {

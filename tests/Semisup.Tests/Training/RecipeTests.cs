@@ -7,9 +7,19 @@ public class RecipeTests
     [Fact]
     public void The_default_recipe_is_the_labs_final_model()
     {
-        var r = Recipe.Load("gamma", Recipe.FindRecipesDir());
+        var r = Recipe.Load("gamma", Repo.Recipes);
         Assert.Equal(("gamma", 3000, 500, 50, 50, 0.3, 1e-3), (r.Method, r.Labels, r.Epochs, r.LabeledBatch, r.UnlabeledBatch, r.NoiseStd, r.LearningRate));
         Assert.Equal(60, r.StepsPer(3000));
+    }
+
+    [Fact]
+    public void The_program_carries_every_recipe_so_an_installed_tool_finds_them_outside_a_clone()
+    {
+        // The tests' output holds the CLI's, as a tool's folder holds its published output.
+        var beside = Path.Combine(AppContext.BaseDirectory, "recipes");
+        Assert.Equal(Recipe.Names(Repo.Recipes), Recipe.Names(beside));
+        foreach (var name in Recipe.Names(beside))
+            Assert.Equal(File.ReadAllText(Path.Combine(Repo.Recipes, name + ".json")), File.ReadAllText(Path.Combine(beside, name + ".json")));
     }
 
     [Fact]
@@ -56,6 +66,7 @@ public class RecipeTests
     [InlineData("{ \"model\": \"resnet\" }", "known models are conv, mlp-ladder")]
     [InlineData("{ \"activation\": \"swish\" }", "known activations are leaky_relu, relu, tanh, sigmoid")]
     [InlineData("{ \"optimizer\": \"rmsprop\" }", "known optimizers are adam, sgd, momentum, nesterov")]
+    [InlineData("{ \"dataset\": \"cifar\" }", "dataset 'cifar': known datasets are mnist, fashion-mnist")]
     [InlineData("{ \"init\": \"orthogonal\" }", "known initialisations are uniform, xavier, he, kmeans")]
     [InlineData("{ \"dropoutKind\": \"gaussian\" }", "known kinds are inverted, classic")]
     [InlineData("{ \"momentum\": -0.5 }", "momentum -0.5")]
@@ -115,7 +126,7 @@ public class RecipeTests
         Assert.DoesNotContain("\"ladder\"", read.ToJson());
 
         // The shipped run's recipe.json, written by the first version, with its partial net block.
-        var shipped = Path.Combine(Path.GetDirectoryName(Recipe.FindRecipesDir())!, "models", "gamma-seed1", "recipe.json");
+        var shipped = Path.Combine(Repo.Root, "models", "gamma-seed1", "recipe.json");
         Assert.Contains("\"net\"", File.ReadAllText(shipped));
         Assert.Equal(new Recipe().Net, Recipe.Read(shipped).Net);
     }
@@ -123,7 +134,7 @@ public class RecipeTests
     [Fact]
     public void Every_shipped_recipe_loads_and_validates()
     {
-        var files = Directory.GetFiles(Recipe.FindRecipesDir(), "*.json");
+        var files = Directory.GetFiles(Repo.Recipes, "*.json");
         Assert.Contains(files, f => Path.GetFileName(f) == "gamma.json");
         Assert.Contains(files, f => Path.GetFileName(f) == "ladder-100.json");
         foreach (var file in files)
@@ -137,7 +148,7 @@ public class RecipeTests
     [Fact]
     public void An_unknown_recipe_name_lists_the_known_ones()
     {
-        var e = Assert.Throws<SemisupException>(() => Recipe.Load("no-such-recipe", Recipe.FindRecipesDir()));
+        var e = Assert.Throws<SemisupException>(() => Recipe.Load("no-such-recipe", Repo.Recipes));
         Assert.Contains("gamma-quick", e.Message);
     }
 }
