@@ -114,6 +114,8 @@ static class ModelCommands
             {
                 var p = probs.AsSpan(i * classes.Count, classes.Count).ToArray();
                 int best = Array.IndexOf(p, p.Max());
+                if (pixels.AsSpan(i * 784, 784).IndexOfAnyExcept(0f) < 0)
+                    Console.Error.WriteLine($"warning: {names[i]}: no ink found (a blank image), so the prediction below means nothing.");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{names[i]}: {classes[best]}  ({100 * p[best]:F1}%)  [{string.Join(" ", p.Select((v, k) => $"{classes[k]}:{v:F3}"))}]"));
             }
@@ -122,12 +124,15 @@ static class ModelCommands
         return cmd;
     }
 
+    /// <summary>The formats <see cref="DigitImage.Load"/> decodes.</summary>
+    static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
+
     static (List<string> Names, float[] Pixels) ReadInputs(string path, int limit)
     {
         if (Directory.Exists(path))
         {
-            var files = Directory.GetFiles(path).Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase)).Order().ToList();
-            if (files.Count == 0) throw new SemisupException($"{path}: no .png files in this directory.");
+            var files = Directory.GetFiles(path).Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase)).Order().ToList();
+            if (files.Count == 0) throw new SemisupException($"{path}: no image files ({string.Join(", ", ImageExtensions)}) in this directory.");
             return (files, files.SelectMany(DigitImage.Load).ToArray());
         }
         if (!File.Exists(path)) throw new SemisupException($"{path}: no such file or directory.");

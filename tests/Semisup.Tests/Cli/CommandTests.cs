@@ -321,6 +321,35 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["empty.png"]]));
         Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["two.idx"]]));
         Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", images, "--limit", "0"]));
+        // A blank page still gets a class, with a warning that it means nothing.
+        using (var blank = new SkiaSharp.SKBitmap(40, 30))
+        {
+            blank.Erase(SkiaSharp.SKColors.White);
+            using var png = SkiaSharp.SKImage.FromBitmap(blank).Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+            File.WriteAllBytes(dir["blank.png"], png.ToArray());
+        }
+        var error = new StringWriter();
+        var stderr = Console.Error;
+        Console.SetError(error);
+        try { Assert.Equal(0, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["blank.png"]])); }
+        finally { Console.SetError(stderr); }
+        Assert.Contains("no ink found", error.ToString());
+        // A directory gives every image file in it, not only PNGs.
+        Directory.CreateDirectory(dir["folder"]);
+        File.Copy(dir["blank.png"], dir["folder/a.png"]);
+        using (var page = new SkiaSharp.SKBitmap(40, 30))
+        {
+            page.Erase(SkiaSharp.SKColors.White);
+            using var jpeg = SkiaSharp.SKImage.FromBitmap(page).Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 90);
+            File.WriteAllBytes(dir["folder/b.jpg"], jpeg.ToArray());
+        }
+        var output = new StringWriter();
+        var stdout = Console.Out;
+        Console.SetOut(output);
+        Console.SetError(error);
+        try { Assert.Equal(0, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["folder"]])); }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+        Assert.Equal(["a.png", "b.jpg"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Path.GetFileName(l.Split(':')[0])));
     }
 
     [Theory]
