@@ -110,7 +110,12 @@ public sealed record Recipe
 
     /// <summary>Intra-op threads; runs are bit-reproducible only at a fixed count.</summary>
     public int Threads { get; init; } = 2;
-    public int EvalBatch { get; init; } = 1000;
+
+    /// <summary>Images per evaluation batch. The heap keeps freed blocks (NativeAllocator), so evaluation's
+    /// activations, once an epoch, either fit in gaps the training steps left or grow the heap; batches of the
+    /// training batch's size fit, where batches of 1,000 (a 70 MB first activation) kept growing it on some CPUs. They
+    /// cost about 15% of evaluation's throughput (docs/RESULTS.md, Memory).</summary>
+    public int EvalBatch { get; init; } = 100;
 
     public ConvNetConfig Net => new(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange, InputMean: InputMean, InputStd: InputStd,
         Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits, SoftmaxBeta: SoftmaxBeta, BnScaleInit: BnScaleInit, CleanDropout: CleanDropout, ConvWidth: ConvWidth);
