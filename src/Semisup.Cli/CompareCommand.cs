@@ -101,8 +101,11 @@ public static class CompareCommand
                 }
                 var (tm, ts) = Stats(group.Select(r => r.Test));
                 var (vm, vs) = Stats(group.Select(r => r.Best.State.BestValidationAccuracy));
+                // A seed given twice is one experiment run twice, not two: say so rather than count it as a seed.
+                int seeds = group.Select(r => r.Recipe.Seed).Distinct().Count();
+                var of = seeds == group.Count() ? $"{seeds} seeds" : $"{group.Count()} runs of {seeds} seed{(seeds == 1 ? "" : "s")}";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| **{group.First().Recipe.Name}: mean ± std of {group.Count()} seeds** | | | | | | | {100 * vm:F2} ± {100 * vs:F2}% | **{100 * tm:F2} ± {100 * ts:F2}%** | | |"));
+                    $"| **{group.First().Recipe.Name}: mean ± std of {of}** | | | | | | | {100 * vm:F2} ± {100 * vs:F2}% | **{100 * tm:F2} ± {100 * ts:F2}%** | | |"));
             }
             if (png != null)
             {

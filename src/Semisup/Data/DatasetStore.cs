@@ -77,7 +77,7 @@ public sealed class DatasetStore(DataOptions options)
     static SemisupException Describe(DatasetInfo ds, FileStatus s) => s.State switch
     {
         FileState.Missing => new($"{s.Path}: missing. Run `semisup data fetch --dataset {ds.Name}` (with the same --data-dir, if any)."),
-        FileState.Mismatch => new($"{s.Path}: SHA-256 {s.ActualSha256} does not match the expected {s.File.Sha256}. Delete it and run `semisup data fetch --dataset {ds.Name}`."),
+        FileState.Mismatch => new($"{s.Path}: SHA-256 {s.ActualSha256} does not match the expected {s.File.Sha256}. Delete it and run `semisup data fetch --dataset {ds.Name}` (with the same --data-dir, if any)."),
         _ => new(s.Error!),
     };
 

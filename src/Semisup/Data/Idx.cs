@@ -51,7 +51,7 @@ public static class Idx
         }
         catch (InvalidDataException e)
         {
-            throw new SemisupException($"{path}: not a valid gzip file ({e.Message}). Delete it and fetch it again (semisup data fetch).", e);
+            throw new SemisupException($"{path}: not a valid gzip file ({e.Message}). If `semisup data fetch` wrote it, delete it and fetch it again.", e);
         }
     }
 
@@ -89,5 +89,5 @@ public static class Idx
     }
 
     static SemisupException Bad(string name, string why) =>
-        new($"{name}: {why}. Delete it and fetch it again (semisup data fetch).");
+        new($"{name}: {why}. If `semisup data fetch` wrote it, delete it and fetch it again.");
 }

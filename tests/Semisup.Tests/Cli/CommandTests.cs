@@ -154,8 +154,18 @@ public class CommandTests(MnistFixture mnist)
         var recipe = Semisup.Tests.Training.SmallRuns.Recipe(epochs: 1);
         Semisup.Training.Trainer.Run(recipe, a.Path, data);
         Semisup.Training.Trainer.Run(recipe with { Seed = 2 }, b.Path, data);
-        Assert.Equal(0, await SemisupCli.RunAsync(["compare", a.Path, b.Path, "--data-dir", mnist.Dir, "--plot", a["compare.png"]]));
+        async Task<string> Compare(params string[] runs)
+        {
+            var output = new StringWriter();
+            var stdout = Console.Out;
+            Console.SetOut(output);
+            try { Assert.Equal(0, await SemisupCli.RunAsync(["compare", .. runs, "--data-dir", mnist.Dir, "--plot", a["compare.png"]])); }
+            finally { Console.SetOut(stdout); }
+            return output.ToString();
+        }
+        Assert.Contains("mean ± std of 2 seeds**", await Compare(a.Path, b.Path));
         Assert.True(new FileInfo(a["compare.png"]).Length > 1000);
+        Assert.Contains("mean ± std of 2 runs of 1 seed**", await Compare(a.Path, a.Path));
         Assert.Equal(1, await SemisupCli.RunAsync(["compare", "/nonexistent/run"]));
     }
 
