@@ -8,6 +8,26 @@ namespace Semisup.Tests.Cli;
 [Collection("mnist")]
 public class CommandTests(MnistFixture mnist)
 {
+    /// <summary>Runs a command line with standard output and error captured.</summary>
+    static async Task<(int Code, string Out, string Err)> Captured(params string[] args)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(error);
+        try { return (await SemisupCli.RunAsync(args), output.ToString(), error.ToString()); }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+    }
+
+    /// <summary>A white page with nothing on it, in the given format.</summary>
+    static void BlankPage(string path, SkiaSharp.SKEncodedImageFormat format)
+    {
+        using var page = new SkiaSharp.SKBitmap(40, 30);
+        page.Erase(SkiaSharp.SKColors.White);
+        using var encoded = SkiaSharp.SKImage.FromBitmap(page).Encode(format, 90);
+        File.WriteAllBytes(path, encoded.ToArray());
+    }
+
     [Fact]
     public async Task Verify_and_show_work_on_a_data_dir_and_exit_codes_tell_success()
     {
@@ -154,18 +174,11 @@ public class CommandTests(MnistFixture mnist)
         var recipe = Semisup.Tests.Training.SmallRuns.Recipe(epochs: 1);
         Semisup.Training.Trainer.Run(recipe, a.Path, data);
         Semisup.Training.Trainer.Run(recipe with { Seed = 2 }, b.Path, data);
-        async Task<string> Compare(params string[] runs)
-        {
-            var output = new StringWriter();
-            var stdout = Console.Out;
-            Console.SetOut(output);
-            try { Assert.Equal(0, await SemisupCli.RunAsync(["compare", .. runs, "--data-dir", mnist.Dir, "--plot", a["compare.png"]])); }
-            finally { Console.SetOut(stdout); }
-            return output.ToString();
-        }
-        Assert.Contains("mean ± std of 2 seeds**", await Compare(a.Path, b.Path));
+        var seeds = await Captured("compare", a.Path, b.Path, "--data-dir", mnist.Dir, "--plot", a["compare.png"]);
+        Assert.Equal(0, seeds.Code);
+        Assert.Contains("mean ± std of 2 seeds**", seeds.Out);
         Assert.True(new FileInfo(a["compare.png"]).Length > 1000);
-        Assert.Contains("mean ± std of 2 runs of 1 seed**", await Compare(a.Path, a.Path));
+        Assert.Contains("mean ± std of 2 runs of 1 seed**", (await Captured("compare", a.Path, a.Path, "--data-dir", mnist.Dir)).Out);
         Assert.Equal(1, await SemisupCli.RunAsync(["compare", "/nonexistent/run"]));
     }
 
@@ -332,34 +345,17 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["two.idx"]]));
         Assert.Equal(1, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", images, "--limit", "0"]));
         // A blank page still gets a class, with a warning that it means nothing.
-        using (var blank = new SkiaSharp.SKBitmap(40, 30))
-        {
-            blank.Erase(SkiaSharp.SKColors.White);
-            using var png = SkiaSharp.SKImage.FromBitmap(blank).Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
-            File.WriteAllBytes(dir["blank.png"], png.ToArray());
-        }
-        var error = new StringWriter();
-        var stderr = Console.Error;
-        Console.SetError(error);
-        try { Assert.Equal(0, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["blank.png"]])); }
-        finally { Console.SetError(stderr); }
-        Assert.Contains("no ink found", error.ToString());
+        BlankPage(dir["blank.png"], SkiaSharp.SKEncodedImageFormat.Png);
+        var blank = await Captured("predict", "-c", dir["m.ckpt"], "-i", dir["blank.png"]);
+        Assert.Equal(0, blank.Code);
+        Assert.Contains("no ink found", blank.Err);
         // A directory gives every image file in it, not only PNGs.
         Directory.CreateDirectory(dir["folder"]);
-        File.Copy(dir["blank.png"], dir["folder/a.png"]);
-        using (var page = new SkiaSharp.SKBitmap(40, 30))
-        {
-            page.Erase(SkiaSharp.SKColors.White);
-            using var jpeg = SkiaSharp.SKImage.FromBitmap(page).Encode(SkiaSharp.SKEncodedImageFormat.Jpeg, 90);
-            File.WriteAllBytes(dir["folder/b.jpg"], jpeg.ToArray());
-        }
-        var output = new StringWriter();
-        var stdout = Console.Out;
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { Assert.Equal(0, await SemisupCli.RunAsync(["predict", "-c", dir["m.ckpt"], "-i", dir["folder"]])); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-        Assert.Equal(["a.png", "b.jpg"], output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Path.GetFileName(l.Split(':')[0])));
+        BlankPage(dir["folder/a.png"], SkiaSharp.SKEncodedImageFormat.Png);
+        BlankPage(dir["folder/b.jpg"], SkiaSharp.SKEncodedImageFormat.Jpeg);
+        var folder = await Captured("predict", "-c", dir["m.ckpt"], "-i", dir["folder"]);
+        Assert.Equal(0, folder.Code);
+        Assert.Equal(["a.png", "b.jpg"], folder.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Path.GetFileName(l.Split(':')[0])));
     }
 
     [Theory]
@@ -369,32 +365,21 @@ public class CommandTests(MnistFixture mnist)
     [InlineData("frobnicate")]
     public async Task A_command_line_that_does_not_parse_is_one_line_on_stderr(params string[] args)
     {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { Assert.Equal(1, await SemisupCli.RunAsync(args)); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-        Assert.Equal("", output.ToString());
-        Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains(args[^1], error.ToString());
+        var (code, output, error) = await Captured(args);
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(args[^1], error);
     }
 
     [Fact]
     public async Task Errors_name_the_file_the_user_gave()
     {
         using var dir = new TempDir();
-        var error = new StringWriter();
-        var console = Console.Error;
-        Console.SetError(error);
-        try
-        {
-            Assert.Equal(1, await SemisupCli.RunAsync(["evaluate", "-c", dir.Path]));
-            Assert.Equal(1, await SemisupCli.RunAsync(["train", "--recipe", dir["nope.json"]]));
-        }
-        finally { Console.SetError(console); }
-        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Contains("is a directory", lines[0]);
-        Assert.Contains($"looked for {dir["nope.json"]})", lines[1]);
+        var directory = await Captured("evaluate", "-c", dir.Path);
+        var missing = await Captured("train", "--recipe", dir["nope.json"]);
+        Assert.Equal((1, 1), (directory.Code, missing.Code));
+        Assert.Contains("is a directory", directory.Err);
+        Assert.Contains($"looked for {dir["nope.json"]})", missing.Err);
     }
 }
