@@ -18,10 +18,9 @@ public static class Plots
     {
         UseFont();
         var plot = new ScottPlot.Plot();
-        double[] epochs = metrics.Select(m => (double)m.Epoch).ToArray();
-        plot.Add.ScatterLine(epochs, metrics.Select(m => m.TrainLoss).ToArray()).LegendText = "training loss (supervised + unsupervised)";
-        plot.Add.ScatterLine(epochs, metrics.Select(m => m.SupervisedLoss).ToArray()).LegendText = "supervised part";
-        plot.Add.ScatterLine(epochs, metrics.Select(m => m.ValidationLoss).ToArray()).LegendText = "validation loss";
+        Curve(plot, metrics, m => m.TrainLoss, "training loss (supervised + unsupervised)");
+        Curve(plot, metrics, m => m.SupervisedLoss, "supervised part");
+        Curve(plot, metrics, m => m.ValidationLoss, "validation loss");
         plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel("loss");
@@ -33,16 +32,14 @@ public static class Plots
     {
         UseFont();
         var plot = new ScottPlot.Plot();
-        double[] epochs = metrics.Select(m => (double)m.Epoch).ToArray();
-        plot.Add.ScatterLine(epochs, metrics.Select(m => 100 * m.ValidationAccuracy).ToArray()).LegendText = "validation accuracy (%)";
+        Curve(plot, metrics, m => 100 * m.ValidationAccuracy, "validation accuracy (%)");
         var best = metrics.MaxBy(m => m.ValidationAccuracy);
         if (best != null)
         {
             var marker = plot.Add.Marker(best.Epoch, 100 * best.ValidationAccuracy);
             marker.LegendText = $"best: {100 * best.ValidationAccuracy:F2}% at epoch {best.Epoch}";
-            // Zoom to where the curve is interesting: from a little below the median up to the best.
-            var sorted = metrics.Select(m => 100 * m.ValidationAccuracy).Order().ToArray();
-            plot.Axes.SetLimitsY(Math.Max(0, sorted[sorted.Length / 4] - 1), Math.Min(100, 100 * best.ValidationAccuracy + 0.3));
+            var (low, high) = AccuracyRange([metrics]);
+            plot.Axes.SetLimitsY(low, high);
         }
         plot.Title(title);
         plot.XLabel("epoch");
@@ -51,15 +48,36 @@ public static class Plots
         plot.SavePng(path, 900, 540);
     }
 
+    /// <summary>One curve per epoch; with few epochs its points are marked, so a run of one epoch shows.</summary>
+    static void Curve(ScottPlot.Plot plot, IReadOnlyList<EpochMetrics> metrics, Func<EpochMetrics, double> value, string label)
+    {
+        var curve = plot.Add.Scatter(metrics.Select(m => (double)m.Epoch).ToArray(), metrics.Select(value).ToArray());
+        curve.MarkerSize = metrics.Count > 30 ? 0 : 5;
+        curve.LegendText = label;
+    }
+
+    /// <summary>The validation-accuracy axis (%), zoomed to where the curves are interesting: from a little below the
+    /// lower quartile of all their points, or below the lowest run's best if that is lower, so every run shows, up to
+    /// a little above the best of all.</summary>
+    public static (double Low, double High) AccuracyRange(IEnumerable<IReadOnlyList<EpochMetrics>> runs)
+    {
+        var finished = runs.Where(r => r.Count > 0).ToList();
+        var all = finished.SelectMany(r => r).Select(m => 100 * m.ValidationAccuracy).Order().ToArray();
+        double lowestBest = finished.Min(r => r.Max(m => 100 * m.ValidationAccuracy));
+        return (Math.Max(0, Math.Min(all[all.Length / 4], lowestBest) - 1), Math.Min(100, all[^1] + 0.3));
+    }
+
     /// <summary>Several runs' validation accuracy on one plot, for comparisons.</summary>
     public static void ValidationCurves(string path, IReadOnlyList<(string Label, IReadOnlyList<EpochMetrics> Metrics)> runs, string title)
     {
         UseFont();
         var plot = new ScottPlot.Plot();
-        foreach (var (label, metrics) in runs)
-            plot.Add.ScatterLine(metrics.Select(m => (double)m.Epoch).ToArray(), metrics.Select(m => 100 * m.ValidationAccuracy).ToArray()).LegendText = label;
-        var all = runs.SelectMany(r => r.Metrics).Select(m => 100 * m.ValidationAccuracy).Order().ToArray();
-        if (all.Length > 0) plot.Axes.SetLimitsY(Math.Max(0, all[all.Length / 4] - 1), Math.Min(100, all[^1] + 0.3));
+        foreach (var (label, metrics) in runs) Curve(plot, metrics, m => 100 * m.ValidationAccuracy, label);
+        if (runs.Any(r => r.Metrics.Count > 0))
+        {
+            var (low, high) = AccuracyRange(runs.Select(r => r.Metrics));
+            plot.Axes.SetLimitsY(low, high);
+        }
         plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel("validation accuracy (%)");
