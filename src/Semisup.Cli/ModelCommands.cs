@@ -98,7 +98,7 @@ static class ModelCommands
 
     public static Command Predict()
     {
-        var input = new Option<string>("--input", "-i") { Description = "A PNG file, a directory of PNGs, or an IDX image file.", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "An image file (PNG, JPEG, BMP, GIF or WebP), a directory of them, or an IDX image file.", Required = true };
         var limit = new Option<int>("--limit") { Description = "At most this many images from an IDX file.", DefaultValueFactory = _ => 20 };
         var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit };
         cmd.SetAction(parse =>

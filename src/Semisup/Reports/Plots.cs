@@ -48,7 +48,7 @@ public static class Plots
         plot.SavePng(path, 900, 540);
     }
 
-    /// <summary>One curve per epoch; with few epochs its points are marked, so a run of one epoch shows.</summary>
+    /// <summary>A curve with a point per epoch; with few epochs the points are marked, so a run of one epoch shows.</summary>
     static void Curve(ScottPlot.Plot plot, IReadOnlyList<EpochMetrics> metrics, Func<EpochMetrics, double> value, string label)
     {
         var curve = plot.Add.Scatter(metrics.Select(m => (double)m.Epoch).ToArray(), metrics.Select(value).ToArray());
