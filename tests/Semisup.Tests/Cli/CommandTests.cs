@@ -360,6 +360,7 @@ public class CommandTests(MnistFixture mnist)
 
     [Theory]
     [InlineData("train", "--seed", "abc")]
+    [InlineData("train", "--seed", "-5")]
     [InlineData("train", "--epochs", "1.5")]
     [InlineData("predict", "--limit", "abc")]
     [InlineData("frobnicate")]
@@ -370,6 +371,7 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal("", output);
         Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(args[^1], error);
+        Assert.DoesNotContain("System.", error); // .NET's type names mean nothing to the user
     }
 
     [Fact]
