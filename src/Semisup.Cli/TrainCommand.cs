@@ -34,8 +34,7 @@ static class TrainCommand
                 if (overrides.ChangesTheRun(parse))
                     throw new SemisupException("--resume continues a run as it was recorded; only --epochs (to extend it) and --threads may change.");
                 var continued = (r with { Epochs = parse.GetValue(overrides.Epochs) ?? r.Epochs, Threads = parse.GetValue(overrides.Threads) ?? r.Threads }).Validate();
-                var lastPath = Path.Combine(runDir, Trainer.LastCheckpoint);
-                int done = File.Exists(lastPath) ? Checkpoint.ReadHeader(lastPath).State.Epoch : 0;
+                int done = Trainer.SavedEpoch(runDir);
                 if (continued.Epochs < done)
                     throw new SemisupException($"--epochs {continued.Epochs}: the run has trained {done} epochs already; a run is extended, never shortened.");
                 if (continued.Threads != r.Threads)

@@ -163,11 +163,17 @@ public static class Trainer
             catch (ExternalException e)
             {
                 // The checkpoint on disk, not the state in memory: a failure while saving leaves the previous one.
-                int saved = File.Exists(lastPath) ? Checkpoint.ReadHeader(lastPath).State.Epoch : 0;
-                throw new NativeFailureException(epoch, saved, runDir, e);
+                throw new NativeFailureException(epoch, SavedEpoch(runDir), runDir, e);
             }
         }
         return new(state, false);
+    }
+
+    /// <summary>The last epoch a run directory's last checkpoint holds on disk; 0 before the first is saved.</summary>
+    public static int SavedEpoch(string runDir)
+    {
+        var last = Path.Combine(runDir, LastCheckpoint);
+        return File.Exists(last) ? Checkpoint.ReadHeader(last).State.Epoch : 0;
     }
 
     /// <summary>A new run would append its metrics to another run's and, after a libtorch failure, go back to that run's

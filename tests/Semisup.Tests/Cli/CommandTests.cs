@@ -148,12 +148,9 @@ public class CommandTests(MnistFixture mnist)
         File.WriteAllText(dir["file"], "");
         // An empty --data-dir would be fetched into: it stays empty only if the run directory is refused first.
         using var empty = new TempDir();
-        var error = new StringWriter();
-        var stderr = Console.Error;
-        Console.SetError(error);
-        try { Assert.Equal(1, await SemisupCli.RunAsync(["train", "--recipe", "gamma-quick", "--out", dir["file/run"], "--data-dir", empty.Path])); }
-        finally { Console.SetError(stderr); }
-        Assert.StartsWith($"error: Cannot create the run directory {dir["file/run"]} (", error.ToString());
+        var (code, _, error) = await Captured("train", "--recipe", "gamma-quick", "--out", dir["file/run"], "--data-dir", empty.Path);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"error: Cannot create the run directory {dir["file/run"]} (", error);
         Assert.Empty(Directory.EnumerateFileSystemEntries(empty.Path));
     }
 
@@ -323,12 +320,9 @@ public class CommandTests(MnistFixture mnist)
         var images = Path.Combine(mnist.Dir, "t10k-images-idx3-ubyte");
         async Task<string> Predict(params string[] checkpoints)
         {
-            var output = new StringWriter();
-            var console = Console.Out;
-            Console.SetOut(output);
-            try { Assert.Equal(0, await SemisupCli.RunAsync(["predict", .. checkpoints.SelectMany(c => new[] { "-c", c }), "-i", images, "--limit", "3"])); }
-            finally { Console.SetOut(console); }
-            return output.ToString();
+            var (code, output, _) = await Captured(["predict", .. checkpoints.SelectMany(c => new[] { "-c", c }), "-i", images, "--limit", "3"]);
+            Assert.Equal(0, code);
+            return output;
         }
         var single = await Predict(dir["m.ckpt"]);
         Assert.Equal(3, single.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);

@@ -7,15 +7,12 @@ namespace Semisup.Tests.Reports;
 
 public class ArchivedRunsTests
 {
-    /// <summary>The repository's root: the folder of <c>recipes/</c>, <c>models/</c> and <c>docs/</c>.</summary>
-    static string Root => Repo.Root;
-
     public static TheoryData<string> Runs()
     {
         var data = new TheoryData<string>();
         foreach (var parent in new[] { "models", Path.Combine("docs", "runs") })
-            foreach (var dir in Directory.GetDirectories(Path.Combine(Root, parent)).Order(StringComparer.Ordinal))
-                data.Add(Path.GetRelativePath(Root, dir));
+            foreach (var dir in Directory.GetDirectories(Path.Combine(Repo.Root, parent)).Order(StringComparer.Ordinal))
+                data.Add(Path.GetRelativePath(Repo.Root, dir));
         return data;
     }
 
@@ -25,7 +22,7 @@ public class ArchivedRunsTests
     {
         // RESULTS cites these copies once the machine that ran them is gone, so a summary edited by hand, or metrics from
         // another run beside it, must not pass for the run's own record.
-        var dir = Path.Combine(Root, run);
+        var dir = Path.Combine(Repo.Root, run);
         var summary = File.ReadAllText(Path.Combine(dir, RunReport.SummaryFile));
         var metrics = Trainer.ReadMetrics(dir);
         Assert.Equal([.. Enumerable.Range(1, metrics.Count)], metrics.Select(m => m.Epoch));
