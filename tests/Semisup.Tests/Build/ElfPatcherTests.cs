@@ -129,12 +129,13 @@ public class ElfPatcherTests
         finally { File.Delete(copy); }
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_build_output_copy_is_patched_where_the_host_lacks_the_version()
     {
         var host = "/usr/lib/x86_64-linux-gnu/libstdc++.so.6";
         var output = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
-        if (!OperatingSystem.IsLinux() || !File.Exists(host) || ElfVersionPatcher.Provides(host, Version)) return;
+        Skip.IfNot(OperatingSystem.IsLinux() && File.Exists(host), $"no {host}: the patch is for Linux hosts with GNU libstdc++");
+        Skip.If(ElfVersionPatcher.Provides(host, Version), $"{host} provides {Version}, so the build leaves the library unpatched");
         var bytes = File.ReadAllBytes(output);
         Assert.Equal(ElfPatchOutcome.AlreadyWeak, ElfVersionPatcher.Weaken(bytes, Lib, Version, Allowed, output));
     }
