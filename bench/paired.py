@@ -1,6 +1,6 @@
 """Semisup's Γ step and evaluation against PyTorch's, both processes alive, taking turns in short blocks.
 
-The VM's speed drifts over minutes (docs/RESULTS.md, Speed), so two processes run one after the other see
+The VM's speed drifts over minutes (docs/performance.md), so two processes run one after the other see
 different machines. Here, request by request, each block times Semisup and then PyTorch, or PyTorch and then Semisup
 (alternating, so a steady drift favours neither), and the ratio is taken within the pair. The result is the median of
 the blocks' ratios and their quartiles (the spread of the blocks, not a confidence interval). Only the standard

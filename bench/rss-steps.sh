@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Which memory makes a step in a run's RSS (docs/RESULTS.md, Memory).
+# Which memory makes a step in a run's RSS (docs/performance.md, memory).
 #   bench/rss-steps.sh OUTDIR COMMAND...      e.g. bench/rss-steps.sh runs/rss-steps bin/Semisup.Cli train --recipe gamma-quick
 # Runs COMMAND (a published Semisup.Cli, not `dotnet run`, whose child would be another process) and reads its
 # /proc/PID/smaps once a second. When the RSS moves by more than 30 MB between two readings it keeps both, and it

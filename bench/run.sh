@@ -32,7 +32,7 @@ echo "single runs, one after the other (not for ratios):"; echo "$ours"; echo "$
 echo "evaluation's arithmetic (convolutions' and linear layers' multiply-adds, single runs): Semisup (batch norm folded) $(get "$ours" eval_gflops), PyTorch (the lab's code, unfolded) $(get "$theirs" eval_gflops) GFLOP/s; the roof, a 2048² matrix product in libtorch: $(get "$ours" matmul_gflops) GFLOP/s"
 echo "ratio semisup/pytorch, Γ, the 100 warm-up steps: $(ratio "$(get "$ours" warmup_steps_per_s)" "$(get "$theirs" warmup_steps_per_s)")"
 echo "the noise of one noisy pass, ms: Semisup's sampler $(get "$ours" noise_ms), libtorch's randn $(get "$ours" randn_ms), PyTorch's randn $(get "$theirs" randn_ms); time ratio Semisup/PyTorch $(ratio "$(get "$ours" noise_ms)" "$(get "$theirs" randn_ms)")"
-# The VM's speed drifts over minutes (docs/RESULTS.md, Speed), so the ratios of the steady step and of evaluation come
+# The VM's speed drifts over minutes (docs/performance.md), so the ratios of the steady step and of evaluation come
 # from both processes alive, taking turns in short blocks (bench/paired.py says how). Evaluation is timed against the
 # lab's PyTorch code and against PyTorch with batch norm folded as Semisup folds it, at batches of 1,000 and 200.
 /usr/bin/python3 bench/paired.py --ours "$bench gamma-serve $threads" --theirs "OPENBLAS_NUM_THREADS=1 $py bench/gamma_step.py $threads serve"

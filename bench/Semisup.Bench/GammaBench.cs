@@ -36,7 +36,7 @@ static class GammaBench
             using var scope = NewDisposeScope();
             var li = randint(0, 3000, [50]);
             var ui = randint(0, 47000, [50]);
-            var loss = gamma.Loss(Model, Augment.Apply(Labeled.index_select(0, li)), Labels.index_select(0, li), Unlabeled.index_select(0, ui), new Progress(1, 0, 1));
+            var loss = gamma.Loss(Model, new Batch(Augment.Apply(Labeled.index_select(0, li)), Labels.index_select(0, li), Unlabeled.index_select(0, ui), new Progress(1, 0, 1), Augment));
             Adam.zero_grad();
             loss.Total.backward();
             Adam.step();

@@ -21,7 +21,7 @@ static class LadderBench
         {
             using var scope = NewDisposeScope();
             var ui = randint(0, 50000, [100]);
-            var loss = ladder.Loss(model, labeled, labels, unlabeled.index_select(0, ui), new Progress(1, 0, 1));
+            var loss = ladder.Loss(model, new Batch(labeled, labels, unlabeled.index_select(0, ui), new Progress(1, 0, 1), new Semisup.Data.Augment()));
             adam.zero_grad();
             loss.Total.backward();
             adam.step();

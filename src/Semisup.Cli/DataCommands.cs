@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Semisup.Data;
 using Semisup.Reports;
+using Semisup.Training;
 using Spectre.Console;
 
 namespace Semisup.Cli;
@@ -17,6 +18,13 @@ static class DataCommands
     {
         Description = "Directory holding the four IDX files (raw or .gz); read instead of $SEMISUP_DATA and the cache, and fetched into.",
     };
+
+    /// <summary>Finds (fetching if need be, with a progress bar) a dataset in --data-dir, $SEMISUP_DATA or the cache.</summary>
+    public static LocateData Locator(ParseResult parse, CancellationToken cancel)
+    {
+        var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataDir)));
+        return ds => ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
+    }
 
     public static Command Create()
     {
@@ -57,32 +65,9 @@ static class DataCommands
         show.SetAction(async (parse, cancel) =>
         {
             var ds = Datasets.Get(parse.GetValue(Dataset)!);
-            var which = parse.GetValue(split);
-            if (which is not ("train" or "test" or "labeled")) throw new SemisupException($"--split {which}: give train, test or labeled.");
-            if (which != "labeled" && (parse.GetValue(labels) != null || parse.GetValue(seed) != null || parse.GetValue(scheme) != null))
-                throw new SemisupException("--labels, --seed and --scheme choose a labeled subset: use them with --split labeled.");
-            int labelCount = parse.GetValue(labels) ?? 100;
-            var schemeName = parse.GetValue(scheme) ?? Split.Random;
-            Split.Check(labelCount, schemeName);
-            // Known before the data is read: a labeled subset has exactly --labels images.
-            int n = parse.GetValue(count) ?? (which == "labeled" ? (labelCount == Split.AllLabels ? int.MaxValue : labelCount) : 50);
-            if (n is < 1 or > 1000)
-                throw new SemisupException(parse.GetValue(count) is null ? $"--split labeled: {(labelCount == Split.AllLabels ? "all the" : labelCount.ToString("N0"))} labeled images are more than one grid shows (1,000); pass --count." : $"--count {n}: give 1 to 1000 images.");
-            var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataDir)));
-            var dir = await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
-            var files = DatasetFiles.Read(dir, ds);
-            var (images, labelFile) = which == "test" ? (files.TestImages, files.TestLabels) : (files.TrainImages, files.TrainLabels);
-            // The labeled subset as a run with these --labels, --seed and --scheme trains on it, class by class.
-            var indices = which == "labeled"
-                ? Split.Create(ds.Name, labelFile.Data, labelCount, parse.GetValue(seed) ?? 1, schemeName).Labeled.OrderBy(i => labelFile.Data[i]).ToArray()
-                : Enumerable.Range(0, labelFile.Data.Length).ToArray();
-            indices = indices[..Math.Min(n, indices.Length)];
-            int h = images.Shape[1], w = images.Shape[2];
-            var pixels = indices.SelectMany(i => new ArraySegment<byte>(images.Data, i * h * w, h * w)).Select(b => b / 255f).ToArray();
-            var captions = indices.Select(i => ClassNames.Of(ds)[labelFile.Data[i]]).ToArray();
-            int perClass = labelCount / 10; // a row per class when the rows stay short (-1 labels = all: rows of 10)
-            DigitGrid.Save(parse.GetValue(output)!, pixels, h, w, captions, columns: which == "labeled" && perClass is > 0 and <= 20 ? perClass : 10);
-            Console.WriteLine($"wrote {parse.GetValue(output)} ({indices.Length} {which} images of {ds.Name})");
+            var grid = DatasetGrid.Plan(parse.GetValue(split)!, parse.GetValue(count), parse.GetValue(labels), parse.GetValue(seed), parse.GetValue(scheme));
+            int shown = grid.Write(DatasetFiles.Read(await Locator(parse, cancel)(ds), ds), ds, parse.GetValue(output)!);
+            Console.WriteLine($"wrote {parse.GetValue(output)} ({shown} {grid.Split} images of {ds.Name})");
             return 0;
         });
 

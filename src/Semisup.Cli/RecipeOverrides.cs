@@ -1,37 +1,33 @@
 using System.CommandLine;
-using Semisup.Data;
-using Semisup.Training;
 
 namespace Semisup.Cli;
 
-/// <summary>The recipe keys that train and compare let the command line override, so both commands take the same
-/// options with the same meaning.</summary>
+/// <summary>The recipe keys train and compare let the command line set: the common ones by name, any by --set.</summary>
 sealed class RecipeOverrides
 {
-    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Override the recipe's epochs." };
-    public Option<ulong?> Seed { get; } = new("--seed") { Description = "Override the recipe's seed (split, initialisation, noise)." };
-    public Option<string?> Labels { get; } = new("--labels") { Description = "Override the labeled-set size: a multiple of 10, or 'all'." };
-    public Option<string?> Scheme { get; } = new("--scheme") { Description = "Override the recipe's split scheme (key split): random, or lab (the lab's images, in file order)." };
-    public Option<int?> Threads { get; } = new("--threads") { Description = "Override the thread count (runs are reproducible at a fixed count)." };
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Set run.epochs." };
+    public Option<ulong?> Seed { get; } = new("--seed") { Description = "Set data.seed (split, initialisation, noise)." };
+    public Option<string?> Labels { get; } = new("--labels") { Description = "Set data.labels: a multiple of 10, or 'all'." };
+    public Option<string?> Scheme { get; } = new("--scheme") { Description = "Set data.split: random, or lab (the lab's images, in file order)." };
+    public Option<int?> Threads { get; } = new("--threads") { Description = "Set run.threads (runs are reproducible at a fixed count)." };
+    public Option<string[]> Sets { get; } = new("--set") { Description = "Set any recipe key: --set block.key=value, e.g. --set method.threshold=0.9 (repeatable).", AllowMultipleArgumentsPerToken = false };
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Epochs, Seed, Labels, Scheme, Threads }) command.Options.Add(option);
+        foreach (Option option in new Option[] { Epochs, Seed, Labels, Scheme, Threads, Sets }) command.Options.Add(option);
     }
 
-    /// <summary>Whether an option that changes what a run is was given: not --epochs (a longer run of the same
-    /// experiment) nor --threads (only the order of floating-point sums).</summary>
-    public bool ChangesTheRun(ParseResult parse) =>
-        parse.GetValue(Seed) is not null || parse.GetValue(Labels) is not null || parse.GetValue(Scheme) is not null;
-
-    public Recipe Apply(ParseResult parse, Recipe r)
+    /// <summary>The options given, as block.key=value settings.</summary>
+    public IReadOnlyList<string> Of(ParseResult parse)
     {
-        if (parse.GetValue(Epochs) is int e) r = r with { Epochs = e };
-        if (parse.GetValue(Seed) is ulong s) r = r with { Seed = s };
-        if (parse.GetValue(Threads) is int t) r = r with { Threads = t };
-        if (parse.GetValue(Scheme) is string sc) r = r with { Split = sc };
+        var sets = new List<string>();
+        if (parse.GetValue(Epochs) is int e) sets.Add($"run.epochs={e}");
+        if (parse.GetValue(Seed) is ulong s) sets.Add($"data.seed={s}");
+        if (parse.GetValue(Threads) is int t) sets.Add($"run.threads={t}");
+        if (parse.GetValue(Scheme) is string sc) sets.Add($"data.split=\"{sc}\"");
         if (parse.GetValue(Labels) is string l)
-            r = r with { Labels = l == "all" ? Split.AllLabels : int.TryParse(l, out var n) ? n : throw new SemisupException($"--labels {l}: give a multiple of 10 or 'all'.") };
-        return r;
+            sets.Add($"data.labels={(l == "all" ? "-1" : int.TryParse(l, out var n) ? n : throw new SemisupException($"--labels {l}: give a multiple of 10 or 'all'."))}");
+        sets.AddRange(parse.GetValue(Sets) ?? []);
+        return sets;
     }
 }

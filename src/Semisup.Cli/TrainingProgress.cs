@@ -36,10 +36,10 @@ static class TrainingProgress
 
         public void Started(Recipe recipe, int first, int stepsPerEpoch)
         {
-            (totalEpochs, steps, firstEpoch) = (recipe.Epochs, stepsPerEpoch, first);
+            (totalEpochs, steps, firstEpoch) = (recipe.Run.Epochs, stepsPerEpoch, first);
             // Started again when a run goes back to its last checkpoint after a libtorch failure: one bar throughout.
             task ??= ctx.AddTask("starting");
-            task.MaxValue = Math.Max(1, (recipe.Epochs - first + 1) * stepsPerEpoch);
+            task.MaxValue = Math.Max(1, (recipe.Run.Epochs - first + 1) * stepsPerEpoch);
         }
 
         public void Step(int epoch, int step, int stepsPerEpoch, double sup, double unsup)

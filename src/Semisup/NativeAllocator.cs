@@ -6,7 +6,7 @@ namespace Semisup;
 /// on the fly to at most 32 MiB) with fresh mmap'd pages and unmaps them when freed, and gives a freed heap top back to
 /// the kernel, so every batch faults its activations' pages in again: an evaluation batch of 1,000 images has a
 /// 74 MB first activation. On the 2-core VM this project runs on, the kernel's share of the work halved the Γ
-/// step's speed (docs/RESULTS.md, Speed). Keeping freed blocks in the heap for reuse removes it; the price is that the heap stays at its peak size,
+/// step's speed (docs/performance.md). Keeping freed blocks in the heap for reuse removes it; the price is that the heap stays at its peak size,
 /// which a run reaches in its first epoch anyway. The main thread's heap can keep blocks of any size; another thread's
 /// arena grows in heaps of 64 MiB, so a block larger than that is still mapped afresh there. Call
 /// <see cref="KeepFreedMemory"/> once at start-up, before the tensors of the work: the programs do, a library user may.</summary>

@@ -12,8 +12,16 @@ namespace Semisup.Data;
 /// convolution, closer to the cubic splines of scipy's rotate that the lab used. Last, optionally, cutout (DeVries
 /// and Taylor 2017, part of FixMatch's strong augmentation): a <c>Cutout</c>×<c>Cutout</c> square at a uniform
 /// centre, clipped at the border, set to 0 (background).</summary>
-public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4, string Interpolation = "bilinear", int Cutout = 0)
+/// <param name="Scale">Zoom by a uniform factor in [1 − Scale, 1 + Scale]; 0 turns it off.</param>
+/// <param name="Shear">Shear by a uniform factor in [−Shear, Shear] (a slanted digit); 0 turns it off.</param>
+/// <param name="Contrast">Last, each image's contrast about its mean by a uniform factor in [1 − Contrast, 1 + Contrast],
+/// clipped to [0, 1]: faint or heavy strokes, a grey background; 0 turns it off.</param>
+public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4, string Interpolation = "bilinear", int Cutout = 0,
+    double Scale = 0, double Shear = 0, double Contrast = 0)
 {
+    /// <summary>FixMatch's strongly altered view of the unlabeled images (its methods say which use it); none if null.</summary>
+    public Augment? Strong { get; init; }
+
     static readonly IReadOnlyDictionary<string, Func<Tensor, Tensor, Tensor>> Samplers = new Dictionary<string, Func<Tensor, Tensor, Tensor>>
     {
         ["bilinear"] = (images, grid) => functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false),
@@ -21,6 +29,25 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
     };
 
     public static IReadOnlyCollection<string> Interpolations => [.. Samplers.Keys];
+
+    /// <summary>Whether it alters images at all.</summary>
+    public bool IsIdentity => RotationDegrees == 0 && Shift == 0 && ElasticAlpha == 0 && Cutout == 0 && Scale == 0 && Shear == 0 && Contrast == 0;
+
+    /// <summary>What cannot augment, each as "key: why".</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (RotationDegrees < 0) yield return $"rotationDegrees: {RotationDegrees} must not be negative";
+        if (Shift < 0) yield return $"shift: {Shift} must not be negative";
+        if (ElasticAlpha < 0) yield return $"elasticAlpha: {ElasticAlpha} must not be negative (0 turns it off)";
+        if (!(ElasticSigma > 0)) yield return $"elasticSigma: {ElasticSigma} must be positive";
+        if (Cutout < 0) yield return $"cutout: {Cutout} must not be negative (0 turns it off)";
+        if (!Samplers.ContainsKey(Interpolation)) yield return $"interpolation: '{Interpolation}' is not one of {string.Join(", ", Interpolations)}";
+        if (Scale is < 0 or >= 1) yield return $"scale: {Scale} must be in [0, 1)";
+        if (Shear is < 0 or > 1) yield return $"shear: {Shear} must be in [0, 1]";
+        if (Contrast is < 0 or > 1) yield return $"contrast: {Contrast} must be in [0, 1]";
+        foreach (var problem in Strong?.Problems() ?? []) yield return $"strong.{problem}";
+        if (Strong?.Strong != null) yield return "strong.strong: a strong view has no strong view of its own";
+    }
 
     public Tensor Apply(Tensor images)
     {
@@ -38,10 +65,31 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
         var theta = stack([
             stack([cos, -sin, -(cos * dx - sin * dy)], 1),
             stack([sin, cos, -(sin * dx + cos * dy)], 1)], 1);
+        // Drawn only when asked for, so recipes without them keep the random stream they had before the options existed.
+        if (Scale > 0 || Shear > 0) theta = ScaledAndSheared(theta, n, dx, dy);
         var grid = functional.affine_grid(theta, [n, images.shape[1], h, w], align_corners: false);
         if (ElasticAlpha > 0) grid = grid + ElasticField(n, h, w);
         var sampled = Sample(images, grid);
-        return (Cutout > 0 ? sampled * CutoutMask(n, h, w) : sampled).MoveToOuterDisposeScope();
+        if (Cutout > 0) sampled = sampled * CutoutMask(n, h, w);
+        if (Contrast > 0)
+        {
+            var factor = (1 + (rand(n, 1, 1, 1) * 2 - 1) * Contrast).to_type(sampled.dtype);
+            var mean = sampled.mean([1, 2, 3], keepdim: true);
+            sampled = ((sampled - mean) * factor + mean).clamp(0, 1);
+        }
+        return sampled.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The rotation's map followed by a zoom and a shear: the input point of output p is M⁻¹R⁻¹(p − t), with
+    /// M⁻¹ = [[1/s, k], [0, 1/s]] for a zoom s and shear k drawn per image.</summary>
+    Tensor ScaledAndSheared(Tensor theta, long n, Tensor dx, Tensor dy)
+    {
+        var zoom = 1 / (1 + (rand(n) * 2 - 1) * Scale);
+        var shear = (rand(n) * 2 - 1) * Shear;
+        var inverse = stack([stack([zoom, shear], 1), stack([zeros_like(zoom), zoom], 1)], 1); // [n, 2, 2]
+        var linear = inverse.matmul(theta[.., .., ..2]);
+        var shift = -linear.matmul(stack([dx, dy], 1).unsqueeze(2));
+        return cat([linear, shift], 2);
     }
 
     /// <summary>[n, 1, h, w]: 0 inside each image's square, 1 elsewhere. Drawn after the grid, so a recipe without

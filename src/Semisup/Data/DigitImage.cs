@@ -8,7 +8,9 @@ namespace Semisup.Data;
 public static class DigitImage
 {
     public const int MaxPixels = 4096 * 4096;
-    const int Size = 28, Box = 20;
+    /// <summary>The side of the images it makes, MNIST's.</summary>
+    public const int Side = 28;
+    const int Size = Side, Box = 20;
 
     public static float[] Load(string path)
     {

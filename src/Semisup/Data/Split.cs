@@ -10,7 +10,6 @@ namespace Semisup.Data;
 public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled, int[] Validation, int[] Unlabeled, string Scheme = Split.Random)
 {
     public const int ValidationSize = 10_000;
-    public const string FileName = "split.json";
     public const string Random = "random", Lab = "lab";
     public static readonly string[] Schemes = [Random, Lab];
 
@@ -88,16 +87,11 @@ public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-    public void Save(string dir)
-    {
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Json));
-    }
+    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
 
     /// <summary>Loads a split written by <see cref="Save"/> and checks it is one: disjoint, in range.</summary>
-    public static Split Load(string dir, int trainCount)
+    public static Split Load(string path, int trainCount)
     {
-        var path = Path.Combine(dir, FileName);
         Split s;
         try { s = JsonSerializer.Deserialize<Split>(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
         catch (Exception e) when (e is IOException or JsonException)

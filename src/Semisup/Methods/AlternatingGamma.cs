@@ -1,5 +1,4 @@
 using Semisup.Models;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Semisup.Methods;
@@ -14,14 +13,20 @@ public sealed record AlternatingGamma(int UnsupervisedSteps = 60, double Unsuper
 
     public bool IsSupervisedStep(Progress at) => at.Step < at.StepsPerEpoch - UnsupervisedSteps;
 
-    public StepLoss Loss(Classifier model, Tensor labeled, Tensor labels, Tensor unlabeled, Progress at)
+    public StepLoss Loss(Classifier model, Batch b)
     {
-        if (IsSupervisedStep(at))
+        if (IsSupervisedStep(b.At))
         {
-            var supervised = functional.cross_entropy(model.Noisy(labeled), labels);
+            var supervised = functional.cross_entropy(model.Noisy(b.Labeled), b.Labels);
             return new(supervised, supervised, null);
         }
-        var unsupervised = functional.mse_loss(model.Noisy(unlabeled), model.call(unlabeled));
+        var unsupervised = functional.mse_loss(model.Noisy(b.Unlabeled), model.call(b.Unlabeled));
         return new(UnsupervisedWeight * unsupervised, null, unsupervised);
+    }
+
+    public IEnumerable<string> Problems()
+    {
+        if (UnsupervisedSteps < 0) yield return $"unsupervisedSteps: {UnsupervisedSteps} must not be negative";
+        if (UnsupervisedWeight < 0) yield return $"unsupervisedWeight: {UnsupervisedWeight} must not be negative";
     }
 }

@@ -1,5 +1,6 @@
+using System.Text.Json.Serialization;
+using Semisup.Data;
 using Semisup.Models;
-using Semisup.Training;
 using static TorchSharp.torch;
 
 namespace Semisup.Methods;
@@ -15,33 +16,37 @@ public readonly record struct Progress(int Epoch, int Step, int StepsPerEpoch)
     public double Epochs => Epoch - 1 + (double)Step / StepsPerEpoch;
 }
 
-/// <summary>A (semi-)supervised training method: how one batch of labeled and unlabeled images becomes a loss.</summary>
+/// <summary>What one step trains on: augmented labeled images and their labels, unlabeled images as they are, where
+/// training is, and the augmentation, for methods that also alter the unlabeled images.</summary>
+public sealed record Batch(Tensor Labeled, Tensor Labels, Tensor Unlabeled, Progress At, Augment Augmentation)
+{
+    /// <summary>The moving average of the model's weights, for methods that learn from one (<see cref="IMethod.TeacherDecay"/>).</summary>
+    public Classifier? Teacher { get; init; }
+}
+
+/// <summary>A (semi-)supervised training method, as a recipe's <c>method</c> block gives it (<c>kind</c> picks the
+/// method, the other keys are the record's): how one batch becomes a loss.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(Supervised), "supervised")]
+[JsonDerivedType(typeof(Gamma), "gamma")]
+[JsonDerivedType(typeof(AlternatingGamma), "alternating-gamma")]
+[JsonDerivedType(typeof(PseudoLabel), "pseudo-label")]
+[JsonDerivedType(typeof(Ladder), "ladder")]
+[JsonDerivedType(typeof(FixMatch), "fixmatch")]
+[JsonDerivedType(typeof(MeanTeacher), "mean-teacher")]
 public interface IMethod
 {
-    /// <param name="labeled">Augmented labeled images.</param>
-    /// <param name="unlabeled">Unlabeled images (may be empty for supervised methods).</param>
-    /// <param name="at">Where training is, for methods whose weights ramp up or whose steps alternate.</param>
-    StepLoss Loss(Classifier model, Tensor labeled, Tensor labels, Tensor unlabeled, Progress at);
+    StepLoss Loss(Classifier model, Batch batch);
 
     /// <summary>Steps in an epoch, given the steps of one pass over the labeled set.</summary>
     int StepsPerEpoch(int labeledSteps) => labeledSteps;
-}
 
-public static class MethodRegistry
-{
-    public static readonly string[] Names = ["gamma", "supervised", "pseudo-label", "alternating-gamma", "ladder"];
+    /// <summary>Whether the method learns from unlabeled images (and so needs some).</summary>
+    bool UsesUnlabeled => true;
 
-    public static IMethod Create(Recipe r)
-    {
-        var unlabeledView = r.AugmentUnlabeled ? r.Augmentation : null;
-        return r.Method switch
-        {
-            "gamma" => new Gamma(r.UnsupervisedWeight, r.DetachCleanTarget, r.SeparateBatches, unlabeledView),
-            "supervised" => new Supervised(),
-            "alternating-gamma" => new AlternatingGamma(r.UnsupervisedSteps, r.UnsupervisedWeight),
-            "ladder" => new Ladder(r.DenoisingCosts, r.DenoisingRows == "unlabeled"),
-            "pseudo-label" => new PseudoLabel(r.UnsupervisedWeight, r.RampStart, r.RampEnd, r.ConfidenceThreshold, unlabeledView),
-            _ => throw new SemisupException($"Unknown method '{r.Method}'. Known methods: {string.Join(", ", Names)}."),
-        };
-    }
+    /// <summary>The decay of the weight average the method learns from (its teacher), or null if it needs none.</summary>
+    double? TeacherDecay => null;
+
+    /// <summary>What cannot train, each as "key: why".</summary>
+    IEnumerable<string> Problems() => [];
 }

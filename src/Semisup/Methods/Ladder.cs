@@ -8,16 +8,31 @@ namespace Semisup.Methods;
 /// plus Σ_l λ_l ‖ẑ_l,BN − z_l‖² / width_l averaged over the images, where z_l is the clean
 /// pass's normalised value and ẑ_l,BN = (ẑ_l − μ_l) / σ_l normalises the reconstruction with the clean pass's batch
 /// mean and standard deviation (the detail the lab suspected it got wrong). λ runs from the input up; λ only at the
-/// top is the MLP Γ-model, and then the decoder stops at the top layer. With <paramref name="UnlabeledOnly"/> the decoder
-/// and the denoising cost see the unlabeled rows alone, as the authors' code does (CuriousAI/ladder's ladder.py decodes
-/// <c>corr.unlabeled</c> against <c>clean.unlabeled</c>); otherwise the same few labeled images take part every step.</summary>
-public sealed record Ladder(double[] DenoisingCosts, bool UnlabeledOnly = false) : IMethod
+/// top is the MLP Γ-model, and then the decoder stops at the top layer.</summary>
+/// <param name="DenoisingCosts">λ_l per layer from the input up; the paper's values for 100 labels.</param>
+/// <param name="DenoisingRows">The rows the decoder reconstructs and the denoising cost scores: all (labeled too), or
+/// unlabeled, as the authors' code does (CuriousAI/ladder's ladder.py decodes <c>corr.unlabeled</c> against
+/// <c>clean.unlabeled</c>).</param>
+public sealed record Ladder(double[] DenoisingCosts, string DenoisingRows = "all") : IMethod
 {
-    public StepLoss Loss(Classifier model, Tensor labeled, Tensor labels, Tensor unlabeled, Progress at)
+    public static readonly double[] PaperCosts = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1];
+
+    public Ladder() : this(PaperCosts) { }
+
+    bool UnlabeledOnly => DenoisingRows == "unlabeled";
+
+    public IEnumerable<string> Problems()
     {
+        if (DenoisingRows is not ("all" or "unlabeled")) yield return $"denoisingRows: '{DenoisingRows}' is not one of all, unlabeled";
+        if (DenoisingCosts.Any(c => !(c >= 0))) yield return "denoisingCosts: every λ must be finite and not negative";
+    }
+
+    public StepLoss Loss(Classifier model, Batch b)
+    {
+        var (labeled, labels, unlabeled) = (b.Labeled, b.Labels, b.Unlabeled);
         var ladder = model as LadderNet ?? throw new SemisupException("The ladder method needs the mlp-ladder model.");
         if (DenoisingCosts.Length != ladder.Depth + 1)
-            throw new SemisupException($"denoisingCosts has {DenoisingCosts.Length} values; this ladder has {ladder.Depth + 1} layers (input included).");
+            throw new SemisupException($"method.denoisingCosts: {DenoisingCosts.Length} values for a ladder of {ladder.Depth + 1} layers (input included); give one λ per layer.");
         int nl = (int)labeled.shape[0];
         var x = cat([labeled, unlabeled], 0);
         var clean = ladder.Encode(x, corrupted: false, nl);

@@ -1,4 +1,4 @@
-using Semisup.Training;
+using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -17,35 +17,22 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
     public string Signature() => string.Join(";", state_dict().Select(kv => $"{kv.Key}:{string.Join("x", kv.Value.shape)}"));
 }
 
-public static class ModelRegistry
+/// <summary>A network's options, as a recipe's <c>model</c> block gives them; <c>kind</c> picks the network.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(ConvNetConfig), "conv")]
+[JsonDerivedType(typeof(LadderConfig), "mlp-ladder")]
+[JsonDerivedType(typeof(GapNetConfig), "gap")]
+public abstract record ModelOptions
 {
-    public static readonly string[] Names = ["conv", "mlp-ladder"];
+    /// <summary>A checkpoint whose layers of matching name and shape initialise this model (VGG's warm start, lab 2.3).</summary>
+    public string? WarmStart { get; init; }
 
-    const double GiB = 1 << 30;
+    /// <summary>The learned parameters, counted before anything is allocated.</summary>
+    [JsonIgnore] public abstract double Parameters { get; }
 
-    public static Classifier Create(Recipe r)
-    {
-        // A network the recipe cannot describe is refused by its constructor, with the reason.
-        if (!r.ModelProblems().Any() && SizeProblem(r, copies: 1) is { } problem) throw new SemisupException($"Cannot build the network: its {problem}.");
-        return r.Model switch
-        {
-            "conv" => new ConvNet(r.Net),
-            "mlp-ladder" => new LadderNet(r.Ladder),
-            _ => throw new SemisupException($"Unknown model '{r.Model}'. Known models: {string.Join(", ", Names)}."),
-        };
-    }
+    /// <summary>What cannot build the network, each as "key: why".</summary>
+    public abstract IEnumerable<string> Problems();
 
-    /// <summary>Why <paramref name="copies"/> float32 copies of the recipe's network would not fit in the memory this
-    /// process may use ("N parameters need …"), or null. Past that, libtorch aborts the process with a native stack
-    /// trace, or the kernel kills it. A coarse guard: activations and libtorch's own memory come on top.</summary>
-    public static string? SizeProblem(Recipe r, int copies)
-    {
-        bool ladder = r.Model == "mlp-ladder";
-        double parameters = ladder ? r.Ladder.Parameters : r.Net.Parameters;
-        double need = parameters * sizeof(float) * copies, have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        if (need <= have) return null;
-        string what = copies > 1 ? $" to train ({copies} float32 copies: the weights, their gradients, the optimizer's state and any weight average)" : "";
-        return $"{parameters:N0} parameters need {need / GiB:F1} GiB{what}, more than the {have / GiB:F1} GiB this process may use; " +
-            $"check {(ladder ? "ladderLayers" : "convWidth and hiddenUnits")}";
-    }
+    /// <summary>The network for images of this shape and this many classes.</summary>
+    public abstract Classifier Build(int channels, int height, int width, int classes);
 }

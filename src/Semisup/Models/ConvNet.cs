@@ -22,12 +22,14 @@ namespace Semisup.Models;
 /// <param name="ConvWidth">Multiplies the lab's 32, 64, 64 and 128 channels of the four convolutions (rounded).</param>
 /// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
 /// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
+/// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not a recipe.</param>
 public sealed record ConvNetConfig(
     double NoiseStd = 0.3, double Dropout = 0.5, double LeakySlope = 0.1, double BnMomentum = 0.1, double InitRange = 0.1,
-    int Channels = 1, int Height = 28, int Width = 28, int Classes = 10, double InputMean = 0, double InputStd = 1,
+    [property: JsonIgnore] int Channels = 1, [property: JsonIgnore] int Height = 28, [property: JsonIgnore] int Width = 28,
+    [property: JsonIgnore] int Classes = 10, double InputMean = 0, double InputStd = 1,
     string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
     int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones", bool CleanDropout = true,
-    double ConvWidth = 1)
+    double ConvWidth = 1) : ModelOptions
 {
     public static readonly string[] Activations = ["leaky_relu", "relu", "tanh", "sigmoid"];
     public static readonly string[] DropoutKinds = ["inverted", "classic"];
@@ -38,7 +40,7 @@ public sealed record ConvNetConfig(
 
     /// <summary>The four convolutions' output channels. An absurd width saturates at int.MaxValue (.NET's double-to-int
     /// conversion does since .NET 9), which the size check then refuses.</summary>
-    public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
+    [JsonIgnore] public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
 
     /// <summary>Channels, height and width of each convolution's input, where the noisy path adds its noise:
     /// the image, then (H−4)/2 after the 5×5 convolution and the pooling, −2, and −4 then /2.</summary>
@@ -57,7 +59,7 @@ public sealed record ConvNetConfig(
 
     /// <summary>The learned parameters, counted from the shapes before anything is allocated (in double: an absurd
     /// width must not overflow the count that refuses it).</summary>
-    [JsonIgnore] public double Parameters
+    [JsonIgnore] public override double Parameters
     {
         get
         {
@@ -94,7 +96,7 @@ public sealed record ConvNetConfig(
 
     /// <summary>Multiply-adds of one image's pass through the convolutions and fully connected layers: nearly all of the
     /// arithmetic (batch norm, pooling and activations do a few operations per value), so what bounds evaluation's speed
-    /// (docs/RESULTS.md, Speed).</summary>
+    /// (docs/performance.md).</summary>
     [JsonIgnore] public double MultiplyAdds
     {
         get
@@ -104,26 +106,30 @@ public sealed record ConvNetConfig(
         }
     }
 
-    /// <summary>What cannot build a network, named with the valid choices.</summary>
-    public IEnumerable<string> Problems()
+    /// <summary>What cannot build a network, each as "key: why", with the valid choices.</summary>
+    public override IEnumerable<string> Problems()
     {
-        if (!Activations.Contains(Activation)) yield return $"activation '{Activation}': known activations are {string.Join(", ", Activations)}";
-        if (!DropoutKinds.Contains(DropoutKind)) yield return $"dropoutKind '{DropoutKind}': known kinds are {string.Join(", ", DropoutKinds)}";
-        if (!Nn.Init.BatchNormScaleNames.Contains(BnScaleInit)) yield return $"bnScaleInit '{BnScaleInit}': known choices are {string.Join(", ", Nn.Init.BatchNormScaleNames)}";
-        if (!Inits.Contains(Init)) yield return $"init '{Init}': known initialisations are {string.Join(", ", Inits)}";
-        if (!(SoftmaxBeta > 0) || !double.IsFinite(SoftmaxBeta)) yield return $"softmaxBeta {SoftmaxBeta}: must be positive";
-        if (!(ConvWidth * 32 >= 1) || !double.IsFinite(ConvWidth)) yield return $"convWidth {ConvWidth}: must be at least 1/32 (one channel in the first convolution)";
-        if (HiddenUnits < 1) yield return $"hiddenUnits {HiddenUnits}: must be at least 1";
+        if (!Activations.Contains(Activation)) yield return $"activation: '{Activation}' is not one of {string.Join(", ", Activations)}";
+        if (!DropoutKinds.Contains(DropoutKind)) yield return $"dropoutKind: '{DropoutKind}' is not one of {string.Join(", ", DropoutKinds)}";
+        if (!Nn.Init.BatchNormScaleNames.Contains(BnScaleInit)) yield return $"bnScaleInit: '{BnScaleInit}' is not one of {string.Join(", ", Nn.Init.BatchNormScaleNames)}";
+        if (!Inits.Contains(Init)) yield return $"init: '{Init}' is not one of {string.Join(", ", Inits)}";
+        if (!(SoftmaxBeta > 0)) yield return $"softmaxBeta: {SoftmaxBeta} must be positive";
+        if (!(ConvWidth * 32 >= 1)) yield return $"convWidth: {ConvWidth} must be at least 1/32 (one channel in the first convolution)";
+        if (HiddenUnits < 1) yield return $"hiddenUnits: {HiddenUnits} must be at least 1";
         if (FeatureMap.Height < 1 || FeatureMap.Width < 1) yield return $"images of {Height}×{Width} are too small for this network (it needs at least 24×24)";
-        if (NoiseStd < 0) yield return $"noiseStd {NoiseStd}: must not be negative";
-        if (Dropout is < 0 or >= 1) yield return $"dropout {Dropout}: must be in [0, 1)";
+        if (NoiseStd < 0) yield return $"noiseStd: {NoiseStd} must not be negative";
+        if (Dropout is < 0 or >= 1) yield return $"dropout: {Dropout} must be in [0, 1)";
         // Classic dropout scales at test, so a clean path that skips it while training would not match either path.
-        if (!CleanDropout && DropoutKind == "classic") yield return "cleanDropout false needs dropoutKind inverted";
-        if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum {BnMomentum}: must be in (0, 1]";
-        if (InitRange <= 0) yield return $"initRange {InitRange}: must be positive";
-        if (InputStd <= 0) yield return $"inputStd {InputStd}: must be positive";
-        if (LeakySlope < 0) yield return $"leakySlope {LeakySlope}: must not be negative";
+        if (!CleanDropout && DropoutKind == "classic") yield return "cleanDropout: false needs dropoutKind inverted";
+        if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum: {BnMomentum} must be in (0, 1]";
+        if (InitRange <= 0) yield return $"initRange: {InitRange} must be positive";
+        if (InputStd <= 0) yield return $"inputStd: {InputStd} must be positive";
+        if (LeakySlope < 0) yield return $"leakySlope: {LeakySlope} must not be negative";
+        if (WarmStart != null && Init == "kmeans") yield return "init: kmeans with warmStart: the warm start would overwrite the k-means filters of conv1; choose one";
     }
+
+    public override Classifier Build(int channels, int height, int width, int classes) =>
+        new ConvNet(this with { Channels = channels, Height = height, Width = width, Classes = classes });
 }
 
 /// <summary>The lab's conv net: conv32 5×5 → pool → BN → lReLU → conv64 3×3 → BN → lReLU → conv64 3×3 → pool → BN →
@@ -170,45 +176,67 @@ public sealed class ConvNet : Classifier
     public override int Classes => Config.Classes;
 
     /// <summary>The clean path: pre-softmax outputs.</summary>
-    public override Tensor forward(Tensor x) => Forward(x, 0, Config.CleanDropout);
+    public override Tensor forward(Tensor x) => training ? Forward(x, 0, Config.CleanDropout) : Evaluate(x);
 
     /// <summary>The noisy path: the same weights, Gaussian noise before each convolution.</summary>
     public override Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd, dropout: true);
 
-    Tensor Forward(Tensor x, double noise, bool dropout)
+    /// <summary>The lab's network, layer by layer, with noise of <paramref name="noiseStd"/> before every convolution.</summary>
+    Tensor Forward(Tensor x, double noiseStd, bool dropout)
     {
         using var scope = NewDisposeScope();
-        var noisy = NoiseBefore(x, noise);
-        // Inside the model, so checkpoints carry it to evaluate and predict; noise is added after it.
-        if (Config.InputMean != 0 || Config.InputStd != 1) x = (x - Config.InputMean) / Config.InputStd;
-        x = convActivation(ConvBatchNorm(conv1, bn1, ChannelsLast(noisy(x, 0)), pool: true));
-        x = convActivation(ConvBatchNorm(conv2, bn2, noisy(x, 1), pool: false));
-        x = convActivation(ConvBatchNorm(conv3, bn3, noisy(x, 2), pool: true));
-        x = convActivation(ConvBatchNorm(conv4, bn4, noisy(x, 3), pool: false));
-        x = fcActivation(LinearBatchNorm(fc1, bn5, x.flatten(1)));
+        var noise = NoiseBefore(x, noiseStd);
+        x = Standardise(x);
+        x = ChannelsLast(noise(x, 0));
+        x = convActivation(bn1.call(Pool(conv1.call(x))));
+        x = convActivation(bn2.call(conv2.call(noise(x, 1))));
+        x = convActivation(bn3.call(Pool(conv3.call(noise(x, 2)))));
+        x = convActivation(bn4.call(conv4.call(noise(x, 3))));
+        x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
         if (dropout) x = drop.call(x);
-        var logits = LinearBatchNorm(fc2, bn6, x);
-        return (Config.SoftmaxBeta == 1 ? logits : logits * Config.SoftmaxBeta).MoveToOuterDisposeScope();
+        x = bn6.call(fc2.call(x));
+        return Sharpen(x).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Convolution, 2×2 max pooling if <paramref name="pool"/>, batch norm. In evaluation the batch norm is
-    /// a fixed map per channel, y = scale·x + shift, folded into the convolution's weights and bias: one pass over the
-    /// activations fewer. Through the pooling only where no scale is negative, as max commutes only with
-    /// non-decreasing maps; otherwise the batch norm runs as in training.</summary>
-    Tensor ConvBatchNorm(Conv2d conv, BatchNorm2d bn, Tensor x, bool pool)
+    /// <summary>The same network in evaluation, as fast as the CPU allows: each batch norm, a fixed map per channel
+    /// y = scale·x + shift, folded into the layer before it (one pass over the activations fewer), and no noise.
+    /// ConvNetTests prove it gives <see cref="Forward"/>'s outputs.</summary>
+    Tensor Evaluate(Tensor x)
     {
-        Tensor Pool(Tensor t) => pool ? functional.max_pool2d(t, 2) : t;
-        if (bn.training) return bn.call(Pool(conv.call(x)));
+        using var scope = NewDisposeScope();
+        x = ChannelsLast(Standardise(x));
+        x = convActivation(FoldedConv(conv1, bn1, x, pool: true));
+        x = convActivation(FoldedConv(conv2, bn2, x, pool: false));
+        x = convActivation(FoldedConv(conv3, bn3, x, pool: true));
+        x = convActivation(FoldedConv(conv4, bn4, x, pool: false));
+        x = fcActivation(FoldedLinear(fc1, bn5, x.flatten(1)));
+        x = drop.call(x); // identity, or classic dropout's scaling at test
+        x = FoldedLinear(fc2, bn6, x);
+        return Sharpen(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Inside the model, so checkpoints carry it to evaluate and predict; noise is added after it.</summary>
+    Tensor Standardise(Tensor x) => Config.InputMean != 0 || Config.InputStd != 1 ? (x - Config.InputMean) / Config.InputStd : x;
+
+    Tensor Sharpen(Tensor logits) => Config.SoftmaxBeta == 1 ? logits : logits * Config.SoftmaxBeta;
+
+    static Tensor Pool(Tensor x) => functional.max_pool2d(x, 2);
+
+    /// <summary>Convolution, 2×2 max pooling if <paramref name="pool"/>, batch norm folded into the convolution.
+    /// Through the pooling only where no scale is negative, as max commutes only with non-decreasing maps;
+    /// otherwise the batch norm runs after the pooling, unfolded.</summary>
+    static Tensor FoldedConv(Conv2d conv, BatchNorm2d bn, Tensor x, bool pool)
+    {
         var scale = FoldedScale(bn);
         if (pool && !scale.ge(0).all().item<bool>()) return bn.call(Pool(conv.call(x)));
         // conv2d's defaults (stride 1, no padding) are those of the convolutions this class builds.
-        return Pool(functional.conv2d(x, conv.weight! * scale.view(-1, 1, 1, 1), FoldedBias(conv.bias!, bn, scale)));
+        var y = functional.conv2d(x, conv.weight! * scale.view(-1, 1, 1, 1), FoldedBias(conv.bias!, bn, scale));
+        return pool ? Pool(y) : y;
     }
 
-    /// <summary>A fully connected layer and its batch norm, folded in evaluation as <see cref="ConvBatchNorm"/>.</summary>
-    Tensor LinearBatchNorm(Linear fc, BatchNorm1d bn, Tensor x)
+    /// <summary>A fully connected layer with its batch norm folded in, as <see cref="FoldedConv"/>.</summary>
+    static Tensor FoldedLinear(Linear fc, BatchNorm1d bn, Tensor x)
     {
-        if (bn.training) return bn.call(fc.call(x));
         var scale = FoldedScale(bn);
         return functional.linear(x, fc.weight! * scale.unsqueeze(1), FoldedBias(fc.bias!, bn, scale));
     }
@@ -241,7 +269,7 @@ public sealed class ConvNet : Classifier
     /// <summary>On the CPU, the same values in channels-last (NHWC) memory order. libtorch's CPU max pooling is several
     /// times faster over channels-last memory than over NCHW. A convolution given channels-last input returns
     /// channels-last output and every later layer keeps the order it is given, so one copy of the network's input is
-    /// enough; reordering the first convolution's output instead cost more (docs/RESULTS.md, Speed). With one channel
+    /// enough; reordering the first convolution's output instead cost more (docs/performance.md). With one channel
     /// the values are in NCHW's order already and only the strides say channels-last, so this is a copy into
     /// channels-last strides: permute and contiguous would keep NCHW's strides, and libtorch would choose NCHW. Only
     /// float summation order changes. Other devices keep NCHW: nothing measured them.</summary>

@@ -11,23 +11,31 @@ namespace Semisup.Models;
 /// <param name="NoiseStd">Gaussian noise on the corrupted path, added to every normalised pre-activation (and to the input
 /// unless <paramref name="InputNoiseStd"/> is given).</param>
 /// <param name="InputNoiseStd">Noise on the input alone; the authors' 1,000-label run uses 0.3 there and 0.2 above.</param>
-public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double BnMomentum = 0.1, double? InputNoiseStd = null)
+public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double BnMomentum = 0.1, double? InputNoiseStd = null) : ModelOptions
 {
+    public LadderConfig() : this(PaperLayers) { }
+
     public static readonly int[] PaperLayers = [784, 1000, 500, 250, 250, 250, 10];
 
     /// <summary>The learned parameters, counted from the widths before anything is allocated: W_l and V_l, β_l, γ_L and
     /// the combinators' vectors (in double, so absurd widths cannot overflow the count that refuses them).</summary>
-    [JsonIgnore] public double Parameters => Layers.Zip(Layers.Skip(1), (below, above) => 2.0 * below * above + above).Sum()
+    [JsonIgnore] public override double Parameters => Layers.Zip(Layers.Skip(1), (below, above) => 2.0 * below * above + above).Sum()
         + (Layers.Length > 0 ? Layers[^1] : 0) + Combinator.Vectors * Layers.Sum(w => (double)w);
 
-    public IEnumerable<string> Problems()
+    public override IEnumerable<string> Problems()
     {
-        if (Layers.Length < 2) yield return $"ladderLayers has {Layers.Length} widths: give the input, any hidden layers and the classes";
-        if (Layers.Any(w => w < 1)) yield return $"ladderLayers [{string.Join(", ", Layers)}]: every width must be positive";
-        if (NoiseStd < 0) yield return $"noiseStd {NoiseStd}: must not be negative";
-        if (InputNoiseStd < 0) yield return $"inputNoiseStd {InputNoiseStd}: must not be negative";
-        if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum {BnMomentum}: must be in (0, 1]";
+        if (Layers.Length < 2) yield return $"layers: {Layers.Length} widths; give the input, any hidden layers and the classes";
+        if (Layers.Any(w => w < 1)) yield return $"layers: [{string.Join(", ", Layers)}]; every width must be positive";
+        if (NoiseStd < 0) yield return $"noiseStd: {NoiseStd} must not be negative";
+        if (InputNoiseStd < 0) yield return $"inputNoiseStd: {InputNoiseStd} must not be negative";
+        if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum: {BnMomentum} must be in (0, 1]";
     }
+
+    /// <summary>The widths must start at the images' pixels and end at the classes.</summary>
+    public override Classifier Build(int channels, int height, int width, int classes) =>
+        Layers.Length >= 2 && (Layers[0] != channels * height * width || Layers[^1] != classes)
+            ? throw new SemisupException($"model.layers: [{string.Join(", ", Layers)}] do not fit the dataset: the first width must be its {channels * height * width} pixels and the last its {classes} classes.")
+            : new LadderNet(this);
 }
 
 /// <summary>One pass of the encoder: pre-softmax outputs, and per layer l = 0..L the (normalised, for a corrupted

@@ -7,7 +7,7 @@ namespace Semisup.Nn;
 
 /// <summary>Standard normal noise for the conv net's noisy path, drawn with vector instructions. libtorch's CPU sampler
 /// draws one Mersenne-twister number at a time, and the Γ step's 1.3 million draws were a large part of its noisy pass
-/// (docs/RESULTS.md, Speed). Here eight xoshiro128** streams, one per lane of a 256-bit vector, give uniform numbers,
+/// (docs/performance.md). Here eight xoshiro128** streams, one per lane of a 256-bit vector, give uniform numbers,
 /// and the Box–Muller transform turns pairs of them into normal ones. The streams are seeded from one draw of the
 /// global generator, so <c>manual_seed</c> and a checkpoint's saved random state decide the noise, and the thread
 /// count does not.</summary>

@@ -1,24 +1,11 @@
-using Semisup.Models;
-using Semisup.Training;
 using static TorchSharp.torch;
 
 namespace Semisup.Nn;
 
 /// <summary>Warm start as VGG did (Simonyan and Zisserman 2015): a new model takes the layers of a trained one whose
-/// names and shapes match, and keeps its random initialisation for the rest.</summary>
+/// names and shapes match, and keeps its random initialisation for the rest (Training/Factory.cs reads the checkpoint).</summary>
 public static class WarmStart
 {
-    /// <summary>Copies from a checkpoint; returns a line naming what was copied and what was not.</summary>
-    public static string From(Classifier model, string checkpoint)
-    {
-        var (source, _) = Checkpoint.Load(checkpoint);
-        using var _source = source;
-        var (copied, kept) = Copy(model, source.state_dict());
-        Require(copied, checkpoint);
-        return $"warm start from {checkpoint}: copied {string.Join(", ", copied)}" +
-               (kept.Count > 0 ? $"; initialised randomly: {string.Join(", ", kept)}" : "");
-    }
-
     /// <summary>A warm start that copies nothing is a mistake, not a random start.</summary>
     public static void Require(IReadOnlyCollection<string> copied, string checkpoint)
     {

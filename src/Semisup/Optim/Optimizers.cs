@@ -1,4 +1,4 @@
-using Semisup.Training;
+using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,23 +17,45 @@ public interface IOptimizer : IDisposable
     void Load(BinaryReader reader);
 }
 
-public static class Optimizers
+/// <summary>A recipe's <c>optimizer</c> block (lab section 2.1); <c>kind</c> picks the update rule.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(Adam), "adam")]
+[JsonDerivedType(typeof(Sgd), "sgd")]
+[JsonDerivedType(typeof(Momentum), "momentum")]
+[JsonDerivedType(typeof(Nesterov), "nesterov")]
+public abstract record OptimizerOptions
 {
-    public static readonly string[] Names = ["adam", "sgd", "momentum", "nesterov"];
+    public double LearningRate { get; init; } = 1e-3;
 
-    /// <summary>Copies of the weights an optimizer keeps: Adam's two moments; LabSgd's velocity, which plain SGD allocates too.</summary>
-    public static int StateCopies(string optimizer) => optimizer == "adam" ? 2 : 1;
+    /// <summary>L2 penalty: weightDecay·θ added to every parameter's gradient before the update (coupled, as PyTorch's
+    /// optimisers' weight_decay). The lab's code passed 1e-4 to Adam; its write-up does not say so. 0 turns it off.</summary>
+    public double WeightDecay { get; init; }
 
-    public static IOptimizer Create(IEnumerable<Parameter> parameters, Recipe recipe) => recipe.Optimizer switch
+    /// <summary>Copies of the weights the optimizer keeps as state (for the memory check).</summary>
+    [JsonIgnore] public abstract int StateCopies { get; }
+
+    public abstract IOptimizer Create(IEnumerable<Parameter> parameters);
+
+    public virtual IEnumerable<string> Problems()
     {
-        "adam" => new AdamOptimizer(optim.Adam(parameters, recipe.LearningRate, recipe.Beta1, recipe.Beta2, weight_decay: recipe.WeightDecay)),
-        "sgd" => new LabSgd(parameters, recipe.LearningRate, UpdateRule.Sgd, weightDecay: recipe.WeightDecay),
-        "momentum" => new LabSgd(parameters, recipe.LearningRate, UpdateRule.Momentum, recipe.Momentum, recipe.WeightDecay),
-        "nesterov" => new LabSgd(parameters, recipe.LearningRate, UpdateRule.Nesterov, recipe.Momentum, recipe.WeightDecay),
-        _ => throw new SemisupException($"Unknown optimizer '{recipe.Optimizer}'. Known optimizers: {string.Join(", ", Names)}."),
-    };
+        if (!(LearningRate > 0)) yield return $"learningRate: {LearningRate} must be positive";
+        if (WeightDecay < 0) yield return $"weightDecay: {WeightDecay} must not be negative (0 turns it off)";
+    }
+}
 
-    /// <summary>libtorch's Adam (Kingma and Ba 2015), the lab's final choice.</summary>
+/// <summary>libtorch's Adam (Kingma and Ba 2015), the lab's final choice.</summary>
+public sealed record Adam : OptimizerOptions
+{
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+    [JsonIgnore] public override int StateCopies => 2;
+
+    public override IOptimizer Create(IEnumerable<Parameter> parameters) =>
+        new AdamOptimizer(optim.Adam(parameters, LearningRate, Beta1, Beta2, weight_decay: WeightDecay));
+
+    public override IEnumerable<string> Problems() => base.Problems().Concat(
+        Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1 ? [$"beta1, beta2: {Beta1} and {Beta2} must be in [0, 1)"] : []);
+
     sealed class AdamOptimizer(OptimizerHelper adam) : IOptimizer
     {
         public double LearningRate { set { foreach (var group in adam.ParamGroups) group.LearningRate = value; } }
@@ -44,4 +66,32 @@ public static class Optimizers
         public void Load(BinaryReader reader) => adam.load_state_dict(reader);
         public void Dispose() => (adam as IDisposable)?.Dispose();
     }
+}
+
+/// <summary>Plain gradient descent, θ ← θ − η∇.</summary>
+public sealed record Sgd : OptimizerOptions
+{
+    // LabSgd allocates its velocity for every rule.
+    [JsonIgnore] public override int StateCopies => 1;
+    public override IOptimizer Create(IEnumerable<Parameter> parameters) => new LabSgd(parameters, LearningRate, UpdateRule.Sgd, weightDecay: WeightDecay);
+}
+
+/// <summary>Classical momentum: v ← μv − η∇, θ ← θ + v.</summary>
+public sealed record Momentum : OptimizerOptions
+{
+    /// <summary>μ.</summary>
+    public double Mu { get; init; } = 0.9;
+    [JsonIgnore] public override int StateCopies => 1;
+    public override IOptimizer Create(IEnumerable<Parameter> parameters) => new LabSgd(parameters, LearningRate, UpdateRule.Momentum, Mu, WeightDecay);
+    public override IEnumerable<string> Problems() => base.Problems().Concat(Mu is < 0 or >= 1 ? [$"mu: {Mu} must be in [0, 1)"] : []);
+}
+
+/// <summary>Nesterov's accelerated gradient: the gradient taken at θ + μv.</summary>
+public sealed record Nesterov : OptimizerOptions
+{
+    /// <summary>μ.</summary>
+    public double Mu { get; init; } = 0.9;
+    [JsonIgnore] public override int StateCopies => 1;
+    public override IOptimizer Create(IEnumerable<Parameter> parameters) => new LabSgd(parameters, LearningRate, UpdateRule.Nesterov, Mu, WeightDecay);
+    public override IEnumerable<string> Problems() => base.Problems().Concat(Mu is < 0 or >= 1 ? [$"mu: {Mu} must be in [0, 1)"] : []);
 }

@@ -7,45 +7,50 @@ namespace Semisup.Reports;
 
 public sealed record ReportNumbers(int BestEpoch, double BestValidationAccuracy, double TestAccuracy, double TestLoss, int Epochs, double WallSeconds);
 
-/// <summary>The end of a run: test accuracy of the best-on-validation checkpoint (measured once, here), the lab's
-/// two figures, a confusion matrix, the misclassified test digits, submission.csv and summary.md.</summary>
+/// <summary>The end of a run, from its directory's files alone: the lab's two figures, a confusion matrix, the
+/// misclassified test digits, submission.csv and summary.md, from the test answers training recorded (test.json).</summary>
 public static class RunReport
 {
-    public const string SummaryFile = "summary.md", SubmissionFile = "submission.csv";
-
-    public static ReportNumbers Write(string runDir, RunData data, DatasetInfo ds)
+    public static async Task<ReportNumbers> WriteAsync(string runDir, LocateData locate)
     {
-        var metrics = Trainer.ReadMetrics(runDir);
-        var (model, header) = Checkpoint.Load(Path.Combine(runDir, Trainer.BestCheckpoint));
-        using var _ = model;
-        var recipe = header.Recipe;
-        var test = Evaluator.Evaluate(model, data.Test, recipe.EvalBatch);
-        var truth = data.Test.Labels.data<long>().ToArray();
-        var names = ClassNames.Of(ds);
+        var dir = new RunDirectory(runDir);
+        var recipe = dir.ReadRecipe();
+        var test = dir.ReadTest() ?? throw new SemisupException($"{runDir}: no {RunDirectory.Test}; the run has not finished (continue it with `semisup train --resume {runDir}`).");
+        var ds = Datasets.Get(recipe.Data.Dataset);
+        var files = DatasetFiles.Read(await locate(ds), ds);
+        return Write(dir, recipe, test, files.TestImages, files.TestLabels, ClassNames.Of(ds));
+    }
 
-        Plots.Loss(Path.Combine(runDir, "loss.png"), metrics, $"{recipe.Name}: training and validation loss");
-        Plots.Accuracy(Path.Combine(runDir, "accuracy.png"), metrics, $"{recipe.Name}: validation accuracy");
-        ConfusionMatrix.Save(Path.Combine(runDir, "confusion.png"), ConfusionMatrix.Count(truth, test.Predictions, names.Count), names,
+    static ReportNumbers Write(RunDirectory dir, Recipe recipe, TestResult test, IdxArray images, IdxArray labels, IReadOnlyList<string> names)
+    {
+        var metrics = dir.ReadMetrics();
+        var truth = labels.Data.Select(b => (long)b).ToArray();
+        if (truth.Length != test.Predictions.Length) throw new SemisupException($"{dir[RunDirectory.Test]}: {test.Predictions.Length} answers for {truth.Length} test images.");
+        int wrongCount = truth.Where((t, i) => t != test.Predictions[i]).Count();
+
+        Plots.Loss(dir["loss.png"], metrics, $"{recipe.Name}: training and validation loss");
+        Plots.Accuracy(dir["accuracy.png"], metrics, $"{recipe.Name}: validation accuracy");
+        ConfusionMatrix.Save(dir["confusion.png"], Confusion.Count(truth, test.Predictions, names.Count), names,
             $"{recipe.Name}: test confusion matrix ({test.Accuracy:P2})");
 
         var wrong = Enumerable.Range(0, truth.Length).Where(i => truth[i] != test.Predictions[i]).Take(100).ToArray();
         if (wrong.Length > 0)
         {
-            var all = data.Test.Images.data<float>();
-            int px = (int)(data.Test.Images.shape[2] * data.Test.Images.shape[3]);
-            var pixels = wrong.SelectMany(i => Enumerable.Range(0, px).Select(p => all[i * px + p])).ToArray();
-            DigitGrid.Save(Path.Combine(runDir, "misclassified.png"), pixels, (int)data.Test.Images.shape[2], (int)data.Test.Images.shape[3],
+            int h = images.Shape[1], w = images.Shape[2], px = h * w;
+            var pixels = wrong.SelectMany(i => Enumerable.Range(0, px).Select(p => images.Data[i * px + p] / 255f)).ToArray();
+            DigitGrid.Save(dir["misclassified.png"], pixels, h, w,
                 wrong.Select(i => $"{names[(int)test.Predictions[i]]} ({names[(int)truth[i]]})").ToArray(), captionColor: SkiaSharp.SKColors.DarkRed);
         }
 
         var csv = new StringBuilder("ID,label\n");
         for (int i = 0; i < test.Predictions.Length; i++) csv.Append(CultureInfo.InvariantCulture, $"{i},{test.Predictions[i]}\n");
-        File.WriteAllText(Path.Combine(runDir, SubmissionFile), csv.ToString());
+        File.WriteAllText(dir[RunDirectory.Submission], csv.ToString());
 
         var last = metrics.Count > 0 ? metrics[^1] : null;
-        var numbers = new ReportNumbers(header.State.BestEpoch, header.State.BestValidationAccuracy, test.Accuracy, test.Loss,
-            last?.Epoch ?? 0, last?.WallSeconds ?? 0);
-        File.WriteAllText(Path.Combine(runDir, SummaryFile), Summary(recipe, numbers, wrong.Length, test.Count));
+        // Training keeps the first epoch of the highest validation accuracy, and so does this.
+        var best = metrics.Count > 0 ? metrics.MaxBy(m => m.ValidationAccuracy)! : null;
+        var numbers = new ReportNumbers(best?.Epoch ?? test.Epoch, best?.ValidationAccuracy ?? 0, test.Accuracy, test.Loss, last?.Epoch ?? 0, last?.WallSeconds ?? 0);
+        File.WriteAllText(dir[RunDirectory.Summary], Summary(recipe, numbers, wrong.Length, truth.Length));
         return numbers;
     }
 
@@ -56,9 +61,9 @@ public static class RunReport
 
         | | |
         |---|---|
-        | method | {r.Method} on {r.Dataset}, {(r.Labels < 0 ? "all" : r.Labels.ToString(CultureInfo.InvariantCulture))} labels, seed {r.Seed} |
+        | method | {r.MethodKind} on {r.Data.Dataset}, {(r.Data.Labels < 0 ? "all" : r.Data.Labels.ToString(CultureInfo.InvariantCulture))} labels, seed {r.Data.Seed} |
         | epochs run | {n.Epochs} |
-        | weights evaluated | {(r.AveragesWeights ? "moving average, decay " + r.EmaDecay.ToString(CultureInfo.InvariantCulture) + " per step" : "after the last step of the epoch")} |
+        | weights evaluated | {(r.AverageDecay > 0 ? "moving average, decay " + r.AverageDecay.ToString(CultureInfo.InvariantCulture) + " per step" : "after the last step of the epoch")} |
         | best validation accuracy | {100 * n.BestValidationAccuracy:F2}% (epoch {n.BestEpoch}) |
         | test accuracy (best-on-validation checkpoint, measured once) | **{100 * n.TestAccuracy:F2}%** ({Math.Round((1 - n.TestAccuracy) * testCount)} of {testCount} wrong) |
         | test loss | {n.TestLoss:F4} |
@@ -69,6 +74,6 @@ public static class RunReport
         ![confusion matrix](confusion.png)
         {(wrongShown > 0 ? "![misclassified](misclassified.png)" : "No test digit was misclassified.")}
 
-        Files: `recipe.json`, `split.json`, `metrics.jsonl`, `tensorboard/` (`tensorboard --logdir tensorboard`), `best.ckpt`, `last.ckpt`, `submission.csv` (ID = index in the test file).
+        Files: `recipe.json`, `split.json`, `metrics.jsonl`, `tensorboard/` (`tensorboard --logdir tensorboard`), `best.ckpt`, `last.ckpt`, `test.json` (the test answers), `submission.csv` (ID = index in the test file).
         """);
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Semisup.Models;
 using Semisup.Optim;
 using TorchSharp;
@@ -13,6 +14,9 @@ public sealed record TrainingState(int Epoch, int BestEpoch, double BestValidati
 
 /// <summary>What a checkpoint holds besides tensors: the recipe, the model's signature and the training state.</summary>
 public sealed record CheckpointHeader(string Format, string Model, string Signature, Recipe Recipe, TrainingState State);
+
+/// <summary>The header without its recipe, which <see cref="RecipeFile"/> reads.</summary>
+sealed record HeaderFields(string Format, string Model, string Signature, TrainingState State);
 
 /// <summary>What training works on: the model, its optimizer, the weight average when the recipe keeps one, and where
 /// the run stands.</summary>
@@ -46,7 +50,7 @@ public static class Checkpoint
             using (var w = new BinaryWriter(file))
             {
                 w.Write(Magic);
-                w.Write(JsonSerializer.Serialize(new CheckpointHeader(Magic, model.GetType().Name, model.Signature(), recipe, state), Recipe.Json));
+                w.Write(JsonSerializer.Serialize(new CheckpointHeader(Magic, model.GetType().Name, model.Signature(), recipe, state), RecipeFile.Json));
                 model.save(w);
                 w.Write(optimizer != null);
                 if (optimizer != null)
@@ -85,7 +89,7 @@ public static class Checkpoint
         Classifier model = null!;
         Guard(path, made =>
         {
-            made.Add(model = (build ?? ModelRegistry.Create)(header.Recipe));
+            made.Add(model = (build ?? Factory.Model)(header.Recipe));
             ReadModel(r, path, header, model);
         });
         return (model, header);
@@ -97,14 +101,14 @@ public static class Checkpoint
     {
         using var r = Open(path);
         var header = Header(r, path);
-        bool averaging = header.Recipe.AveragesWeights;
+        bool averaging = header.Recipe.AverageDecay > 0;
         Learner resumed = null!;
         Guard(path, made =>
         {
-            var saved = ModelRegistry.Create(header.Recipe);
+            var saved = Factory.Model(header.Recipe);
             made.Add(saved);
             ReadModel(r, path, header, saved);
-            var trained = averaging ? ModelRegistry.Create(header.Recipe) : saved;
+            var trained = averaging ? Factory.Model(header.Recipe) : saved;
             made.Add(trained);
             var optimizer = newOptimizer(trained);
             made.Add(optimizer);
@@ -118,7 +122,7 @@ public static class Checkpoint
             // Set last, so a refused file leaves the generator alone.
             using var rng = tensor(rngState, ScalarType.Byte);
             torch.random.set_rng_state(rng);
-            resumed = new(trained, optimizer, averaging ? new WeightAverage(saved, trained, header.Recipe.EmaDecay) : null, header.State);
+            resumed = new(trained, optimizer, averaging ? new WeightAverage(saved, trained, header.Recipe.AverageDecay) : null, header.State);
         });
         return resumed;
     }
@@ -159,8 +163,12 @@ public static class Checkpoint
         {
             if (r.BaseStream.Length < Magic.Length + 1 || r.ReadString() != Magic)
                 throw new SemisupException($"{path}: not a Semisup checkpoint.");
-            return JsonSerializer.Deserialize<CheckpointHeader>(r.ReadString(), Recipe.Json)
-                ?? throw new SemisupException($"{path}: empty checkpoint header.");
+            // The recipe is read as a recipe file is, so headers of the flat form load too.
+            var header = JsonNode.Parse(r.ReadString()) as JsonObject ?? throw new SemisupException($"{path}: empty checkpoint header.");
+            var recipe = header["recipe"] ?? throw new SemisupException($"{path}: its header holds no recipe.");
+            header.Remove("recipe");
+            var read = header.Deserialize<HeaderFields>(RecipeFile.Json) ?? throw new SemisupException($"{path}: empty checkpoint header.");
+            return new(read.Format, read.Model, read.Signature, RecipeFile.Parse(recipe.ToJsonString(), $"{path} (its recipe)"), read.State);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or IOException or FormatException)
         {

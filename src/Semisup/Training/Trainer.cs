@@ -12,12 +12,6 @@ using static TorchSharp.torch;
 
 namespace Semisup.Training;
 
-/// <summary>One epoch's line of metrics.jsonl.</summary>
-public sealed record EpochMetrics(
-    int Epoch, long Step, double SupervisedLoss, double UnsupervisedLoss, double TrainLoss,
-    double ValidationLoss, double ValidationAccuracy, double LearningRate, double WallSeconds, double StepsPerSecond, double RssMegabytes = 0,
-    double ManagedMegabytes = 0, double CommittedMegabytes = 0);
-
 /// <summary>Told about progress; the CLI draws a bar or prints lines.</summary>
 public interface ITrainingObserver
 {
@@ -31,7 +25,7 @@ public sealed record TrainResult(TrainingState State, bool Interrupted);
 
 /// <summary>libtorch failed during an epoch; <see cref="SavedEpoch"/> is the epoch the last checkpoint holds (0: none).</summary>
 public sealed class NativeFailureException(int epoch, int savedEpoch, string runDir, Exception inner)
-    : SemisupException($"libtorch failed in epoch {epoch}: {FirstLine(inner.Message)}. {Trainer.WhereToContinue(runDir, savedEpoch)}", inner)
+    : SemisupException($"libtorch failed in epoch {epoch}: {FirstLine(inner.Message)}. {new RunDirectory(runDir).WhereToContinue(savedEpoch)}", inner)
 {
     public int Epoch => epoch;
     public int SavedEpoch => savedEpoch;
@@ -45,8 +39,6 @@ public sealed class NativeFailureException(int epoch, int savedEpoch, string run
 /// is one), best/last checkpoints and a metrics line.</summary>
 public static class Trainer
 {
-    public const string LastCheckpoint = "last.ckpt", BestCheckpoint = "best.ckpt", MetricsFile = "metrics.jsonl", RecipeFile = "recipe.json";
-
     /// <summary>How often a run goes back to its last checkpoint after libtorch fails, before it gives up.</summary>
     public const int NativeRetries = 3;
 
@@ -74,29 +66,24 @@ public static class Trainer
 
     static TrainResult RunFrom(Recipe recipe, string runDir, RunData data, ITrainingObserver observer, ref SummaryWriter? tensorboard, CancellationToken cancel, bool resume)
     {
-        torch.set_num_threads(recipe.Threads);
-        var method = MethodRegistry.Create(recipe);
-        if (method is not Supervised && (data.Unlabeled.Count == 0 || recipe.UnlabeledBatch == 0))
-            throw new SemisupException($"The {recipe.Method} method needs unlabeled images and unlabeledBatch > 0; use fewer labels or the supervised method.");
-        if (recipe.Model == "mlp-ladder")
-        {
-            long pixels = data.Labeled.Images.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
-            int classes = ClassNames.Of(Datasets.Get(recipe.Dataset)).Count;
-            if (recipe.LadderLayers[0] != pixels || recipe.LadderLayers[^1] != classes)
-                throw new SemisupException($"ladderLayers [{string.Join(", ", recipe.LadderLayers)}] do not fit {recipe.Dataset}: the first width must be its {pixels} pixels and the last its {classes} classes.");
-        }
+        torch.set_num_threads(recipe.Run.Threads);
+        var method = recipe.Method;
+        if (method.UsesUnlabeled && (data.Unlabeled.Count == 0 || recipe.Run.UnlabeledBatch == 0))
+            throw new SemisupException($"The {recipe.MethodKind} method needs unlabeled images and run.unlabeledBatch > 0; use fewer labels or the supervised method.");
+        var run = new RunDirectory(runDir);
         var augment = recipe.Augmentation;
-        int steps = method.StepsPerEpoch(recipe.StepsPer((int)data.Labeled.Count));
-        // A supervised run on every label has no unlabeled images to draw (the other methods were refused above).
-        int unlabeledBatch = data.Unlabeled.Count == 0 ? 0 : recipe.UnlabeledBatch;
+        int steps = method.StepsPerEpoch(recipe.Run.StepsPer((int)data.Labeled.Count));
+        // A method that learns from labels alone draws no unlabeled images.
+        int unlabeledBatch = method.UsesUnlabeled ? recipe.Run.UnlabeledBatch : 0;
+        int labeledBatch = recipe.Run.LabeledBatch;
 
-        var lastPath = Path.Combine(runDir, LastCheckpoint);
-        if (resume && !File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {LastCheckpoint} to resume from.");
-        if (!resume) RefuseUsed(runDir);
-        if (resume && Checkpoint.ReadHeader(lastPath).Recipe.EmaDecay != recipe.EmaDecay)
-            throw new SemisupException($"{lastPath} was written with another emaDecay; a run resumes with the recipe it started with.");
-        using var learner = resume ? Checkpoint.Resume(lastPath, m => NewOptimizer(m, recipe)) : Start(recipe, data, observer);
-        if (resume) TrimMetrics(Path.Combine(runDir, MetricsFile), learner.State.Epoch);
+        var lastPath = run.LastPath;
+        if (resume && !File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {RunDirectory.Last} to resume from.");
+        if (!resume) run.RefuseUsed();
+        if (resume && Checkpoint.ReadHeader(lastPath).Recipe.AverageDecay != recipe.AverageDecay)
+            throw new SemisupException($"{lastPath} was written with another run.emaDecay; a run resumes with the recipe it started with.");
+        using var learner = resume ? Checkpoint.Resume(lastPath, m => Factory.Optimizer(m, recipe)) : Start(recipe, data, observer);
+        if (resume) run.TrimMetrics(learner.State.Epoch);
         var (model, optimizer, average, state) = learner;
         var evaluated = average?.Model ?? model;
         model.train();
@@ -104,15 +91,15 @@ public static class Trainer
         double wallBefore = state.WallSeconds;
         long globalStep = (long)state.Epoch * steps;
         observer.Started(recipe, state.Epoch + 1, steps);
-        tensorboard ??= torch.utils.tensorboard.SummaryWriter(Path.Combine(runDir, "tensorboard"));
+        tensorboard ??= torch.utils.tensorboard.SummaryWriter(run[RunDirectory.TensorBoard]);
 
-        for (int epoch = state.Epoch + 1; epoch <= recipe.Epochs; epoch++)
+        for (int epoch = state.Epoch + 1; epoch <= recipe.Run.Epochs; epoch++)
         {
             try
             {
-                double lr = recipe.Schedule.At(epoch, recipe.LearningRate, recipe.Epochs);
+                double lr = recipe.Schedule.At(epoch, recipe.Optimizer.LearningRate, recipe.Run.Epochs);
                 optimizer.LearningRate = lr;
-                var (labeledOrder, unlabeledOrder) = EpochOrder(recipe, epoch, steps, unlabeledBatch, data);
+                var (labeledOrder, unlabeledOrder) = EpochOrder(recipe.Data.Seed, epoch, steps * labeledBatch, steps * unlabeledBatch, data);
                 double supSum = 0, unsupSum = 0, totalSum = 0;
                 int supSteps = 0, unsupSteps = 0;
                 var epochClock = Stopwatch.StartNew();
@@ -120,13 +107,13 @@ public static class Trainer
                 {
                     if (cancel.IsCancellationRequested) return new(state with { WallSeconds = wallBefore + clock.Elapsed.TotalSeconds }, true);
                     using var scope = NewDisposeScope();
-                    using var li = tensor(labeledOrder[(step * recipe.LabeledBatch)..((step + 1) * recipe.LabeledBatch)]);
+                    using var li = tensor(labeledOrder[(step * labeledBatch)..((step + 1) * labeledBatch)]);
                     using var ui = tensor(unlabeledOrder[(step * unlabeledBatch)..((step + 1) * unlabeledBatch)]);
                     var x = augment.Apply(data.Labeled.Images.index_select(0, li));
                     var y = data.Labels(li);
                     var u = data.Unlabeled.Images.index_select(0, ui);
                     optimizer.BeforeGradient();
-                    var loss = method.Loss(model, x, y, u, new Progress(epoch, step, steps));
+                    var loss = method.Loss(model, new Batch(x, y, u, new Progress(epoch, step, steps), augment) { Teacher = average?.Model });
                     float total = loss.Total.item<float>();
                     if (!float.IsFinite(total))
                         throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
@@ -143,7 +130,7 @@ public static class Trainer
                     observer.Step(epoch, step + 1, steps, sup, unsup);
                 }
                 double stepsPerSecond = steps / epochClock.Elapsed.TotalSeconds;
-                var validation = Evaluator.Score(evaluated, data.Validation, recipe.EvalBatch);
+                var validation = Evaluator.Score(evaluated, data.Validation, recipe.Run.EvalBatch);
                 bool best = validation.Accuracy > state.BestValidationAccuracy;
                 state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
                     wallBefore + clock.Elapsed.TotalSeconds);
@@ -154,35 +141,19 @@ public static class Trainer
                     // The memory the runtime keeps for that heap (as of its last collection), empty parts included: with
                     // the heap's size it tells whether a step in the RSS is the runtime's or native memory's.
                     GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0);
-                AppendMetrics(runDir, metrics, epoch - 1);
+                run.AppendMetrics(metrics, epoch - 1);
                 Log(tensorboard, metrics);
-                if (best) Checkpoint.Save(Path.Combine(runDir, BestCheckpoint), evaluated, recipe, state, null);
+                if (best) Checkpoint.Save(run.BestPath, evaluated, recipe, state, null);
                 Checkpoint.Save(lastPath, evaluated, recipe, state, optimizer, average is null ? null : model);
                 observer.Epoch(metrics, best);
             }
             catch (ExternalException e)
             {
                 // The checkpoint on disk, not the state in memory: a failure while saving leaves the previous one.
-                throw new NativeFailureException(epoch, SavedEpoch(runDir), runDir, e);
+                throw new NativeFailureException(epoch, run.SavedEpoch, runDir, e);
             }
         }
         return new(state, false);
-    }
-
-    /// <summary>The last epoch a run directory's last checkpoint holds on disk; 0 before the first is saved.</summary>
-    public static int SavedEpoch(string runDir)
-    {
-        var last = Path.Combine(runDir, LastCheckpoint);
-        return File.Exists(last) ? Checkpoint.ReadHeader(last).State.Epoch : 0;
-    }
-
-    /// <summary>A new run would append its metrics to another run's and, after a libtorch failure, go back to that run's
-    /// checkpoint; so a directory that holds a run is refused.</summary>
-    public static void RefuseUsed(string runDir)
-    {
-        var used = new[] { LastCheckpoint, MetricsFile }.FirstOrDefault(f => File.Exists(Path.Combine(runDir, f)));
-        if (used != null)
-            throw new SemisupException($"{runDir} already holds a run ({used}). Continue it with `semisup train --resume {runDir}`, or train into another directory.");
     }
 
     static void Log(SummaryWriter tensorboard, EpochMetrics m)
@@ -201,17 +172,16 @@ public static class Trainer
     /// <summary>A new model (initialised as the recipe says), its optimizer and, if the recipe averages weights, the average.</summary>
     static Learner Start(Recipe recipe, RunData data, ITrainingObserver observer)
     {
-        torch.manual_seed((long)recipe.Seed);
+        torch.manual_seed((long)recipe.Data.Seed);
         var made = new List<IDisposable>();
         try
         {
-            var model = ModelRegistry.Create(recipe);
+            var (model, note) = Factory.Initialised(recipe, () => data.Unlabeled);
             made.Add(model);
-            if (recipe.Init == "kmeans") KMeansInit.FirstLayer(model, data.Unlabeled.Images, recipe.Seed, recipe.InitRange);
-            if (recipe.WarmStart != null) observer.Message(WarmStart.From(model, recipe.WarmStart));
-            var optimizer = NewOptimizer(model, recipe);
+            if (note != null) observer.Message(note);
+            var optimizer = Factory.Optimizer(model, recipe);
             made.Add(optimizer);
-            var average = recipe.AveragesWeights ? WeightAverage.Of(model, () => ModelRegistry.Create(recipe), recipe.EmaDecay) : null;
+            var average = recipe.AverageDecay > 0 ? WeightAverage.Of(model, () => Factory.Model(recipe), recipe.AverageDecay) : null;
             return new(model, optimizer, average, new TrainingState(0, 0, 0, 0));
         }
         catch
@@ -221,14 +191,12 @@ public static class Trainer
         }
     }
 
-    static IOptimizer NewOptimizer(Classifier model, Recipe recipe) => Optimizers.Create(model.parameters(), recipe);
-
     /// <summary>The epoch's labeled and unlabeled index orders, from a generator seeded by (seed, epoch), so a resumed
     /// run sees the same batches.</summary>
-    static (long[] Labeled, long[] Unlabeled) EpochOrder(Recipe recipe, int epoch, int steps, int unlabeledBatch, RunData data)
+    static (long[] Labeled, long[] Unlabeled) EpochOrder(ulong seed, int epoch, int labeled, int unlabeled, RunData data)
     {
-        using var generator = new Generator(recipe.Seed * 1_000_003UL + (ulong)epoch);
-        return (Passes(data.Labeled.Count, steps * recipe.LabeledBatch, generator), Passes(data.Unlabeled.Count, steps * unlabeledBatch, generator));
+        using var generator = new Generator(seed * 1_000_003UL + (ulong)epoch);
+        return (Passes(data.Labeled.Count, labeled, generator), Passes(data.Unlabeled.Count, unlabeled, generator));
     }
 
     /// <summary><paramref name="needed"/> indices below <paramref name="count"/>, drawn in passes without replacement:
@@ -249,38 +217,16 @@ public static class Trainer
         return order;
     }
 
-    /// <summary>What a stopped run leaves to continue from, as one sentence for its message.</summary>
-    public static string WhereToContinue(string runDir, int savedEpoch) => savedEpoch > 0
-        ? $"{Path.Combine(runDir, LastCheckpoint)} holds epoch {savedEpoch}; continue with `semisup train --resume {runDir}`."
-        : "No epoch had been saved; start the run again.";
-
-    static void AppendMetrics(string runDir, EpochMetrics metrics, int savedEpoch)
+    /// <summary>The test set's answers of the run's best-on-validation checkpoint, measured once, written beside it.</summary>
+    public static TestResult Test(string runDir, ImageSet test)
     {
-        try { File.AppendAllText(Path.Combine(runDir, MetricsFile), JsonSerializer.Serialize(metrics, Recipe.Json).ReplaceLineEndings("") + "\n"); }
-        catch (IOException e)
-        {
-            throw new SemisupException($"Could not write {MetricsFile} ({e.Message}); training stopped. {WhereToContinue(runDir, savedEpoch)}", e);
-        }
-    }
-
-    public static IReadOnlyList<EpochMetrics> ReadMetrics(string runDir)
-    {
-        var path = Path.Combine(runDir, MetricsFile);
-        if (!File.Exists(path)) return [];
-        return File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, Recipe.Json)!).ToList();
-    }
-
-    /// <summary>Drops lines written after the checkpoint a run resumes from, and a line cut short by a full disk.</summary>
-    static void TrimMetrics(string path, int epoch)
-    {
-        if (!File.Exists(path)) return;
-        static EpochMetrics? Parse(string line)
-        {
-            try { return JsonSerializer.Deserialize<EpochMetrics>(line, Recipe.Json); }
-            catch (JsonException) { return null; }
-        }
-        var keep = File.ReadLines(path).Where(l => Parse(l) is { } m && m.Epoch <= epoch).ToList();
-        File.WriteAllLines(path, keep);
+        var run = new RunDirectory(runDir);
+        var (model, header) = Checkpoint.Load(run.BestPath);
+        using var _ = model;
+        var evaluation = Evaluator.Evaluate(model, test, header.Recipe.Run.EvalBatch);
+        var result = new TestResult(RunDirectory.Best, header.State.Epoch, evaluation.Accuracy, evaluation.Loss, evaluation.Predictions);
+        run.WriteTest(result);
+        return result;
     }
 
     sealed class NullObserver : ITrainingObserver;

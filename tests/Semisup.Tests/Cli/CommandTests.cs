@@ -77,7 +77,7 @@ public class CommandTests(MnistFixture mnist)
     public async Task A_terminate_signal_stops_training_cleanly_with_exit_code_130_and_keeps_the_last_checkpoint()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir["tiny.json"], """{ "labels": 100, "epochs": 1000, "stepsPerEpoch": 2, "labeledBatch": 20, "unlabeledBatch": 20, "threads": 1 }""");
+        File.WriteAllText(dir["tiny.json"], """{ "data": { "labels": 100 }, "run": { "epochs": 1000, "stepsPerEpoch": 2, "labeledBatch": 20, "unlabeledBatch": 20, "threads": 1 } }""");
         var cli = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Semisup.Cli.dll"), "train",
             "--recipe", dir["tiny.json"], "--data-dir", mnist.Dir, "--out", dir["run"]]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var train = Process.Start(cli)!;
@@ -100,32 +100,41 @@ public class CommandTests(MnistFixture mnist)
     [Fact]
     public void Compare_names_runs_by_directory_and_adds_the_seed_only_where_names_repeat()
     {
-        var labels = CompareCommand.RunLabels([("runs/s1/ladder-100", 1UL), ("runs/s2/ladder-100/", 2UL), ("runs/gamma-seed1", 1UL)]);
+        var labels = Semisup.Reports.ComparisonTable.RunLabels([("runs/s1/ladder-100", 1UL), ("runs/s2/ladder-100/", 2UL), ("runs/gamma-seed1", 1UL)]);
         Assert.Equal(["ladder-100 (seed 1)", "ladder-100 (seed 2)", "gamma-seed1"], labels);
     }
 
     [Theory]
-    [InlineData("data", "show", "--dataset", "nope")]
-    [InlineData("data", "show", "--count", "0")]
-    [InlineData("data", "show", "--split", "validation")]
-    [InlineData("data", "show", "--seed", "2")]
-    [InlineData("data", "show", "--scheme", "lab")]
-    [InlineData("data", "show", "--split", "labeled", "--scheme", "first")]
-    [InlineData("data", "show", "--split", "labeled", "--labels", "15")]
-    [InlineData("data", "frobnicate")]
-    [InlineData("train", "--epochs", "-1")]
-    [InlineData("train", "--labels", "15")]
-    [InlineData("train", "--labels", "some")]
-    [InlineData("train", "--scheme", "first")]
-    [InlineData("train", "--recipe", "no-such-recipe")]
-    [InlineData("train", "--resume", "/nonexistent/run")]
-    [InlineData("evaluate", "--checkpoint", "/nonexistent/best.ckpt")]
-    [InlineData("evaluate")]
-    [InlineData("predict", "--checkpoint", "/nonexistent/best.ckpt", "--input", "x.png")]
-    [InlineData("compare")]
-    [InlineData("compare", "--recipes", "gamma-quick,no-such-recipe")]
-    public async Task Bad_input_exits_non_zero_before_any_work(params string[] args) =>
-        Assert.NotEqual(0, await SemisupCli.RunAsync(args));
+    [InlineData("--labels, --seed and --scheme choose a labeled subset", "data", "show", "--scheme", "lab")]
+    [InlineData("known schemes are random, lab", "data", "show", "--split", "labeled", "--scheme", "first")]
+    [InlineData("--labels 15: the labeled set is class-balanced", "data", "show", "--split", "labeled", "--labels", "15")]
+    [InlineData("Unrecognized command or argument 'frobnicate'", "data", "frobnicate")]
+    [InlineData("run.epochs: -1 must be at least 1", "train", "--epochs", "-1")]
+    [InlineData("data.labels: 15 must be a positive multiple of 10", "train", "--labels", "15")]
+    [InlineData("--labels some: give a multiple of 10 or 'all'", "train", "--labels", "some")]
+    [InlineData("data.split: 'first' is not one of random, lab", "train", "--scheme", "first")]
+    [InlineData("method.threshold: method of kind 'gamma' has no such key", "train", "--set", "method.threshold=0.9")]
+    [InlineData("run.epochs: give a whole number, not \"abc\"", "train", "--set", "run.epochs=abc")]
+    [InlineData("Recipe 'no-such-recipe' not found", "train", "--recipe", "no-such-recipe")]
+    [InlineData("/nonexistent/run is not a run directory (no recipe.json)", "train", "--resume", "/nonexistent/run")]
+    [InlineData("/nonexistent/best.ckpt: cannot open checkpoint", "evaluate", "--checkpoint", "/nonexistent/best.ckpt")]
+    [InlineData("Option '--checkpoint' is required", "evaluate")]
+    [InlineData("/nonexistent/best.ckpt: cannot open checkpoint", "predict", "--checkpoint", "/nonexistent/best.ckpt", "--input", "x.png")]
+    [InlineData("Give finished run directories, or --recipes to train", "compare")]
+    [InlineData("Recipe 'no-such-recipe' not found", "compare", "--recipes", "gamma-quick,no-such-recipe")]
+    public async Task Bad_input_is_refused_in_one_line_before_any_work(string message, params string[] args)
+    {
+        // An empty --data-dir would be fetched into, and a run announces itself on stdout: both stay empty.
+        using var empty = new TempDir();
+        string[] withData = args[0] is "train" or "compare" or "evaluate" || args is ["data", "show", ..] ? [.. args, "--data-dir", empty.Path] : args;
+        var (code, output, error) = await Captured(withData);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(message, error);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Equal("", output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(empty.Path));
+    }
 
     [Theory]
     [InlineData("--count", "0")]
@@ -170,7 +179,7 @@ public class CommandTests(MnistFixture mnist)
         using var b = new TempDir();
         var recipe = Semisup.Tests.Training.SmallRuns.Recipe(epochs: 1);
         Semisup.Training.Trainer.Run(recipe, a.Path, data);
-        Semisup.Training.Trainer.Run(recipe with { Seed = 2 }, b.Path, data);
+        Semisup.Training.Trainer.Run(recipe with { Data = recipe.Data with { Seed = 2 } }, b.Path, data);
         var seeds = await Captured("compare", a.Path, b.Path, "--data-dir", mnist.Dir, "--plot", a["compare.png"]);
         Assert.Equal(0, seeds.Code);
         Assert.Contains("mean ± std of 2 seeds**", seeds.Out);
@@ -183,8 +192,8 @@ public class CommandTests(MnistFixture mnist)
     public async Task Recipes_lists_every_recipe_and_names_what_is_wrong_with_a_broken_one()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir["tiny.json"], """{ "description": "a tiny run", "method": "supervised", "labels": 100, "epochs": 2 }""");
-        File.WriteAllText(dir["broken.json"], """{ "description": "a typo", "epoch": 2 }""");
+        File.WriteAllText(dir["tiny.json"], """{ "description": "a tiny run", "method": { "kind": "supervised" }, "data": { "labels": 100 }, "run": { "epochs": 2 } }""");
+        File.WriteAllText(dir["broken.json"], """{ "description": "a typo", "run": { "epoch": 2 } }""");
         var output = new StringWriter();
         var console = Console.Out;
         Console.SetOut(output);
@@ -210,7 +219,7 @@ public class CommandTests(MnistFixture mnist)
     {
         using var dir = new TempDir();
         foreach (var (name, optimizer) in new[] { ("tiny-sgd", "sgd"), ("tiny-adam", "adam") })
-            File.WriteAllText(dir[name + ".json"], $$"""{ "method": "supervised", "optimizer": "{{optimizer}}", "learningRate": 0.01, "labels": 100, "epochs": 2, "stepsPerEpoch": 2, "labeledBatch": 20, "evalBatch": 2500 }""");
+            File.WriteAllText(dir[name + ".json"], $$"""{ "method": { "kind": "supervised" }, "optimizer": { "kind": "{{optimizer}}", "learningRate": 0.01 }, "data": { "labels": 100 }, "run": { "epochs": 2, "stepsPerEpoch": 2, "labeledBatch": 20, "evalBatch": 2500 } }""");
         string[] args = ["compare", "--recipes", $"{dir["tiny-sgd.json"]},{dir["tiny-adam.json"]}", "--out", dir["runs"], "--target", "0.05", "--data-dir", mnist.Dir];
         var output = new StringWriter();
         var console = Console.Out;
@@ -228,7 +237,7 @@ public class CommandTests(MnistFixture mnist)
         Assert.Contains("| 1 (00:00:", text); // the first epoch already reaches a 5% target
         Assert.Contains("finished earlier, reused", text);
         Assert.True(File.Exists(dir["runs/validation.png"]));
-        Assert.Equal(2, Semisup.Training.Trainer.ReadMetrics(dir["runs/tiny-sgd"]).Count);
+        Assert.Equal(2, new Semisup.Training.RunDirectory(dir["runs/tiny-sgd"]).ReadMetrics().Count);
         // The same --out with another seed must not pass the finished runs off as the new seed's.
         Assert.Equal(1, await SemisupCli.RunAsync([.. args, "--seed", "2"]));
     }
@@ -239,49 +248,49 @@ public class CommandTests(MnistFixture mnist)
     public async Task Train_and_compare_override_the_recipe_and_record_what_they_ran(string command)
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir["tiny.json"], """{ "method": "supervised", "labels": 100, "epochs": 5, "stepsPerEpoch": 1, "labeledBatch": 20, "evalBatch": 2500 }""");
+        File.WriteAllText(dir["tiny.json"], """{ "method": { "kind": "supervised" }, "data": { "labels": 100 }, "run": { "epochs": 5, "stepsPerEpoch": 1, "labeledBatch": 20, "evalBatch": 2500 } }""");
         string[] what = command == "train" ? ["train", "--recipe", dir["tiny.json"], "--out", dir["run"]] : ["compare", "--recipes", dir["tiny.json"], "--out", dir["runs"]];
         string run = command == "train" ? dir["run"] : dir["runs/tiny"];
         Assert.Equal(0, await SemisupCli.RunAsync([.. what, "--epochs", "1", "--seed", "4", "--labels", "20", "--scheme", "lab", "--threads", "1", "--data-dir", mnist.Dir]));
-        var recorded = Semisup.Training.Recipe.Read(Path.Combine(run, Semisup.Training.Trainer.RecipeFile));
-        Assert.Equal((1, 4UL, 20, "lab", 1), (recorded.Epochs, recorded.Seed, recorded.Labels, recorded.Split, recorded.Threads));
-        var split = Semisup.Data.Split.Load(run, mnist.Files.TrainLabels.Count);
+        var recorded = Semisup.Training.Recipe.Read(Path.Combine(run, Semisup.Training.RunDirectory.Recipe));
+        Assert.Equal((1, 4UL, 20, "lab", 1), (recorded.Run.Epochs, recorded.Data.Seed, recorded.Data.Labels, recorded.Data.Split, recorded.Run.Threads));
+        var split = Semisup.Data.Split.Load(Path.Combine(run, Semisup.Training.RunDirectory.Split), mnist.Files.TrainLabels.Count);
         Assert.Equal("lab", split.Scheme);
         // The lab scheme takes each class's first images in file order: with 2 per class, the file's first two zeros.
         var zeros = Enumerable.Range(0, mnist.Files.TrainLabels.Count).Where(i => mnist.Files.TrainLabels.Data[i] == 0).Take(2);
         Assert.Equal(zeros, split.Labeled.Where(i => mnist.Files.TrainLabels.Data[i] == 0).Order());
-        Assert.Single(Semisup.Training.Trainer.ReadMetrics(run));
+        Assert.Single(new Semisup.Training.RunDirectory(run).ReadMetrics());
     }
 
     [Fact]
     public async Task Resume_refuses_to_change_what_the_run_recorded()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir[Semisup.Training.Trainer.RecipeFile], System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.Recipe.Json));
+        File.WriteAllText(dir[Semisup.Training.RunDirectory.Recipe], System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.RecipeFile.Json));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--seed", "3"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--scheme", "lab"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--epochs", "0"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--threads", "0"]));
-        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.Recipe.Json), File.ReadAllText(dir[Semisup.Training.Trainer.RecipeFile]));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.RecipeFile.Json), File.ReadAllText(dir[Semisup.Training.RunDirectory.Recipe]));
     }
 
     [Fact]
     public async Task Resume_extends_a_run_and_moves_it_to_another_thread_count()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir["tiny.json"], """{ "method": "supervised", "labels": 100, "epochs": 1, "stepsPerEpoch": 1, "labeledBatch": 20, "evalBatch": 2500, "threads": 1 }""");
+        File.WriteAllText(dir["tiny.json"], """{ "method": { "kind": "supervised" }, "data": { "labels": 100 }, "run": { "epochs": 1, "stepsPerEpoch": 1, "labeledBatch": 20, "evalBatch": 2500, "threads": 1 } }""");
         Assert.Equal(0, await SemisupCli.RunAsync(["train", "--recipe", dir["tiny.json"], "--out", dir["run"], "--data-dir", mnist.Dir]));
         // The run could be resumed, so only the refusal of options that --resume would ignore makes these fail.
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--recipe", "gamma-quick", "--data-dir", mnist.Dir]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--out", dir["elsewhere"], "--data-dir", mnist.Dir]));
         Assert.Equal(0, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--epochs", "2", "--threads", "2", "--data-dir", mnist.Dir]));
-        var recorded = Semisup.Training.Recipe.Read(dir["run/" + Semisup.Training.Trainer.RecipeFile]);
-        Assert.Equal((2, 2), (recorded.Epochs, recorded.Threads));
-        Assert.Equal([1, 2], Semisup.Training.Trainer.ReadMetrics(dir["run"]).Select(m => m.Epoch));
+        var recorded = Semisup.Training.Recipe.Read(dir["run/" + Semisup.Training.RunDirectory.Recipe]);
+        Assert.Equal((2, 2), (recorded.Run.Epochs, recorded.Run.Threads));
+        Assert.Equal([1, 2], new Semisup.Training.RunDirectory(dir["run"]).ReadMetrics().Select(m => m.Epoch));
         // Two epochs are trained, so one would shorten the run: refused, and the recorded recipe stays.
-        var before = File.ReadAllText(dir["run/" + Semisup.Training.Trainer.RecipeFile]);
+        var before = File.ReadAllText(dir["run/" + Semisup.Training.RunDirectory.Recipe]);
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--epochs", "1", "--data-dir", mnist.Dir]));
-        Assert.Equal(before, File.ReadAllText(dir["run/" + Semisup.Training.Trainer.RecipeFile]));
+        Assert.Equal(before, File.ReadAllText(dir["run/" + Semisup.Training.RunDirectory.Recipe]));
     }
 
     [Fact]
@@ -290,11 +299,11 @@ public class CommandTests(MnistFixture mnist)
         using var dir = new TempDir();
         using var net = new Semisup.Models.ConvNet(new());
         void Save(string name, Semisup.Training.Recipe r) => Semisup.Training.Checkpoint.Save(dir[name], net, r, new(1, 1, 0.5, 1), null);
-        Save("random1.ckpt", new() { Seed = 1 });
-        Save("random2.ckpt", new() { Seed = 2 });
-        Save("lab1.ckpt", new() { Seed = 1, Split = "lab" });
-        Save("lab2.ckpt", new() { Seed = 2, Split = "lab" });
-        Save("fashion.ckpt", new() { Dataset = "fashion-mnist" });
+        Save("random1.ckpt", new() { Data = new(Seed: 1) });
+        Save("random2.ckpt", new() { Data = new(Seed: 2) });
+        Save("lab1.ckpt", new() { Data = new(Seed: 1, Split: "lab") });
+        Save("lab2.ckpt", new() { Data = new(Seed: 2, Split: "lab") });
+        Save("fashion.ckpt", new() { Data = new(Dataset: "fashion-mnist") });
         var output = new StringWriter();
         var console = Console.Out;
         Console.SetOut(output);

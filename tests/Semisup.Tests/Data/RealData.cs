@@ -74,8 +74,8 @@ public class RealMnistTests(MnistFixture mnist)
         Assert.Equal(a.Validation, b.Validation);
         Assert.NotEqual(a.Labeled, c.Labeled);
         using var dir = new TempDir();
-        a.Save(dir.Path);
-        var loaded = Split.Load(dir.Path, 60000);
+        a.Save(dir["split.json"]);
+        var loaded = Split.Load(dir["split.json"], 60000);
         Assert.Equal((a.Dataset, a.Labels, a.Seed), (loaded.Dataset, loaded.Labels, loaded.Seed));
         Assert.Equal(a.Unlabeled, loaded.Unlabeled);
         var all = Split.Create("mnist", labels, Split.AllLabels, seed: 7);
@@ -107,10 +107,10 @@ public class RealMnistTests(MnistFixture mnist)
         Assert.Equal(s.Labeled, other.Labeled);
         Assert.Equal(s.Validation, other.Validation);
         using var dir = new TempDir();
-        s.Save(dir.Path);
-        Assert.Equal(Split.Lab, Split.Load(dir.Path, 60000).Scheme);
+        s.Save(dir["split.json"]);
+        Assert.Equal(Split.Lab, Split.Load(dir["split.json"], 60000).Scheme);
         Assert.Contains("known schemes", Assert.Throws<SemisupException>(() => Split.Create("mnist", labels, 100, 1, "first")).Message);
-        Assert.Contains("split 'first'", Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Split = "first" }.Validate()).Message);
+        Assert.Contains("data.split: 'first' is not one of random, lab", Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Data = new(Split: "first") }.Validate()).Message);
     }
 
     [Fact]
@@ -123,11 +123,11 @@ public class RealMnistTests(MnistFixture mnist)
         using var test = ImageSet.From(mnist.Files.TestImages, mnist.Files.TestLabels, "t10k");
         foreach (var dir in dirs)
         {
-            var reported = Regex.Match(File.ReadAllText(Path.Combine(dir, RunReport.SummaryFile)), @"\((\d+) of 10000 wrong\)");
+            var reported = Regex.Match(File.ReadAllText(Path.Combine(dir, RunDirectory.Summary)), @"\((\d+) of 10000 wrong\)");
             Assert.True(reported.Success, $"{dir}: no test errors in its summary");
-            var (model, header) = Checkpoint.Load(Path.Combine(dir, Trainer.BestCheckpoint));
+            var (model, header) = Checkpoint.Load(Path.Combine(dir, RunDirectory.Best));
             using var _ = model;
-            var errors = (int)Math.Round((1 - Evaluator.Score(model, test, header.Recipe.EvalBatch).Accuracy) * 10000);
+            var errors = (int)Math.Round((1 - Evaluator.Score(model, test, header.Recipe.Run.EvalBatch).Accuracy) * 10000);
             Assert.True(int.Parse(reported.Groups[1].Value) == errors, $"{dir}: {errors} test errors, its run reported {reported.Groups[1].Value}");
         }
     }
@@ -148,10 +148,10 @@ public class RealMnistTests(MnistFixture mnist)
     {
         using var dir = new TempDir();
         var s = Split.Create("mnist", mnist.Files.TrainLabels.Data, 100, 1);
-        (s with { Unlabeled = [.. s.Unlabeled, s.Labeled[0]] }).Save(dir.Path);
-        Assert.Contains("not disjoint", Assert.Throws<SemisupException>(() => Split.Load(dir.Path, 60000)).Message);
-        File.WriteAllText(dir[Split.FileName], "{ not json");
-        Assert.Contains("cannot read the split", Assert.Throws<SemisupException>(() => Split.Load(dir.Path, 60000)).Message);
+        (s with { Unlabeled = [.. s.Unlabeled, s.Labeled[0]] }).Save(dir["split.json"]);
+        Assert.Contains("not disjoint", Assert.Throws<SemisupException>(() => Split.Load(dir["split.json"], 60000)).Message);
+        File.WriteAllText(dir["split.json"], "{ not json");
+        Assert.Contains("cannot read the split", Assert.Throws<SemisupException>(() => Split.Load(dir["split.json"], 60000)).Message);
     }
 }
 

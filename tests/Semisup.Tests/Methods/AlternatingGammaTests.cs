@@ -1,3 +1,4 @@
+using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
 using static TorchSharp.torch;
@@ -20,7 +21,7 @@ public class AlternatingGammaTests
         {
             using var scope = NewDisposeScope();
             manual_seed(5);
-            var loss = method.Loss(net, x, y, u, new Progress(1, step, 10));
+            var loss = method.Loss(net, new Batch(x, y, u, new Progress(1, step, 10), new Augment()));
             if (step < 6)
             {
                 Assert.Null(loss.Unsupervised);
@@ -34,7 +35,7 @@ public class AlternatingGammaTests
                 Assert.Equal(nn.functional.mse_loss(net.Noisy(u), net.call(u)).item<float>(), loss.Total.item<float>(), 5);
                 // The unsupervised step never looks at labels: a different label tensor gives the same loss.
                 manual_seed(5);
-                Assert.Equal(loss.Total.item<float>(), method.Loss(net, x, (y + 1) % 10, u, new Progress(1, step, 10)).Total.item<float>());
+                Assert.Equal(loss.Total.item<float>(), method.Loss(net, new Batch(x, (y + 1) % 10, u, new Progress(1, step, 10), new Augment())).Total.item<float>());
             }
         }
     }

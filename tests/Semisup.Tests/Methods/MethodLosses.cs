@@ -1,3 +1,4 @@
+using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
 using static TorchSharp.torch;
@@ -8,11 +9,11 @@ namespace Semisup.Tests.Methods;
 /// a computation by hand from the same seed) see the same augmentation, noise and dropout draws.</summary>
 static class MethodLosses
 {
-    public static (float Supervised, float Unsupervised) Of(IMethod method, Classifier net, Tensor x, Tensor y, Tensor u, int seed, int epoch = 1)
+    public static (float Supervised, float Unsupervised) Of(IMethod method, Classifier net, Tensor x, Tensor y, Tensor u, int seed, int epoch = 1, Augment? augment = null)
     {
         manual_seed(seed);
         using var scope = NewDisposeScope();
-        var loss = method.Loss(net, x, y, u, new Progress(epoch, 0, 1));
+        var loss = method.Loss(net, new Batch(x, y, u, new Progress(epoch, 0, 1), augment ?? new Augment()));
         return (loss.Supervised!.item<float>(), loss.Unsupervised!.item<float>());
     }
 }

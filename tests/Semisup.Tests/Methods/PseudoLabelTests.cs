@@ -11,7 +11,7 @@ public class PseudoLabelTests
     [Fact]
     public void The_weight_is_zero_then_ramps_linearly_then_stays()
     {
-        var p = new PseudoLabel(FinalWeight: 3, RampStart: 10, RampEnd: 100);
+        var p = new PseudoLabel(UnsupervisedWeight: 3, RampStart: 10, RampEnd: 100);
         Assert.Equal(0, p.Weight(5));
         Assert.Equal(0, p.Weight(10));
         Assert.Equal(1.5, p.Weight(55), 12);
@@ -44,7 +44,7 @@ public class PseudoLabelTests
             }
             Assert.Equal(threshold == 0 ? 32 : threshold > 1 ? 0 : 16, confident);
             expected /= 32;
-            var loss = new PseudoLabel(Threshold: threshold).Loss(net, empty(0, 1, 28, 28), empty(0, ScalarType.Int64), u, new Progress(201, 0, 1));
+            var loss = new PseudoLabel(Threshold: threshold).Loss(net, new Batch(empty(0, 1, 28, 28), empty(0, ScalarType.Int64), u, new Progress(201, 0, 1), new Augment()));
             Assert.Equal(expected, loss.Unsupervised!.item<float>(), 4);
         }
     }
@@ -61,26 +61,16 @@ public class PseudoLabelTests
         using var y = randint(0, 10, [4]);
         using var noGrad = no_grad();
         var augment = new Augment(RotationDegrees: 25, Shift: 3);
-        (float Supervised, float Unsupervised) Losses(PseudoLabel p) => MethodLosses.Of(p, net, x, y, u, seed: 9, epoch: 201);
+        (float Supervised, float Unsupervised) Losses(PseudoLabel p) => MethodLosses.Of(p, net, x, y, u, seed: 9, epoch: 201, augment: augment);
         manual_seed(9);
         using var seen = augment.Apply(u);
         using var targets = net.call(u).argmax(1);
         using var seenLogits = net.call(seen);
         Assert.True(targets.ne(seenLogits.argmax(1)).any().item<bool>(), "the augmentation must change some prediction, or the test cannot tell the views apart");
         float expected = nn.functional.cross_entropy(seenLogits, targets).item<float>();
-        var augmented = Losses(new PseudoLabel(Threshold: 0, AugmentNoisy: augment));
+        var augmented = Losses(new PseudoLabel(Threshold: 0, AugmentUnlabeled: true));
         Assert.Equal(nn.functional.cross_entropy(net.call(x), y).item<float>(), augmented.Supervised, 4);
         Assert.Equal(expected, augmented.Unsupervised, 4);
         Assert.NotEqual(expected, Losses(new PseudoLabel(Threshold: 0)).Unsupervised, 2);
-    }
-
-    [Fact]
-    public void The_recipe_key_gives_both_methods_the_recipes_augmentation_and_none_without_it()
-    {
-        var on = new Recipe { AugmentUnlabeled = true, RotationDegrees = 10, Shift = 2 };
-        Assert.Equal(on.Augmentation, ((Gamma)MethodRegistry.Create(on)).AugmentNoisy);
-        Assert.Equal(on.Augmentation, ((PseudoLabel)MethodRegistry.Create(on with { Method = "pseudo-label" })).AugmentNoisy);
-        Assert.Null(((Gamma)MethodRegistry.Create(new Recipe())).AugmentNoisy);
-        Assert.Null(((PseudoLabel)MethodRegistry.Create(new Recipe { Method = "pseudo-label" })).AugmentNoisy);
     }
 }

@@ -1,3 +1,5 @@
+using Semisup.Optim;
+using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
 using Semisup.Tests.Data;
@@ -100,7 +102,7 @@ public class LadderTests(MnistFixture mnist)
         using var x = rand(12, 1, 28, 28);
         using var y = randint(0, 10, [12]);
         using var u = rand(20, 1, 28, 28);
-        var loss = new Ladder(new double[7]).Loss(net, x, y, u, new Progress(1, 0, 1));
+        var loss = new Ladder(new double[7]).Loss(net, new Batch(x, y, u, new Progress(1, 0, 1), new Augment()));
         // The labeled rows are normalised by their own statistics: the clean network on them alone.
         var expected = nn.functional.cross_entropy(net.call(x), y);
         Assert.Equal(expected.item<float>(), loss.Total.item<float>(), 5);
@@ -117,7 +119,7 @@ public class LadderTests(MnistFixture mnist)
         var all = cat([x, u], 0);
 
         manual_seed(5);
-        var loss = new Ladder(PaperCosts).Loss(net, x, y, u, new Progress(1, 0, 1));
+        var loss = new Ladder(PaperCosts).Loss(net, new Batch(x, y, u, new Progress(1, 0, 1), new Augment()));
         manual_seed(5);
         var clean = net.Encode(all, corrupted: false, 10);
         var corrupted = net.Encode(all, corrupted: true, 10);
@@ -200,7 +202,7 @@ public class LadderTests(MnistFixture mnist)
         float Cost(Tensor labeled, bool unlabeledOnly)
         {
             manual_seed(10); // the same noise draws each time
-            return new Ladder(PaperCosts, unlabeledOnly).Loss(net, labeled, y, u, new Progress(1, 0, 1)).Unsupervised!.item<float>();
+            return new Ladder(PaperCosts, unlabeledOnly ? "unlabeled" : "all").Loss(net, new Batch(labeled, y, u, new Progress(1, 0, 1), new Augment())).Unsupervised!.item<float>();
         }
         Assert.Equal(Cost(x, unlabeledOnly: true), Cost(other, unlabeledOnly: true));
         Assert.NotEqual(Cost(x, unlabeledOnly: false), Cost(other, unlabeledOnly: false));
@@ -209,7 +211,7 @@ public class LadderTests(MnistFixture mnist)
         // Without noise, how many labeled rows come first does not matter either: the decoder normalises the
         // unlabeled rows as one group, whatever their place in the batch.
         using var quiet = WithMovedCombinators(9, noiseStd: 0);
-        float Quiet(Tensor labeled) => new Ladder(PaperCosts, UnlabeledOnly: true).Loss(quiet, labeled, y[..(int)labeled.shape[0]], u, new Progress(1, 0, 1)).Unsupervised!.item<float>();
+        float Quiet(Tensor labeled) => new Ladder(PaperCosts, "unlabeled").Loss(quiet, new Batch(labeled, y[..(int)labeled.shape[0]], u, new Progress(1, 0, 1), new Augment())).Unsupervised!.item<float>();
         Assert.Equal(Quiet(x), Quiet(x[..4]), 4);
     }
 
@@ -228,7 +230,7 @@ public class LadderTests(MnistFixture mnist)
             costs[layer] = 1;
             net.zero_grad();
             using var scope = NewDisposeScope();
-            new Ladder(costs).Loss(net, x, y, u, new Progress(1, 0, 1)).Unsupervised!.backward();
+            new Ladder(costs).Loss(net, new Batch(x, y, u, new Progress(1, 0, 1), new Augment())).Unsupervised!.backward();
             var grads = net.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad is { } g ? g.abs().sum().item<float>() : 0f);
             Assert.True(grads[$"combinator{layer}"] > 0, $"λ_{layer} reaches its combinator");
             if (layer < 6) Assert.True(grads[$"decoder{layer + 1}.weight"] > 0, $"λ_{layer} reaches V_{layer + 1}");
@@ -240,7 +242,7 @@ public class LadderTests(MnistFixture mnist)
     public void Layer_sizes_that_do_not_fit_the_data_stop_training_before_it_starts()
     {
         using var data = SmallRuns.Data(mnist);
-        var recipe = SmallRuns.Recipe() with { Model = "mlp-ladder", Method = "ladder", LadderLayers = [100, 50, 10], DenoisingCosts = [1, 1, 1] };
+        var recipe = SmallRuns.Recipe() with { Model = new LadderConfig([100, 50, 10]), Method = new Ladder([1, 1, 1]) };
         using var dir = new TempDir();
         var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe.Validate(), dir.Path, data));
         Assert.Contains("784 pixels", e.Message);
@@ -253,13 +255,14 @@ public class LadderTests(MnistFixture mnist)
         using var data = SmallRuns.Data(mnist, labels: 1000, unlabeled: 5000, validation: 2000);
         var recipe = new Recipe
         {
-            Model = "mlp-ladder", Method = "ladder", Labels = 1000, Epochs = 2, StepsPerEpoch = 100, LabeledBatch = 100, UnlabeledBatch = 100,
-            RotationDegrees = 0, Shift = 0, LearningRate = 0.002, DenoisingCosts = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1], EvalBatch = 1000,
+            Model = new LadderConfig(), Method = new Ladder(), Data = new(Labels: 1000),
+            Run = new(Epochs: 2, StepsPerEpoch: 100, LabeledBatch: 100, UnlabeledBatch: 100, EvalBatch: 1000),
+            Augmentation = new(RotationDegrees: 0, Shift: 0), Optimizer = new Adam { LearningRate = 0.002 },
         }.Validate();
         using var dir = new TempDir();
         var result = Trainer.Run(recipe, dir.Path, data);
         Assert.True(result.State.BestValidationAccuracy > 0.85, $"best validation accuracy {result.State.BestValidationAccuracy:P2}");
-        var (model, _) = Checkpoint.Load(Path.Combine(dir.Path, Trainer.BestCheckpoint));
+        var (model, _) = Checkpoint.Load(Path.Combine(dir.Path, RunDirectory.Best));
         using var _m = model;
         Assert.IsType<LadderNet>(model);
         Assert.Equal(result.State.BestValidationAccuracy, Evaluator.Evaluate(model, data.Validation, 1000).Accuracy);

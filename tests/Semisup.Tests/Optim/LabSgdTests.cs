@@ -112,15 +112,14 @@ public class LabSgdTests
     }
 
     [Theory]
-    [InlineData("adam", "AdamOptimizer")]
-    [InlineData("sgd", "LabSgd")]
-    [InlineData("nesterov", "LabSgd")]
-    public void Recipes_name_their_optimizer(string name, string type)
+    [InlineData("adam", typeof(Semisup.Optim.Adam))]
+    [InlineData("sgd", typeof(Sgd))]
+    [InlineData("nesterov", typeof(Nesterov))]
+    public void Recipes_name_their_optimizer(string name, Type type)
     {
-        var p = new Parameter(zeros(2));
-        using var opt = Optimizers.Create([p], new Semisup.Training.Recipe { Optimizer = name });
-        Assert.Equal(type, opt.GetType().Name);
-        Assert.Throws<SemisupException>(() => Optimizers.Create([p], new Semisup.Training.Recipe { Optimizer = "rmsprop" }));
+        Assert.IsType(type, Semisup.Training.RecipeFile.Parse("{}", "test", [$"optimizer.kind={name}"]).Optimizer);
+        Assert.Contains("optimizer.kind: 'rmsprop' is not one of adam, sgd, momentum, nesterov",
+            Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse("{}", "test", ["optimizer.kind=rmsprop"])).Message);
     }
 
     [Theory]
@@ -133,7 +132,7 @@ public class LabSgdTests
         double[] Step(double weightDecay)
         {
             var p = new Parameter(tensor(new[] { 1.0, -2.0 }));
-            using var opt = Optimizers.Create([p], new Semisup.Training.Recipe { Optimizer = name, LearningRate = 0.1, WeightDecay = weightDecay });
+            using var opt = Semisup.Training.RecipeFile.Parse("{}", "test", [$"optimizer.kind={name}", "optimizer.learningRate=0.1", $"optimizer.weightDecay={weightDecay.ToString(System.Globalization.CultureInfo.InvariantCulture)}"]).Optimizer.Create([p]);
             opt.BeforeGradient();
             opt.ZeroGrad();
             (p.sum() * 0).backward(); // the loss's own gradient is 0: whatever moves θ is the decay
@@ -145,6 +144,6 @@ public class LabSgdTests
         // −ε·m̂/√v̂ = −ε·sign(λθ).
         double[] expected = name == "adam" ? [0.9, -1.9] : [1 - 0.1 * 0.5 * 1, -2 - 0.1 * 0.5 * -2];
         Assert.Equal(expected, Step(0.5), (a, b) => Math.Abs(a - b) < 1e-6);
-        Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { WeightDecay = -1e-4 }.Validate());
+        Assert.Contains("optimizer.weightDecay: -0.0001 must not be negative", Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Optimizer = new Semisup.Optim.Adam { WeightDecay = -1e-4 } }.Validate()).Message);
     }
 }

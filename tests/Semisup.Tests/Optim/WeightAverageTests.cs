@@ -38,7 +38,7 @@ public class WeightAverageTests
     {
         manual_seed(4);
         using var trained = new ConvNet(new ConvNetConfig());
-        using var optimizer = Semisup.Optim.Optimizers.Create(trained.parameters(), new Semisup.Training.Recipe { LearningRate = 0.05 });
+        using var optimizer = new Adam { LearningRate = 0.05 }.Create(trained.parameters());
         using var average = WeightAverage.Of(trained, () => new ConvNet(new ConvNetConfig()), decay: 0.999);
         using var x = rand(8, 1, 28, 28);
         using var y = randint(0, 10, 8);

@@ -23,8 +23,8 @@ public class ArchivedRunsTests
         // RESULTS cites these copies once the machine that ran them is gone, so a summary edited by hand, or metrics from
         // another run beside it, must not pass for the run's own record.
         var dir = Path.Combine(Repo.Root, run);
-        var summary = File.ReadAllText(Path.Combine(dir, RunReport.SummaryFile));
-        var metrics = Trainer.ReadMetrics(dir);
+        var summary = File.ReadAllText(Path.Combine(dir, RunDirectory.Summary));
+        var metrics = new RunDirectory(dir).ReadMetrics();
         Assert.Equal([.. Enumerable.Range(1, metrics.Count)], metrics.Select(m => m.Epoch));
         Assert.Equal(metrics.Count, int.Parse(Field(summary, @"\| epochs run \| (\d+) \|"), CultureInfo.InvariantCulture));
 
@@ -35,9 +35,9 @@ public class ArchivedRunsTests
         Assert.Equal((100 * best.ValidationAccuracy).ToString("F2", CultureInfo.InvariantCulture), reported.Groups[1].Value);
         Assert.Equal(best.Epoch.ToString(CultureInfo.InvariantCulture), reported.Groups[2].Value);
 
-        var recipe = Recipe.Read(Path.Combine(dir, Trainer.RecipeFile));
+        var recipe = Recipe.Read(Path.Combine(dir, RunDirectory.Recipe));
         Assert.Equal(recipe.Name, Field(summary, @"^# (\S+)"));
-        Assert.Equal(recipe.Epochs, metrics.Count); // a kept run is a finished one
+        Assert.Equal(recipe.Run.Epochs, metrics.Count); // a kept run is a finished one
     }
 
     static string Field(string text, string pattern)

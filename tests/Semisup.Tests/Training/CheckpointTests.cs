@@ -44,10 +44,10 @@ public class CheckpointTests
     {
         using var dir = new TempDir();
         using var net = new ConvNet(new ConvNetConfig());
-        Checkpoint.Save(dir["huge.ckpt"], net, new Recipe { HiddenUnits = 1_000_000_000 }, State, null);
+        Checkpoint.Save(dir["huge.ckpt"], net, new Recipe { Model = new ConvNetConfig(HiddenUnits: 1_000_000_000) }, State, null);
         var e = Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["huge.ckpt"]));
         Assert.StartsWith("Cannot build the network: its 525,000,130,718 parameters need 1955.8 GiB, more than the ", e.Message);
-        Assert.EndsWith(" GiB this process may use; check convWidth and hiddenUnits.", e.Message);
+        Assert.EndsWith(" GiB this process may use; check model.convWidth and model.hiddenUnits.", e.Message);
     }
 
     [Fact]
@@ -55,14 +55,14 @@ public class CheckpointTests
     {
         using var dir = new TempDir();
         var recipe = new Recipe();
-        using var net = new ConvNet(recipe.Net);
-        using var optimizer = Semisup.Optim.Optimizers.Create(net.parameters(), recipe);
+        using var net = new ConvNet(new ConvNetConfig());
+        using var optimizer = Factory.Optimizer(net, recipe);
         Checkpoint.Save(dir["last.ckpt"], net, recipe, State, optimizer);
         var bytes = File.ReadAllBytes(dir["last.ckpt"]);
         Assert.Equal(0, bytes[^1]); // the "no trained weights follow" flag, which older checkpoints lack
         File.WriteAllBytes(dir["old.ckpt"], bytes[..^1]);
 
-        using var resumed = Checkpoint.Resume(dir["old.ckpt"], m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe));
+        using var resumed = Checkpoint.Resume(dir["old.ckpt"], m => Factory.Optimizer(m, recipe));
         Assert.Null(resumed.Average);
         foreach (var (name, t) in net.state_dict()) Assert.True(t.eq(resumed.Model.state_dict()[name]).all().item<bool>(), name);
     }
@@ -71,11 +71,11 @@ public class CheckpointTests
     public void A_checkpoint_whose_recipe_averages_weights_but_holds_no_trained_weights_is_refused()
     {
         using var dir = new TempDir();
-        var recipe = new Recipe { EmaDecay = 0.99 };
-        using var net = new ConvNet(recipe.Net);
-        using var optimizer = Semisup.Optim.Optimizers.Create(net.parameters(), recipe);
+        var recipe = new Recipe { Run = new(EmaDecay: 0.99) };
+        using var net = new ConvNet(new ConvNetConfig());
+        using var optimizer = Factory.Optimizer(net, recipe);
         Checkpoint.Save(dir["last.ckpt"], net, recipe, State, optimizer);
-        var e = Assert.Throws<SemisupException>(() => Checkpoint.Resume(dir["last.ckpt"], m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe)));
+        var e = Assert.Throws<SemisupException>(() => Checkpoint.Resume(dir["last.ckpt"], m => Factory.Optimizer(m, recipe)));
         Assert.Contains("disagree about weight averaging", e.Message);
     }
 
@@ -84,7 +84,7 @@ public class CheckpointTests
     {
         using var dir = new TempDir();
         using var net = new ConvNet(new ConvNetConfig());
-        Assert.Throws<ArgumentException>(() => Checkpoint.Save(dir["best.ckpt"], net, new Recipe { EmaDecay = 0.99 }, State, null, trained: net));
+        Assert.Throws<ArgumentException>(() => Checkpoint.Save(dir["best.ckpt"], net, new Recipe { Run = new(EmaDecay: 0.99) }, State, null, trained: net));
         Assert.False(File.Exists(dir["best.ckpt"]));
     }
 

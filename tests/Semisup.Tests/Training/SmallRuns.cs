@@ -15,5 +15,5 @@ public static class SmallRuns
     }
 
     public static Recipe Recipe(int epochs = 2, int steps = 4) =>
-        new Recipe { Epochs = epochs, StepsPerEpoch = steps, Labels = 100, LabeledBatch = 20, UnlabeledBatch = 20, EvalBatch = 250, Threads = 2 }.Validate();
+        new Recipe { Data = new(Labels: 100), Run = new(Epochs: epochs, StepsPerEpoch: steps, LabeledBatch: 20, UnlabeledBatch: 20, EvalBatch: 250, Threads: 2) }.Validate();
 }

@@ -1,3 +1,5 @@
+using Semisup.Optim;
+using Semisup.Methods;
 using System.Runtime.InteropServices;
 using Semisup.Models;
 using Semisup.Nn;
@@ -18,12 +20,12 @@ public class TrainerTests(MnistFixture mnist)
     }
 
     static IEnumerable<string> MetricsWithoutTime(string dir) =>
-        Trainer.ReadMetrics(dir).Select(m => (m with { WallSeconds = 0, StepsPerSecond = 0, RssMegabytes = 0, ManagedMegabytes = 0, CommittedMegabytes = 0 }).ToString());
+        new RunDirectory(dir).ReadMetrics().Select(m => (m with { WallSeconds = 0, StepsPerSecond = 0, RssMegabytes = 0, ManagedMegabytes = 0, CommittedMegabytes = 0 }).ToString());
 
     static float[] TrainedParameters(string lastCheckpoint)
     {
         var recipe = Checkpoint.ReadHeader(lastCheckpoint).Recipe;
-        using var resumed = Checkpoint.Resume(lastCheckpoint, m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe));
+        using var resumed = Checkpoint.Resume(lastCheckpoint, m => Factory.Optimizer(m, recipe));
         return resumed.Model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
     }
 
@@ -37,20 +39,23 @@ public class TrainerTests(MnistFixture mnist)
     public void A_resumed_run_ends_exactly_where_an_uninterrupted_one_does(string method, string optimizer, double emaDecay)
     {
         using var data = SmallRuns.Data(mnist);
-        var recipe = SmallRuns.Recipe(epochs: 3) with { Method = method, Optimizer = optimizer, UnsupervisedSteps = 3, EmaDecay = emaDecay };
+        var basic = SmallRuns.Recipe(epochs: 3);
+        var recipe = RecipeFile.Parse(basic.ToJson(), "test", [$"method.kind={method}", $"optimizer.kind={optimizer}",
+            $"run.emaDecay={emaDecay.ToString(System.Globalization.CultureInfo.InvariantCulture)}"]);
+        if (recipe.Method is AlternatingGamma alternating) recipe = recipe with { Method = alternating with { UnsupervisedSteps = 3 } };
         using var straight = new TempDir();
         Trainer.Run(recipe, straight.Path, data);
 
         using var split = new TempDir();
-        Trainer.Run(recipe with { Epochs = 1 }, split.Path, data);
-        File.AppendAllText(Path.Combine(split.Path, Trainer.MetricsFile), "{\"epoch\":2,\"st"); // a line a full disk cut short
+        Trainer.Run(recipe with { Run = recipe.Run with { Epochs = 1 } }, split.Path, data);
+        File.AppendAllText(Path.Combine(split.Path, RunDirectory.Metrics), "{\"epoch\":2,\"st"); // a line a full disk cut short
         Trainer.Run(recipe, split.Path, data, resume: true);
 
-        Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(split.Path, Trainer.LastCheckpoint)));
-        Assert.Equal(TrainedParameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), TrainedParameters(Path.Combine(split.Path, Trainer.LastCheckpoint)));
+        Assert.Equal(Parameters(Path.Combine(straight.Path, RunDirectory.Last)), Parameters(Path.Combine(split.Path, RunDirectory.Last)));
+        Assert.Equal(TrainedParameters(Path.Combine(straight.Path, RunDirectory.Last)), TrainedParameters(Path.Combine(split.Path, RunDirectory.Last)));
         Assert.Equal(MetricsWithoutTime(straight.Path), MetricsWithoutTime(split.Path));
-        Assert.Equal([1, 2, 3], Trainer.ReadMetrics(split.Path).Select(m => m.Epoch));
-        Assert.All(Trainer.ReadMetrics(straight.Path), m =>
+        Assert.Equal([1, 2, 3], new RunDirectory(split.Path).ReadMetrics().Select(m => m.Epoch));
+        Assert.All(new RunDirectory(straight.Path).ReadMetrics(), m =>
         {
             Assert.InRange(m.ManagedMegabytes, 0.1, m.RssMegabytes);
             Assert.InRange(m.CommittedMegabytes, 0.1, m.RssMegabytes);
@@ -64,7 +69,8 @@ public class TrainerTests(MnistFixture mnist)
         using var dir = new TempDir();
         Trainer.Run(SmallRuns.Recipe(epochs: 2), dir.Path, data);
         var scalars = TensorBoardScalars(Path.Combine(dir.Path, "tensorboard"));
-        foreach (var m in Trainer.ReadMetrics(dir.Path))
+        var metrics = new RunDirectory(dir.Path).ReadMetrics();
+        foreach (var m in metrics)
         {
             (string Tag, double Value)[] expected = [("loss/supervised", m.SupervisedLoss), ("loss/unsupervised", m.UnsupervisedLoss),
                 ("loss/validation", m.ValidationLoss), ("accuracy/validation", m.ValidationAccuracy), ("learning_rate", m.LearningRate),
@@ -73,7 +79,8 @@ public class TrainerTests(MnistFixture mnist)
             foreach (var (tag, value) in expected)
                 Assert.Equal((float)value, scalars[(tag, m.Epoch)]);
         }
-        Assert.Equal(2 * 9, scalars.Count);
+        // Every point belongs to an epoch the metrics file has: nothing stray, nothing from another run.
+        Assert.All(scalars.Keys, k => Assert.Contains(k.Step, metrics.Select(m => (long)m.Epoch)));
     }
 
     /// <summary>Every scalar of a run's TensorBoard events files, by (tag, step). A file is a sequence of records:
@@ -102,31 +109,31 @@ public class TrainerTests(MnistFixture mnist)
     {
         using var data = SmallRuns.Data(mnist);
         var plain = SmallRuns.Recipe(epochs: 2);
-        var recipe = plain with { EmaDecay = 0.7 };
+        var recipe = plain with { Run = plain.Run with { EmaDecay = 0.7 } };
         using var dir = new TempDir();
         Trainer.Run(recipe, dir.Path, data);
-        var last = Path.Combine(dir.Path, Trainer.LastCheckpoint);
+        var last = Path.Combine(dir.Path, RunDirectory.Last);
 
         var (saved, _) = Checkpoint.Load(last);
         using var _s = saved;
-        using var resumed = Checkpoint.Resume(last, m => Semisup.Optim.Optimizers.Create(m.parameters(), recipe));
+        using var resumed = Checkpoint.Resume(last, m => Factory.Optimizer(m, recipe));
         Assert.NotNull(resumed.Average);
-        double recorded = Trainer.ReadMetrics(dir.Path)[^1].ValidationLoss;
+        double recorded = new RunDirectory(dir.Path).ReadMetrics()[^1].ValidationLoss;
         Assert.Equal(recorded, Evaluator.Evaluate(saved, data.Validation, 250).Loss, 5);
         Assert.Equal(recorded, Evaluator.Evaluate(resumed.Average.Model, data.Validation, 250).Loss, 5);
         Assert.NotEqual(recorded, Evaluator.Evaluate(resumed.Model, data.Validation, 250).Loss, 3);
-        var (best, bestHeader) = Checkpoint.Load(Path.Combine(dir.Path, Trainer.BestCheckpoint));
+        var (best, bestHeader) = Checkpoint.Load(Path.Combine(dir.Path, RunDirectory.Best));
         using var _b = best;
-        double recordedAtBest = Trainer.ReadMetrics(dir.Path).Single(m => m.Epoch == bestHeader.State.BestEpoch).ValidationLoss;
+        double recordedAtBest = new RunDirectory(dir.Path).ReadMetrics().Single(m => m.Epoch == bestHeader.State.BestEpoch).ValidationLoss;
         Assert.Equal(recordedAtBest, Evaluator.Evaluate(best, data.Validation, 250).Loss, 5);
 
         // The average only watches: the trained weights are those of the same run without it.
         using var plainDir = new TempDir();
         Trainer.Run(plain, plainDir.Path, data);
-        Assert.Equal(Parameters(Path.Combine(plainDir.Path, Trainer.LastCheckpoint)), TrainedParameters(last));
+        Assert.Equal(Parameters(Path.Combine(plainDir.Path, RunDirectory.Last)), TrainedParameters(last));
 
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe with { EmaDecay = 0.5, Epochs = 3 }, dir.Path, data, resume: true));
-        Assert.Contains("another emaDecay", e.Message);
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe with { Run = recipe.Run with { EmaDecay = 0.5, Epochs = 3 } }, dir.Path, data, resume: true));
+        Assert.Contains("another run.emaDecay", e.Message);
     }
 
     sealed class CancelAt(CancellationTokenSource cts, int epoch, int step) : ITrainingObserver
@@ -146,9 +153,9 @@ public class TrainerTests(MnistFixture mnist)
         using var cts = new CancellationTokenSource();
         var result = Trainer.Run(recipe, interrupted.Path, data, new CancelAt(cts, 2, 2), cts.Token);
         Assert.True(result.Interrupted);
-        Assert.Equal(1, Checkpoint.ReadHeader(Path.Combine(interrupted.Path, Trainer.LastCheckpoint)).State.Epoch);
+        Assert.Equal(1, Checkpoint.ReadHeader(Path.Combine(interrupted.Path, RunDirectory.Last)).State.Epoch);
         Trainer.Run(recipe, interrupted.Path, data, resume: true);
-        Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(interrupted.Path, Trainer.LastCheckpoint)));
+        Assert.Equal(Parameters(Path.Combine(straight.Path, RunDirectory.Last)), Parameters(Path.Combine(interrupted.Path, RunDirectory.Last)));
     }
 
     /// <summary>Throws as TorchSharp does when libtorch fails, at one step, the first <c>times</c> it gets there.</summary>
@@ -177,7 +184,7 @@ public class TrainerTests(MnistFixture mnist)
 
         Assert.False(result.Interrupted);
         Assert.Equal("libtorch failed in epoch 2: Expected false to be true, but got false; continuing from epoch 1 (retry 1 of 3).", Assert.Single(observer.Messages));
-        Assert.Equal(Parameters(Path.Combine(straight.Path, Trainer.LastCheckpoint)), Parameters(Path.Combine(failed.Path, Trainer.LastCheckpoint)));
+        Assert.Equal(Parameters(Path.Combine(straight.Path, RunDirectory.Last)), Parameters(Path.Combine(failed.Path, RunDirectory.Last)));
         Assert.Equal(MetricsWithoutTime(straight.Path), MetricsWithoutTime(failed.Path));
         Assert.Single(Directory.GetFiles(Path.Combine(failed.Path, "tensorboard"), "events.out.tfevents*"));
     }
@@ -191,8 +198,8 @@ public class TrainerTests(MnistFixture mnist)
         var always = new LibtorchFailsAt(2, 1, times: int.MaxValue);
         var e = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, dir.Path, data, always));
         Assert.Equal(Trainer.NativeRetries, always.Messages.Count);
-        Assert.Equal($"libtorch failed in epoch 2: Expected false to be true, but got false. {Path.Combine(dir.Path, Trainer.LastCheckpoint)} holds epoch 1; continue with `semisup train --resume {dir.Path}`.", e.Message);
-        Assert.Equal([1], Trainer.ReadMetrics(dir.Path).Select(m => m.Epoch));
+        Assert.Equal($"libtorch failed in epoch 2: Expected false to be true, but got false. {Path.Combine(dir.Path, RunDirectory.Last)} holds epoch 1; continue with `semisup train --resume {dir.Path}`.", e.Message);
+        Assert.Equal([1], new RunDirectory(dir.Path).ReadMetrics().Select(m => m.Epoch));
 
         using var fresh = new TempDir();
         var first = new LibtorchFailsAt(1, 1, times: 1);
@@ -208,10 +215,10 @@ public class TrainerTests(MnistFixture mnist)
         var recipe = SmallRuns.Recipe(epochs: 1);
         using var dir = new TempDir();
         Trainer.Run(recipe, dir.Path, data);
-        var metrics = File.ReadAllText(Path.Combine(dir.Path, Trainer.MetricsFile));
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe with { Seed = 2 }, dir.Path, data));
+        var metrics = File.ReadAllText(Path.Combine(dir.Path, RunDirectory.Metrics));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe with { Data = recipe.Data with { Seed = 2 } }, dir.Path, data));
         Assert.Equal($"{dir.Path} already holds a run (last.ckpt). Continue it with `semisup train --resume {dir.Path}`, or train into another directory.", e.Message);
-        Assert.Equal(metrics, File.ReadAllText(Path.Combine(dir.Path, Trainer.MetricsFile)));
+        Assert.Equal(metrics, File.ReadAllText(Path.Combine(dir.Path, RunDirectory.Metrics)));
     }
 
     [Theory]
@@ -241,9 +248,9 @@ public class TrainerTests(MnistFixture mnist)
     {
         using var data = SmallRuns.Data(mnist, unlabeled: 0);
         using var dir = new TempDir();
-        var result = Trainer.Run(SmallRuns.Recipe(epochs: 1) with { Method = "supervised" }, dir.Path, data);
+        var result = Trainer.Run(SmallRuns.Recipe(epochs: 1) with { Method = new Supervised() }, dir.Path, data);
         Assert.Equal(1, result.State.Epoch);
-        Assert.True(double.IsFinite(Assert.Single(Trainer.ReadMetrics(dir.Path)).SupervisedLoss));
+        Assert.True(double.IsFinite(Assert.Single(new RunDirectory(dir.Path).ReadMetrics()).SupervisedLoss));
     }
 
     [Fact]
@@ -252,20 +259,20 @@ public class TrainerTests(MnistFixture mnist)
         using var data = SmallRuns.Data(mnist);
         var recipe = SmallRuns.Recipe(epochs: 2);
         using var dir = new TempDir();
-        Trainer.Run(recipe with { Epochs = 1 }, dir.Path, data);
-        var before = File.ReadAllBytes(Path.Combine(dir.Path, Trainer.LastCheckpoint));
+        Trainer.Run(recipe with { Run = recipe.Run with { Epochs = 1 } }, dir.Path, data);
+        var before = File.ReadAllBytes(Path.Combine(dir.Path, RunDirectory.Last));
         data.Labeled.Images.fill_(float.NaN);
         var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe, dir.Path, data, resume: true));
         Assert.Contains("NaN at epoch 2, step 1", e.Message);
         Assert.Contains("epoch 1", e.Message);
-        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir.Path, Trainer.LastCheckpoint)));
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir.Path, RunDirectory.Last)));
     }
 
     [Fact]
     public void Two_hundred_gamma_steps_on_real_mnist_beat_90_percent_validation()
     {
         using var data = SmallRuns.Data(mnist, labels: 3000, unlabeled: 47000, validation: 10000);
-        var recipe = new Recipe { Epochs = 4, StepsPerEpoch = 50 }.Validate();
+        var recipe = new Recipe { Run = new(Epochs: 4, StepsPerEpoch: 50) }.Validate();
         using var dir = new TempDir();
         var result = Trainer.Run(recipe, dir.Path, data);
         Assert.True(result.State.BestValidationAccuracy > 0.90, $"best validation accuracy {result.State.BestValidationAccuracy:P2}");
@@ -284,28 +291,28 @@ public class TrainerTests(MnistFixture mnist)
         using var dir = new TempDir();
         manual_seed(1);
         using (var small = new ConvNet(new ConvNetConfig(HiddenUnits: 50)))
-            Checkpoint.Save(dir["small.ckpt"], small, new Recipe { HiddenUnits = 50 }, new TrainingState(1, 1, 0.5, 1), null);
-        var ladderRecipe = new Recipe { Model = "mlp-ladder", Method = "ladder" };
-        using (var ladder = new LadderNet(ladderRecipe.Ladder))
+            Checkpoint.Save(dir["small.ckpt"], small, new Recipe { Model = new ConvNetConfig(HiddenUnits: 50) }, new TrainingState(1, 1, 0.5, 1), null);
+        var ladderRecipe = new Recipe { Model = new LadderConfig(), Method = new Ladder() };
+        using (var ladder = new LadderNet(new LadderConfig()))
             Checkpoint.Save(dir["ladder.ckpt"], ladder, ladderRecipe, new TrainingState(1, 1, 0.5, 1), null);
 
-        var recipe = SmallRuns.Recipe(epochs: 1) with { WarmStart = dir["small.ckpt"] };
+        var recipe = SmallRuns.Recipe(epochs: 1) with { Model = new ConvNetConfig { WarmStart = dir["small.ckpt"] } };
         var messages = new Messages();
         Trainer.Run(recipe.Validate(), dir["run"], data, messages);
         Assert.Contains("copied conv1.weight", Assert.Single(messages.Lines));
         Assert.Contains("initialised randomly: fc1.weight", messages.Lines[0]);
 
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run((recipe with { WarmStart = dir["ladder.ckpt"] }).Validate(), dir["run2"], data));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run((recipe with { Model = new ConvNetConfig { WarmStart = dir["ladder.ckpt"] } }).Validate(), dir["run2"], data));
         Assert.Contains("no layer matches", e.Message);
-        Assert.Contains("choose one", Assert.Throws<SemisupException>(() => (recipe with { Init = "kmeans" }).Validate()).Message);
+        Assert.Contains("choose one", Assert.Throws<SemisupException>(() => (recipe with { Model = (ConvNetConfig)recipe.Model with { Init = "kmeans" } }).Validate()).Message);
 
         // A learning rate too small to move the weights leaves the first layer as k-means made it.
-        var kmeans = SmallRuns.Recipe(epochs: 1) with { Init = "kmeans", LearningRate = 1e-12 };
+        var kmeans = SmallRuns.Recipe(epochs: 1) with { Model = new ConvNetConfig(Init: "kmeans"), Optimizer = new Adam { LearningRate = 1e-12 } };
         Trainer.Run(kmeans, dir["kmeans"], data);
-        manual_seed((long)kmeans.Seed);
-        using var expected = ModelRegistry.Create(kmeans);
-        KMeansInit.FirstLayer(expected, data.Unlabeled.Images, kmeans.Seed, kmeans.InitRange);
-        var (trained, _) = Checkpoint.Load(dir["kmeans/" + Trainer.LastCheckpoint]);
+        manual_seed((long)kmeans.Data.Seed);
+        using var expected = Factory.Model(kmeans);
+        KMeansInit.FirstLayer(expected, data.Unlabeled.Images, kmeans.Data.Seed, ((ConvNetConfig)kmeans.Model).InitRange);
+        var (trained, _) = Checkpoint.Load(dir["kmeans/" + RunDirectory.Last]);
         using var _t = trained;
         Tensor Conv1(Classifier m) => m.named_parameters().Single(p => p.name == "conv1.weight").parameter;
         Assert.True(Conv1(trained).allclose(Conv1(expected), rtol: 0, atol: 1e-6), "conv1 holds the k-means filters");

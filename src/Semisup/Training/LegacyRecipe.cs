@@ -1,0 +1,153 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Semisup.Data;
+using Semisup.Methods;
+using Semisup.Models;
+using Semisup.Optim;
+
+namespace Semisup.Training;
+
+/// <summary>The flat form recipes had before their blocks: one object of 57 keys. The shipped checkpoints, the kept
+/// runs under docs/runs and users' own recipes still hold it; this is the one place that reads it, converting it once
+/// into the blocks. Defaults are the flat form's, so a file that left a key out means what it meant then.</summary>
+sealed record LegacyRecipe
+{
+    public string Name { get; init; } = "gamma";
+    public string Description { get; init; } = "";
+    public string Method { get; init; } = "gamma";
+    public string Model { get; init; } = "conv";
+    public string Dataset { get; init; } = "mnist";
+    public int Labels { get; init; } = 3000;
+    public string Split { get; init; } = Data.Split.Random;
+    public ulong Seed { get; init; } = 1;
+    public int Epochs { get; init; } = 500;
+    public int StepsPerEpoch { get; init; }
+    public int LabeledBatch { get; init; } = 50;
+    public int UnlabeledBatch { get; init; } = 50;
+    public double NoiseStd { get; init; } = 0.3;
+    public double? InputNoiseStd { get; init; }
+    public double Dropout { get; init; } = 0.5;
+    public double LeakySlope { get; init; } = 0.1;
+    public double BnMomentum { get; init; } = 0.1;
+    public double InitRange { get; init; } = 0.1;
+    public double InputMean { get; init; }
+    public double InputStd { get; init; } = 1;
+    public string Activation { get; init; } = "leaky_relu";
+    public bool HandDerived { get; init; }
+    public string DropoutKind { get; init; } = "inverted";
+    public string Init { get; init; } = "uniform";
+    public string BnScaleInit { get; init; } = "ones";
+    public bool CleanDropout { get; init; } = true;
+    public int HiddenUnits { get; init; } = 100;
+    public double ConvWidth { get; init; } = 1;
+    public double SoftmaxBeta { get; init; } = 1;
+    public string? WarmStart { get; init; }
+    public double UnsupervisedWeight { get; init; } = 1.0;
+    public double RampStart { get; init; } = 10;
+    public double RampEnd { get; init; } = 100;
+    public double ConfidenceThreshold { get; init; } = 0.95;
+    public bool DetachCleanTarget { get; init; }
+    public bool SeparateBatches { get; init; }
+    public bool AugmentUnlabeled { get; init; }
+    public int[] LadderLayers { get; init; } = LadderConfig.PaperLayers;
+    public double[] DenoisingCosts { get; init; } = Ladder.PaperCosts;
+    public string DenoisingRows { get; init; } = "all";
+    public int UnsupervisedSteps { get; init; } = 60;
+    public double RotationDegrees { get; init; } = 25;
+    public int Shift { get; init; } = 3;
+    public double ElasticAlpha { get; init; }
+    public double ElasticSigma { get; init; } = 4;
+    public string Interpolation { get; init; } = "bilinear";
+    public int Cutout { get; init; }
+    public string Optimizer { get; init; } = "adam";
+    public double Momentum { get; init; } = 0.9;
+    public double LearningRate { get; init; } = 1e-3;
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.999;
+    public double WeightDecay { get; init; }
+    public FlatSchedule Schedule { get; init; } = new();
+    public double EmaDecay { get; init; }
+    public int Threads { get; init; } = 2;
+    public int EvalBatch { get; init; } = 100;
+
+    public sealed record FlatSchedule(int DecayEpoch = 100, double DecayedRate = 5e-4, int ExponentialAfter = 200, double Factor = 0.99, int? LinearDecayAfter = null);
+
+    /// <summary>Where each flat key went: the hint for a flat key found among blocks.</summary>
+    static readonly Dictionary<string, string> Moved = new()
+    {
+        ["dataset"] = "data.dataset", ["labels"] = "data.labels", ["split"] = "data.split", ["seed"] = "data.seed",
+        ["epochs"] = "run.epochs", ["stepsPerEpoch"] = "run.stepsPerEpoch", ["labeledBatch"] = "run.labeledBatch",
+        ["unlabeledBatch"] = "run.unlabeledBatch", ["threads"] = "run.threads", ["evalBatch"] = "run.evalBatch", ["emaDecay"] = "run.emaDecay",
+        ["noiseStd"] = "model.noiseStd", ["inputNoiseStd"] = "model.inputNoiseStd", ["dropout"] = "model.dropout", ["leakySlope"] = "model.leakySlope",
+        ["bnMomentum"] = "model.bnMomentum", ["initRange"] = "model.initRange", ["inputMean"] = "model.inputMean", ["inputStd"] = "model.inputStd",
+        ["activation"] = "model.activation", ["handDerived"] = "model.handDerived", ["dropoutKind"] = "model.dropoutKind", ["init"] = "model.init",
+        ["bnScaleInit"] = "model.bnScaleInit", ["cleanDropout"] = "model.cleanDropout", ["hiddenUnits"] = "model.hiddenUnits",
+        ["convWidth"] = "model.convWidth", ["softmaxBeta"] = "model.softmaxBeta", ["warmStart"] = "model.warmStart", ["ladderLayers"] = "model.layers",
+        ["unsupervisedWeight"] = "method.unsupervisedWeight", ["rampStart"] = "method.rampStart", ["rampEnd"] = "method.rampEnd",
+        ["confidenceThreshold"] = "method.threshold", ["detachCleanTarget"] = "method.detachCleanTarget", ["separateBatches"] = "method.separateBatches",
+        ["augmentUnlabeled"] = "method.augmentUnlabeled", ["denoisingCosts"] = "method.denoisingCosts", ["denoisingRows"] = "method.denoisingRows",
+        ["unsupervisedSteps"] = "method.unsupervisedSteps", ["rotationDegrees"] = "augmentation.rotationDegrees", ["shift"] = "augmentation.shift",
+        ["elasticAlpha"] = "augmentation.elasticAlpha", ["elasticSigma"] = "augmentation.elasticSigma", ["interpolation"] = "augmentation.interpolation",
+        ["cutout"] = "augmentation.cutout", ["momentum"] = "optimizer.mu", ["learningRate"] = "optimizer.learningRate", ["beta1"] = "optimizer.beta1",
+        ["beta2"] = "optimizer.beta2", ["weightDecay"] = "optimizer.weightDecay",
+    };
+
+    public static string Hint(string key) => Moved.TryGetValue(key, out var path) ? $" Recipes are written in blocks: this is {path}." : "";
+
+    /// <summary>A flat recipe names its method, model or optimizer as text, or has only flat keys.</summary>
+    public static bool IsFlat(JsonObject file) =>
+        new[] { "method", "model", "optimizer" }.Any(k => file[k] is JsonValue)
+        || (file.Any(p => Moved.ContainsKey(p.Key)) && !file.Any(p => p.Key is "data" or "run" || p.Value is JsonObject && p.Key is "method" or "model"));
+
+    static readonly JsonSerializerOptions FlatJson = new(RecipeFile.Json) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
+
+    /// <summary>The blocks a flat recipe means.</summary>
+    public static JsonObject Convert(JsonObject file, string source)
+    {
+        // Versions before the blocks wrote the computed "net", "augmentation" and "ladder" next to the keys they came from.
+        foreach (var computed in new[] { "net", "augmentation", "ladder" }) file.Remove(computed);
+        LegacyRecipe flat;
+        try { flat = file.Deserialize<LegacyRecipe>(FlatJson)!; }
+        catch (JsonException e)
+        {
+            throw new SemisupException($"{source}: a recipe in the flat form with a key or value it did not have ({(e.Path ?? "$").TrimStart('$', '.')}); write it in blocks (docs/recipes.md).", e);
+        }
+        return (JsonObject)JsonSerializer.SerializeToNode(flat.ToRecipe(source), RecipeFile.Json)!;
+    }
+
+    Recipe ToRecipe(string source) => new()
+    {
+        Name = Name,
+        Description = Description,
+        Data = new DataSettings(Dataset, Labels, Split, Seed),
+        Model = Model switch
+        {
+            "conv" => new ConvNetConfig(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange, InputMean: InputMean, InputStd: InputStd,
+                Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits,
+                SoftmaxBeta: SoftmaxBeta, BnScaleInit: BnScaleInit, CleanDropout: CleanDropout, ConvWidth: ConvWidth) { WarmStart = WarmStart },
+            "mlp-ladder" => new LadderConfig(LadderLayers, NoiseStd, BnMomentum, InputNoiseStd) { WarmStart = WarmStart },
+            _ => throw new SemisupException($"{source}: model '{Model}' is not one of conv, mlp-ladder."),
+        },
+        Method = Method switch
+        {
+            "gamma" => new Gamma(UnsupervisedWeight, DetachCleanTarget, SeparateBatches, AugmentUnlabeled),
+            "supervised" => new Supervised(),
+            "alternating-gamma" => new AlternatingGamma(UnsupervisedSteps, UnsupervisedWeight),
+            "ladder" => new Ladder(DenoisingCosts, DenoisingRows),
+            "pseudo-label" => new PseudoLabel(UnsupervisedWeight, RampStart, RampEnd, ConfidenceThreshold, AugmentUnlabeled),
+            _ => throw new SemisupException($"{source}: method '{Method}' is not one of gamma, supervised, alternating-gamma, ladder, pseudo-label."),
+        },
+        Optimizer = Optimizer switch
+        {
+            "adam" => new Adam { LearningRate = LearningRate, WeightDecay = WeightDecay, Beta1 = Beta1, Beta2 = Beta2 },
+            "sgd" => new Sgd { LearningRate = LearningRate, WeightDecay = WeightDecay },
+            "momentum" => new Optim.Momentum { LearningRate = LearningRate, WeightDecay = WeightDecay, Mu = Momentum },
+            "nesterov" => new Nesterov { LearningRate = LearningRate, WeightDecay = WeightDecay, Mu = Momentum },
+            _ => throw new SemisupException($"{source}: optimizer '{Optimizer}' is not one of adam, sgd, momentum, nesterov."),
+        },
+        Schedule = Schedule.LinearDecayAfter is int after ? new LinearDecay(after)
+            : new LabSchedule(Schedule.DecayEpoch, Schedule.DecayedRate, Schedule.ExponentialAfter, Schedule.Factor),
+        Augmentation = new Augment(RotationDegrees, Shift, ElasticAlpha, ElasticSigma, Interpolation, Cutout),
+        Run = new RunSettings(Epochs, StepsPerEpoch, LabeledBatch, UnlabeledBatch, Threads, EvalBatch, EmaDecay),
+    };
+}

@@ -1,0 +1,94 @@
+using Semisup.Data;
+
+namespace Semisup.Training;
+
+/// <summary>Finds a dataset's four files (fetching them if need be) and returns their directory; the CLI supplies it
+/// with its progress bar.</summary>
+public delegate Task<string> LocateData(DatasetInfo dataset);
+
+/// <summary>How a training command ended: interrupted (resumable), or finished with the test set measured once.</summary>
+public sealed record TrainOutcome(Recipe Recipe, string RunDir, TrainingState State, bool Interrupted, TestResult? Test);
+
+/// <summary>What the train command does, with its policy: which recipe a new or resumed run trains, where, on which
+/// split; then training and the one test measurement.</summary>
+public static class Runs
+{
+    /// <summary>The keys a resumed run may change: a longer run of the same experiment, on another thread count.</summary>
+    static readonly string[] ResumeMayChange = ["run.epochs", "run.threads"];
+
+    /// <summary>The recipe a resumed run continues with: the one it recorded, with only <see cref="ResumeMayChange"/>
+    /// set; recorded again when they change it. <paramref name="note"/> hears what changes.</summary>
+    public static Recipe ForResume(string runDir, IReadOnlyList<string> sets, Action<string> note)
+    {
+        var dir = new RunDirectory(runDir);
+        var recorded = dir.ReadRecipe();
+        if (sets.FirstOrDefault(s => !ResumeMayChange.Contains(s.Split('=')[0].Trim())) is { } other)
+            throw new SemisupException($"--resume continues a run as it was recorded; only --epochs (to extend it) and --threads may change, not {other.Split('=')[0]}.");
+        var continued = RecipeFile.Parse(recorded.ToJson(), dir.RecipePath, sets).Validate();
+        int done = dir.SavedEpoch;
+        if (continued.Run.Epochs < done)
+            throw new SemisupException($"--epochs {continued.Run.Epochs}: the run has trained {done} epochs already; a run is extended, never shortened.");
+        if (continued.Run.Threads != recorded.Run.Threads)
+            note($"threads {recorded.Run.Threads} -> {continued.Run.Threads}: from here the run is no longer bit-identical to one at {recorded.Run.Threads} thread(s) throughout.");
+        if (continued.ToJson() != recorded.ToJson()) dir.WriteRecipe(continued);
+        return continued;
+    }
+
+    /// <summary>Trains a new run (into a directory it creates) or resumes one, to its end or an interruption; a
+    /// finished run's best-on-validation checkpoint then scores the test set once (test.json).</summary>
+    /// <param name="observe">Runs training with an observer (the CLI's progress bar).</param>
+    public static async Task<TrainOutcome> TrainAsync(Recipe r, string runDir, bool resuming, LocateData locate,
+        Func<Func<ITrainingObserver, TrainResult>, TrainResult> observe, Action<string> note, CancellationToken cancel)
+    {
+        r.Validate();
+        var dir = new RunDirectory(runDir);
+        if (resuming) return await RunAsync(r, dir, resuming, locate, observe, note, cancel);
+        dir.RefuseUsed();
+        // Made before the data is located (perhaps fetched), so an --out that cannot be made fails at once; a start
+        // that fails before the run has written anything leaves no empty directory behind.
+        bool made = !Directory.Exists(runDir);
+        try { Directory.CreateDirectory(runDir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SemisupException($"Cannot create the run directory {runDir} ({e.Message}); give --out a directory you can write to.", e);
+        }
+        try { return await RunAsync(r, dir, resuming, locate, observe, note, cancel); }
+        catch
+        {
+            if (made && !Directory.EnumerateFileSystemEntries(runDir).Any()) Directory.Delete(runDir);
+            throw;
+        }
+    }
+
+    static async Task<TrainOutcome> RunAsync(Recipe r, RunDirectory dir, bool resuming, LocateData locate,
+        Func<Func<ITrainingObserver, TrainResult>, TrainResult> observe, Action<string> note, CancellationToken cancel)
+    {
+        var ds = Datasets.Get(r.Data.Dataset);
+        var (data, split) = Load(r, dir, resuming, await locate(ds), ds);
+        using var _ = data;
+        note($"{(resuming ? "resuming" : "training")} {r.Name}: {r.MethodKind}, {split.Labeled.Length} labeled / {split.Unlabeled.Length} unlabeled / {split.Validation.Length} validation, {r.Run.Epochs} epochs -> {dir.Path}");
+        var result = observe(o => Trainer.Run(r, dir.Path, data, o, cancel, resuming));
+        if (result.Interrupted) return new(r, dir.Path, result.State, true, null);
+        return new(r, dir.Path, result.State, false, Trainer.Test(dir.Path, data.Test));
+    }
+
+    /// <summary>The run's sets, from the dataset's files, by the run's split (made and saved for a new run).</summary>
+    static (RunData Data, Split Split) Load(Recipe r, RunDirectory dir, bool resuming, string dataDir, DatasetInfo ds)
+    {
+        var files = DatasetFiles.Read(dataDir, ds);
+        var split = resuming ? dir.ReadSplit(files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Data.Labels, r.Data.Seed, r.Data.Split);
+        if (!resuming)
+        {
+            dir.WriteRecipe(r);
+            dir.WriteSplit(split);
+        }
+        var data = RunData.From(files, split, ds.Name);
+        // The files' bytes (two arrays of 47 MB for MNIST's training images) are garbage once the tensors hold the
+        // images. Left to itself the runtime kept their memory committed for hundreds of epochs and then gave it back
+        // at once, a 90 MB step down in the RSS (docs/performance.md); an aggressive collection gives it back now.
+        // The reference is cleared first because unoptimised (tier-0) code keeps a local alive to its method's end.
+        files = null;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return (data, split);
+    }
+}
