@@ -15,14 +15,14 @@ static class ModelCommands
     public static Command Evaluate()
     {
         var split = new Option<string>("--split") { Description = "validation or test.", DefaultValueFactory = _ => "test" };
-        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's) accuracy and loss on the validation or test set.") { CheckpointPaths, split, DataCommands.DataDir };
+        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's) accuracy and loss on the validation or test set.") { CheckpointPaths, split, Shifts, DataCommands.DataDir };
         cmd.SetAction(async (parse, cancel) =>
         {
-            var report = await Scoring.EvaluateAsync(parse.GetValue(CheckpointPaths)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel));
-            foreach (var (path, recipe, epoch, evaluation) in report.Members)
-                Console.WriteLine($"{path}: {report.Split} {Describe(evaluation)}  [{recipe.Name}, epoch {epoch}]");
+            var report = await Scoring.EvaluateAsync(parse.GetValue(CheckpointPaths)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts));
+            foreach (var (path, recipe, epoch, evaluation, shifted) in report.Members)
+                Console.WriteLine($"{path}: {report.Split} {Describe(evaluation)}{WithShifts(shifted)}  [{recipe.Name}, epoch {epoch}]");
             if (report.Ensemble is { } ensemble)
-                Console.WriteLine($"ensemble of {report.Members.Count} (probabilities averaged): {report.Split} {Describe(ensemble)}");
+                Console.WriteLine($"ensemble of {report.Members.Count} (probabilities averaged): {report.Split} {Describe(ensemble)}{WithShifts(report.ShiftedEnsemble)}");
             Console.WriteLine($"most frequent mistakes (true as predicted): {string.Join(", ", report.Mistakes.Select(m => $"{m.True} as {m.Predicted}: {m.Count}"))}");
             return 0;
         });
@@ -32,20 +32,29 @@ static class ModelCommands
     static string Describe(Evaluation e) => string.Create(CultureInfo.InvariantCulture,
         $"accuracy {100 * e.Accuracy:F2}% ({Math.Round((1 - e.Accuracy) * e.Count)} of {e.Count} wrong), loss {e.Loss:F4}");
 
+    static string WithShifts(Evaluation? shifted) => shifted is null ? "" : string.Create(CultureInfo.InvariantCulture,
+        $"; with test-time shifts {100 * shifted.Accuracy:F2}% ({Math.Round((1 - shifted.Accuracy) * shifted.Count)} wrong)");
+
+    static readonly Option<bool> Shifts = new("--shifts")
+    {
+        Description = "Also average each image's probabilities with those of its four one-pixel shifts (test-time augmentation); printed beside the plain result.",
+    };
+
     public static Command Predict()
     {
         var input = new Option<string>("--input", "-i") { Description = "An image file (PNG, JPEG, BMP, GIF or WebP), a directory of them, or an IDX image file.", Required = true };
         var limit = new Option<int>("--limit") { Description = "At most this many images from an IDX file.", DefaultValueFactory = _ => 20 };
-        var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit };
+        var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit, Shifts };
         cmd.SetAction(parse =>
         {
-            var (images, classes) = Prediction.Predict(parse.GetValue(CheckpointPaths)!, parse.GetValue(input)!, parse.GetValue(limit));
+            var (images, classes) = Prediction.Predict(parse.GetValue(CheckpointPaths)!, parse.GetValue(input)!, parse.GetValue(limit), parse.GetValue(Shifts));
             foreach (var image in images)
             {
                 if (image.Blank) Console.Error.WriteLine($"warning: {image.Name}: no ink found (a blank image), so the prediction below means nothing.");
                 var p = image.Probabilities;
+                var shifted = image.ShiftedClass is int s ? string.Create(CultureInfo.InvariantCulture, $"  with test-time shifts: {classes[s]} ({100 * image.Shifted![s]:F1}%)") : "";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{image.Name}: {classes[image.Class]}  ({100 * p[image.Class]:F1}%)  [{string.Join(" ", p.Select((v, k) => $"{classes[k]}:{v:F3}"))}]"));
+                    $"{image.Name}: {classes[image.Class]}  ({100 * p[image.Class]:F1}%)  [{string.Join(" ", p.Select((v, k) => $"{classes[k]}:{v:F3}"))}]") + shifted);
             }
             return 0;
         });

@@ -19,11 +19,13 @@ public static class Evaluator
 
     /// <summary>Loss, accuracy and predictions in evaluation mode: BN running statistics, no dropout, no noise.
     /// The model's training mode is restored afterwards.</summary>
-    public static Evaluation Evaluate(Classifier model, ImageSet set, int batchSize)
+    /// <param name="shifted">Average the probabilities over the image and its four one-pixel shifts
+    /// (<see cref="Shifts"/>): test-time augmentation, reported beside the plain number, never instead of it.</param>
+    public static Evaluation Evaluate(Classifier model, ImageSet set, int batchSize, bool shifted = false)
     {
         var predictions = new long[set.Count];
         var probabilities = new float[set.Count * model.Classes];
-        var score = Run(model, set, batchSize, (start, logits, predicted) =>
+        var score = Run(model, set, batchSize, shifted, (start, logits, predicted) =>
         {
             predicted.data<long>().CopyTo(predictions, (int)start);
             functional.softmax(logits, 1).data<float>().CopyTo(probabilities, (int)(start * model.Classes));
@@ -34,11 +36,11 @@ public static class Evaluator
     /// <summary>Loss and accuracy alone, as <see cref="Evaluate"/> computes them. Training scores the validation set
     /// every epoch; the per-image arrays, large objects that only a full collection frees, would pile up over a
     /// long run.</summary>
-    public static Score Score(Classifier model, ImageSet set, int batchSize) => Run(model, set, batchSize, null);
+    public static Score Score(Classifier model, ImageSet set, int batchSize) => Run(model, set, batchSize, false, null);
 
     /// <summary>One pass over <paramref name="set"/> in batches; <paramref name="eachBatch"/> sees each batch's first
     /// index, logits and predicted classes.</summary>
-    static Score Run(Classifier model, ImageSet set, int batchSize, Action<long, Tensor, Tensor>? eachBatch) => InEvalMode(model, () =>
+    static Score Run(Classifier model, ImageSet set, int batchSize, bool shifted, Action<long, Tensor, Tensor>? eachBatch) => InEvalMode(model, () =>
     {
         using var _ = no_grad();
         long n = set.Count;
@@ -48,7 +50,9 @@ public static class Evaluator
         {
             using var scope = NewDisposeScope();
             long end = Math.Min(n, start + batchSize);
-            var logits = model.call(set.Images.slice(0, start, end, 1));
+            var images = set.Images.slice(0, start, end, 1);
+            // Log-probabilities are logits whose softmax is those probabilities, so the averaged views score as one.
+            var logits = shifted ? stack(Shifts.Moves.Select(m => functional.softmax(model.call(Shifts.Moved(images, m)), 1))).mean([0]).log() : model.call(images);
             var labels = set.Labels.slice(0, start, end, 1);
             lossSum += functional.cross_entropy(logits, labels, reduction: Reduction.Sum).item<float>();
             var predicted = logits.argmax(1);
@@ -59,11 +63,13 @@ public static class Evaluator
     });
 
     /// <summary>Class probabilities ([n × classes], row-major) of images, in evaluation mode.</summary>
-    public static float[] Probabilities(Classifier model, Tensor images) => InEvalMode(model, () =>
+    public static float[] Probabilities(Classifier model, Tensor images, bool shifted = false) => InEvalMode(model, () =>
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        return functional.softmax(model.call(images), 1).data<float>().ToArray();
+        var p = shifted ? stack(Shifts.Moves.Select(m => functional.softmax(model.call(Shifts.Moved(images, m)), 1))).mean([0])
+            : functional.softmax(model.call(images), 1);
+        return p.data<float>().ToArray();
     });
 
     /// <summary>Runs <paramref name="body"/> in evaluation mode and restores the model's mode afterwards, so that

@@ -37,9 +37,10 @@ public sealed class Members : IDisposable
     }
 }
 
-/// <summary>What evaluate prints: each checkpoint's score, the ensemble's, and its most frequent mistakes.</summary>
-public sealed record ScoreReport(string Split, IReadOnlyList<(string Path, Recipe Recipe, int Epoch, Evaluation Evaluation)> Members,
-    Evaluation? Ensemble, IReadOnlyList<(string True, string Predicted, int Count)> Mistakes);
+/// <summary>What evaluate prints: each checkpoint's score, the ensemble's, and its most frequent mistakes; with
+/// test-time shifts, each score again with the probabilities averaged over the image and its four one-pixel shifts.</summary>
+public sealed record ScoreReport(string Split, IReadOnlyList<(string Path, Recipe Recipe, int Epoch, Evaluation Evaluation, Evaluation? Shifted)> Members,
+    Evaluation? Ensemble, Evaluation? ShiftedEnsemble, IReadOnlyList<(string True, string Predicted, int Count)> Mistakes);
 
 /// <summary>What evaluate does: scores checkpoints (and their ensemble) on the test set or on the validation images
 /// they were selected on.</summary>
@@ -47,7 +48,7 @@ public static class Scoring
 {
     public static readonly string[] Splits = ["validation", "test"];
 
-    public static async Task<ScoreReport> EvaluateAsync(IReadOnlyList<string> checkpoints, string split, LocateData locate)
+    public static async Task<ScoreReport> EvaluateAsync(IReadOnlyList<string> checkpoints, string split, LocateData locate, bool shifts = false)
     {
         if (!Splits.Contains(split)) throw new SemisupException($"--split {split}: give validation or test.");
         using var members = new Members(checkpoints);
@@ -57,10 +58,12 @@ public static class Scoring
         var labels = set.Labels.data<long>().ToArray();
         var evaluations = members.All.Select(m => Evaluator.Evaluate(m.Model, set, m.Header.Recipe.Run.EvalBatch)).ToList();
         var ensemble = evaluations.Count > 1 ? Evaluator.Ensemble(evaluations, labels) : null;
+        var shifted = shifts ? members.All.Select(m => Evaluator.Evaluate(m.Model, set, m.Header.Recipe.Run.EvalBatch, shifted: true)).ToList() : null;
+        var shiftedEnsemble = shifted is { Count: > 1 } ? Evaluator.Ensemble(shifted, labels) : null;
         var classes = ClassNames.Of(ds);
         var counts = Confusion.Count(labels, (ensemble ?? evaluations[0]).Predictions, classes.Count);
         var mistakes = Confusion.Mistakes(counts).Take(5).Select(m => (classes[m.True], classes[m.Predicted], m.Count)).ToList();
-        return new(split, [.. members.All.Zip(evaluations, (m, e) => (m.Path, m.Header.Recipe, m.Header.State.Epoch, e))], ensemble, mistakes);
+        return new(split, [.. members.All.Select((m, i) => (m.Path, m.Header.Recipe, m.Header.State.Epoch, evaluations[i], shifted?[i]))], ensemble, shiftedEnsemble, mistakes);
     }
 
     public static ImageSet TestSet(DatasetFiles files, DatasetInfo ds) => ImageSet.From(files.TestImages, files.TestLabels, $"{ds.Name} test");
