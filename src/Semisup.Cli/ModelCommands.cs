@@ -51,12 +51,16 @@ static class ModelCommands
     public static Command Evaluate()
     {
         var split = new Option<string>("--split") { Description = "validation or test.", DefaultValueFactory = _ => "test" };
-        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's) accuracy and loss on the validation or test set.") { CheckpointPaths, split, DataCommands.DataDir };
+        // Not required here: --onnx scores an exported model instead.
+        var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = CheckpointPaths.Description };
+        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's, or an exported ONNX model's) accuracy and loss on the validation or test set.") { checkpoints, split, DataCommands.DataDir, ExportCommand.Onnx };
+        cmd.Validators.Add(ExportCommand.CheckpointsOrOnnx(checkpoints));
         cmd.SetAction(async (parse, cancel) =>
         {
             var which = parse.GetValue(split);
             if (which is not ("validation" or "test")) throw new SemisupException($"--split {which}: give validation or test.");
-            using var members = new Members(parse.GetValue(CheckpointPaths)!);
+            if (parse.GetValue(ExportCommand.Onnx) is { } onnx) return await ExportCommand.EvaluateOnnxAsync(onnx, which, parse.GetValue(DataCommands.DataDir), cancel);
+            using var members = new Members(parse.GetValue(checkpoints)!);
             var ds = members.Dataset;
             var store = new DatasetStore(DataOptions.FromEnvironment(parse.GetValue(DataCommands.DataDir)));
             var files = DatasetFiles.Read(await ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel)), ds);
