@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Semisup.Data;
 using Semisup.Export;
 using Semisup.Models;
@@ -43,10 +44,43 @@ static class ExportModels
         return model;
     }
 
+    /// <summary>Asserts the same predicted classes. With <paramref name="exact"/> false a class may differ where Semisup's
+    /// two most probable classes are closer than 2 <paramref name="tolerance"/>: a tie within the rounding that the
+    /// probabilities may differ by, which a random network's nearly flat outputs have now and then. Returns how many differ.</summary>
+    public static int AssertSameClasses(long[] expected, float[] probabilities, long[] actual, bool exact, double tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        int classes = probabilities.Length / expected.Length;
+        var differ = Enumerable.Range(0, expected.Length).Where(i => expected[i] != actual[i]).ToList();
+        if (exact) Assert.Equal(expected, actual);
+        foreach (var i in differ)
+        {
+            var top = probabilities.AsSpan(i * classes, classes).ToArray().OrderDescending().Take(2).ToArray();
+            Assert.True(top[0] - top[1] <= 2 * tolerance, $"image {i}: class {expected[i]} by Semisup, {actual[i]} exported, probabilities {top[0]} and {top[1]}");
+        }
+        return differ.Count;
+    }
+
     /// <summary>The largest absolute difference between two equally long arrays.</summary>
     public static double MaxDifference(float[] a, float[] b)
     {
         Assert.Equal(a.Length, b.Length);
         return a.Zip(b, (x, y) => Math.Abs((double)x - y)).Max();
+    }
+
+    /// <summary>Debian's Python, which Debian's python3-torch and python3-onnx install into (not a pyenv's).</summary>
+    public const string Python = "/usr/bin/python3";
+
+    public static bool PythonImports(string module) => File.Exists(Python) && RunPython("-c", $"import {module}").Code == 0;
+
+    public static (int Code, string Output) RunPython(params string[] args)
+    {
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(); return (-1, "timed out"); }
+        return (p.ExitCode, stdout + stderr.Result);
     }
 }

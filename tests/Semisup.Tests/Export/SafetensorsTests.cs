@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -17,8 +16,6 @@ namespace Semisup.Tests.Export;
 [Collection("mnist")]
 public class SafetensorsTests(MnistFixture mnist, ITestOutputHelper output)
 {
-    const string Python = "/usr/bin/python3";
-
     [Fact]
     public void The_conv_nets_state_dict_round_trips_with_its_metadata()
     {
@@ -69,46 +66,29 @@ public class SafetensorsTests(MnistFixture mnist, ITestOutputHelper output)
         Assert.Contains("export it to ONNX", Assert.Throws<SemisupException>(() => PyTorchExport.Write(ladder, ExportModels.Metadata(), dir["l.safetensors"])).Message);
     }
 
-    static bool TorchImports()
-    {
-        if (!File.Exists(Python)) return false;
-        var (code, _) = RunPython("-c", "import torch");
-        return code == 0;
-    }
-
-    static (int Code, string Output) RunPython(params string[] args)
-    {
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(); return (-1, "timed out"); }
-        return (p.ExitCode, stdout + stderr.Result);
-    }
-
     [SkippableTheory]
     [InlineData("shipped gamma-seed1")]
     [InlineData("tanh, classic dropout, beta, standardised, narrow")]
     public void PyTorch_loads_the_weights_and_agrees_on_1000_test_images(string which)
     {
-        Skip.IfNot(TorchImports(), $"PyTorch is not installed for {Python} (Debian's python3-torch)");
+        Skip.IfNot(ExportModels.PythonImports("torch"), $"PyTorch is not installed for {ExportModels.Python} (Debian's python3-torch)");
         using var dir = new TempDir();
         using var images = ExportModels.TestImages(mnist, 1000);
+        manual_seed(38);
         var model = which.StartsWith("shipped") ? ExportModels.LoadShipped().Model
             : ExportModels.WithBatchNormUpdates(new ConvNet(OnnxExportTests.Configs[which]), images);
         using var _ = model;
         PyTorchExport.Write(model, ExportModels.Metadata(), dir["m.safetensors"]);
         File.WriteAllBytes(dir["images.f32"], MemoryMarshal.AsBytes(images.Images.data<float>().ToArray().AsSpan()).ToArray());
         var script = Path.Combine(Repo.Root, "tests", "Semisup.Tests", "Export", "torch_predict.py");
-        var (code, log) = RunPython(script, Path.Combine(Repo.Root, "python"), dir["m.safetensors"], dir["images.f32"], dir["p.f32"]);
+        var (code, log) = ExportModels.RunPython(script, Path.Combine(Repo.Root, "python"), dir["m.safetensors"], dir["images.f32"], dir["p.f32"]);
         Assert.True(code == 0, log);
         var torchProbabilities = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(dir["p.f32"])).ToArray();
         var semisup = Evaluator.Evaluate(model, images, 500);
         var torchPredictions = Enumerable.Range(0, 1000).Select(i => (long)Array.IndexOf(torchProbabilities, torchProbabilities.AsSpan(i * 10, 10).ToArray().Max(), i * 10) - i * 10).ToArray();
         double diff = ExportModels.MaxDifference(semisup.Probabilities, torchProbabilities);
         output.WriteLine($"{which}: PyTorch vs Semisup on 1000 images: classes differ on {semisup.Predictions.Zip(torchPredictions).Count(p => p.First != p.Second)}, max |Δp| {diff:E2}");
-        Assert.Equal(semisup.Predictions, torchPredictions);
+        ExportModels.AssertSameClasses(semisup.Predictions, semisup.Probabilities, torchPredictions, exact: which.StartsWith("shipped"), 1e-5);
         Assert.True(diff <= 1e-5, $"probabilities differ by up to {diff:E2}");
     }
 }
