@@ -29,9 +29,10 @@ static class ExportModels
         return all.Subset([.. Enumerable.Range(0, n)]);
     }
 
-    /// <summary>A fresh model after a few training-mode passes over real images, so that batch norm's running statistics
-    /// are those of data, not the initial 0 and 1; left in evaluation mode.</summary>
-    public static T WithBatchNormUpdates<T>(T model, ImageSet images, int batches = 5) where T : Classifier
+    /// <summary>A fresh model after training-mode passes over real images, so that batch norm's running statistics are
+    /// those of data, not the initial 0 and 1 (0.9^30 of which remain), and its outputs are centred enough that it
+    /// predicts several classes; left in evaluation mode.</summary>
+    public static T WithBatchNormUpdates<T>(T model, ImageSet images, int batches = 30) where T : Classifier
     {
         using var _ = no_grad();
         model.train();

@@ -76,7 +76,7 @@ public class SafetensorsTests(MnistFixture mnist, ITestOutputHelper output)
         using var images = ExportModels.TestImages(mnist, 1000);
         manual_seed(38);
         var model = which.StartsWith("shipped") ? ExportModels.LoadShipped().Model
-            : ExportModels.WithBatchNormUpdates(new ConvNet(OnnxExportTests.Configs[which]), images);
+            : ExportModels.WithBatchNormUpdates(OnnxExportTests.Nets[which](), images);
         using var _ = model;
         PyTorchExport.Write(model, ExportModels.Metadata(), dir["m.safetensors"]);
         File.WriteAllBytes(dir["images.f32"], MemoryMarshal.AsBytes(images.Images.data<float>().ToArray().AsSpan()).ToArray());
