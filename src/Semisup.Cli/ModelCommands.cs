@@ -15,10 +15,15 @@ static class ModelCommands
     public static Command Evaluate()
     {
         var split = new Option<string>("--split") { Description = "validation or test.", DefaultValueFactory = _ => "test" };
-        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's) accuracy and loss on the validation or test set.") { CheckpointPaths, split, Shifts, DataCommands.DataDir };
+        // Not required here: --onnx scores an exported model instead.
+        var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = CheckpointPaths.Description };
+        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's, or an exported ONNX model's) accuracy and loss on the validation or test set.")
+            { checkpoints, split, Shifts, DataCommands.DataDir, ExportCommand.Onnx };
+        cmd.Validators.Add(ExportCommand.CheckpointsOrOnnx(checkpoints));
         cmd.SetAction(async (parse, cancel) =>
         {
-            var report = await Scoring.EvaluateAsync(parse.GetValue(CheckpointPaths)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts));
+            if (parse.GetValue(ExportCommand.Onnx) is { } onnx) return await ExportCommand.EvaluateOnnxAsync(onnx, parse.GetValue(split)!, DataCommands.Locator(parse, cancel));
+            var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts));
             foreach (var (path, recipe, epoch, evaluation, shifted) in report.Members)
                 Console.WriteLine($"{path}: {report.Split} {Describe(evaluation)}{WithShifts(shifted)}  [{recipe.Name}, epoch {epoch}]");
             if (report.Ensemble is { } ensemble)

@@ -15,6 +15,7 @@ public static class SemisupCli
         ModelCommands.Predict(),
         GradCheckCommand.Create(),
         CompareCommand.Create(),
+        ExportCommand.Create(),
     };
 
     /// <summary>A parse error as a user can act on it: System.CommandLine words a value that is not a number of the

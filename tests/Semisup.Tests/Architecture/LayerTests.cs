@@ -2,12 +2,12 @@ using NetArchTest.Rules;
 
 namespace Semisup.Tests.Architecture;
 
-/// <summary>Dependencies run one way: Cli → Reports → Training → {Methods, Optim} → Models → Nn → Data. A building block
+/// <summary>Dependencies run one way: Cli → Reports → Training → {Methods, Optim, Export} → Models → Nn → Data. A building block
 /// never knows what a recipe or a run directory is; Reports reads run directories and never loads a model.
 /// Checked on the compiled assemblies (method bodies included), not on source text.</summary>
 public class LayerTests
 {
-    const string Direction = "Cli → Reports → Training → {Methods, Optim} → Models → Nn → Data";
+    const string Direction = "Cli → Reports → Training → {Methods, Optim, Export} → Models → Nn → Data";
 
     static readonly string[] Layers = ["Semisup.Data", "Semisup.Nn", "Semisup.Models", "Semisup.Optim", "Semisup.Methods", "Semisup.Training", "Semisup.Reports", "Semisup.Cli"];
 
@@ -20,6 +20,7 @@ public class LayerTests
         { "Semisup.Models", Layers[3..] },
         { "Semisup.Optim", ["Semisup.Methods", .. Layers[5..]] },
         { "Semisup.Methods", ["Semisup.Optim", .. Layers[5..]] },
+        { "Semisup.Export", ["Semisup.Optim", "Semisup.Methods", .. Layers[5..]] },
         { "Semisup.Training", Layers[6..] },
         { "Semisup.Reports", ["Semisup.Cli", "Semisup.Models", "Semisup.Methods", "Semisup.Optim", "Semisup.Nn", "Semisup.Training.Checkpoint", "Semisup.Training.Evaluator", "TorchSharp"] },
     };

@@ -118,7 +118,7 @@ public class CommandTests(MnistFixture mnist)
     [InlineData("Recipe 'no-such-recipe' not found", "train", "--recipe", "no-such-recipe")]
     [InlineData("/nonexistent/run is not a run directory (no recipe.json)", "train", "--resume", "/nonexistent/run")]
     [InlineData("/nonexistent/best.ckpt: cannot open checkpoint", "evaluate", "--checkpoint", "/nonexistent/best.ckpt")]
-    [InlineData("Option '--checkpoint' is required", "evaluate")]
+    [InlineData("give --checkpoint (one or more) or --onnx", "evaluate")]
     [InlineData("/nonexistent/best.ckpt: cannot open checkpoint", "predict", "--checkpoint", "/nonexistent/best.ckpt", "--input", "x.png")]
     [InlineData("Give finished run directories, or --recipes to train", "compare")]
     [InlineData("Recipe 'no-such-recipe' not found", "compare", "--recipes", "gamma-quick,no-such-recipe")]

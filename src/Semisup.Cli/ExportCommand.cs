@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Semisup.Export;
+using Semisup.Training;
+
+namespace Semisup.Cli;
+
+/// <summary><c>semisup export</c>, and <c>evaluate --onnx</c>'s scoring of what it wrote.</summary>
+static class ExportCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint", "-c") { Description = "The checkpoint to export (best.ckpt of a run, or one under models/).", Required = true };
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = $"onnx: the evaluation graph (opset {OnnxExport.Opset}), for ONNX Runtime; safetensors: the conv net's weights for PyTorch (python/semisup_models.py).",
+            DefaultValueFactory = _ => "onnx",
+        };
+        var output = new Option<string>("--out", "-o") { Description = "The file to write.", Required = true };
+        var cmd = new Command("export", "Write a checkpoint's model for use outside Semisup, with its recipe, dataset and test accuracy as metadata.") { checkpoint, format, output, DataCommands.DataDir };
+        cmd.SetAction(async (parse, cancel) =>
+        {
+            var (kind, path) = (parse.GetValue(format)!, parse.GetValue(output)!);
+            double accuracy = await Exporting.ExportAsync(parse.GetValue(checkpoint)!, kind, path, DataCommands.Locator(parse, cancel));
+            string what = kind == "onnx"
+                ? $"ONNX opset {OnnxExport.Opset}, input '{OnnxExport.Input}' float32 [N,1,28,28] in [0,1], outputs '{OnnxExport.Logits}' and '{OnnxExport.Probabilities}' [N,classes]; check it with: semisup evaluate --onnx {path}"
+                : "weights of SemisupConvNet in python/semisup_models.py, loaded by its load_conv_net(path)";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{path}: test accuracy {100 * accuracy:F2}% (Semisup's evaluation); {what}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static readonly Option<string?> Onnx = new("--onnx")
+    {
+        Description = "Score a model written by `semisup export` with ONNX Runtime instead of checkpoints (test split).",
+    };
+
+    /// <summary>evaluate's check that it has something to evaluate: checkpoints or --onnx, not both.</summary>
+    public static Action<CommandResult> CheckpointsOrOnnx(Option<string[]> checkpoints) => result =>
+    {
+        bool hasCheckpoints = result.GetValue(checkpoints) is { Length: > 0 }, hasOnnx = result.GetValue(Onnx) != null;
+        if (hasCheckpoints == hasOnnx) result.AddError("give --checkpoint (one or more) or --onnx.");
+    };
+
+    /// <summary><c>evaluate --onnx</c>: the exported model's accuracy on its dataset's test set, by ONNX Runtime.</summary>
+    public static async Task<int> EvaluateOnnxAsync(string path, string split, LocateData locate)
+    {
+        var (e, exported) = await Exporting.EvaluateOnnxAsync(path, split, locate);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{path}: test accuracy {100 * e.Accuracy:F2}% ({Math.Round((1 - e.Accuracy) * e.Count)} of {e.Count} wrong), loss {e.Loss:F4}  [ONNX Runtime{(exported is double at ? $"; Semisup measured {100 * at:F2}% at export" : "")}]"));
+        return 0;
+    }
+}

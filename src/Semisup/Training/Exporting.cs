@@ -1,0 +1,39 @@
+using Semisup.Data;
+using Semisup.Export;
+
+namespace Semisup.Training;
+
+/// <summary>What export does: a checkpoint's model written for ONNX Runtime or PyTorch, with its recipe, dataset and
+/// test accuracy (measured here by Semisup's own evaluation) as metadata; and the score of such a file by ONNX Runtime.</summary>
+public static class Exporting
+{
+    public static readonly string[] Formats = ["onnx", "safetensors"];
+
+    /// <summary>Writes the file; returns the test accuracy its metadata states.</summary>
+    public static async Task<double> ExportAsync(string checkpoint, string format, string output, LocateData locate)
+    {
+        if (!Formats.Contains(format)) throw new SemisupException($"--format {format}: give onnx or safetensors.");
+        var (model, header) = Checkpoint.Load(checkpoint);
+        using var _ = model;
+        if (format == "safetensors") PyTorchExport.Check(model);
+        var ds = Datasets.Get(header.Recipe.Data.Dataset);
+        using var test = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
+        double accuracy = Evaluator.Score(model, test, header.Recipe.Run.EvalBatch).Accuracy;
+        var metadata = ExportMetadata.Create(header.Recipe.ToJson(), ds.Name, accuracy);
+        if (format == "onnx") OnnxExport.Write(model, metadata, output);
+        else PyTorchExport.Write(model, metadata, output);
+        return accuracy;
+    }
+
+    /// <summary>An exported model's test score by ONNX Runtime, and the accuracy Semisup measured at export if it says.</summary>
+    public static async Task<(Evaluation Evaluation, double? Exported)> EvaluateOnnxAsync(string path, string split, LocateData locate)
+    {
+        if (split != "test") throw new SemisupException($"--onnx with --split {split}: an exported model does not carry its training split; evaluate on test.");
+        using var scorer = new OnnxScorer(path);
+        var ds = Datasets.Get(scorer.Metadata.GetValueOrDefault(ExportMetadata.Dataset, Datasets.Mnist.Name));
+        using var test = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
+        double? exported = scorer.Metadata.TryGetValue(ExportMetadata.TestAccuracy, out var a)
+            && double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : null;
+        return (scorer.Evaluate(test, 1000), exported);
+    }
+}

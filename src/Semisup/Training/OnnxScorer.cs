@@ -1,0 +1,77 @@
+using Microsoft.ML.OnnxRuntime;
+using Semisup.Data;
+using static TorchSharp.torch;
+using Semisup.Export;
+
+namespace Semisup.Training;
+
+/// <summary>Runs an exported model (<see cref="OnnxExport"/>) with ONNX Runtime: what a user of the .onnx file gets.</summary>
+public sealed class OnnxScorer : IDisposable
+{
+    readonly InferenceSession session;
+    readonly RunOptions run = new();
+
+    /// <summary>The model's metadata_props (<see cref="ExportMetadata"/>).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+    public int Classes { get; }
+
+    public OnnxScorer(string path)
+    {
+        if (!File.Exists(path)) throw new SemisupException($"{path}: no such file.");
+        try { session = new InferenceSession(path); }
+        catch (OnnxRuntimeException e) { throw new SemisupException($"{path}: ONNX Runtime cannot load it ({e.Message.Trim()}).", e); }
+        if (!session.InputMetadata.ContainsKey(OnnxExport.Input) || !session.OutputMetadata.ContainsKey(OnnxExport.Logits) || !session.OutputMetadata.ContainsKey(OnnxExport.Probabilities))
+        {
+            Dispose();
+            throw new SemisupException($"{path}: not a Semisup export (it needs the input '{OnnxExport.Input}' and the outputs '{OnnxExport.Logits}' and '{OnnxExport.Probabilities}').");
+        }
+        Metadata = session.ModelMetadata.CustomMetadataMap;
+        Classes = session.OutputMetadata[OnnxExport.Logits].Dimensions[^1];
+    }
+
+    /// <summary>Logits and probabilities, [n × classes] row-major, of images [n, 1, 28, 28] in [0, 1].</summary>
+    public (float[] Logits, float[] Probabilities) Run(Tensor images)
+    {
+        using var cpu = images.detach().cpu().to(ScalarType.Float32).contiguous();
+        using var input = OrtValue.CreateTensorValueFromMemory(cpu.data<float>().ToArray(), cpu.shape);
+        using var outputs = session.Run(run, [OnnxExport.Input], [input], [OnnxExport.Logits, OnnxExport.Probabilities]);
+        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
+    }
+
+    /// <summary>Accuracy, cross-entropy (from the logits), predictions (the largest logit's class) and probabilities over
+    /// a set, in batches, as <see cref="Evaluator.Evaluate"/> reports them for a Semisup model.</summary>
+    public Evaluation Evaluate(ImageSet set, int batchSize)
+    {
+        int n = (int)set.Count;
+        var predictions = new long[n];
+        var probabilities = new float[n * Classes];
+        var labels = set.Labels.data<long>().ToArray();
+        double lossSum = 0;
+        long correct = 0;
+        for (int start = 0; start < n; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            int count = Math.Min(batchSize, n - start);
+            var (logits, probs) = Run(set.Images.narrow(0, start, count));
+            probs.CopyTo(probabilities, start * Classes);
+            for (int i = 0; i < count; i++)
+            {
+                var row = logits.AsSpan(i * Classes, Classes);
+                int best = 0;
+                for (int k = 1; k < Classes; k++) if (row[k] > row[best]) best = k;
+                predictions[start + i] = best;
+                if (best == labels[start + i]) correct++;
+                double max = row[best], sum = 0;
+                foreach (var v in row) sum += Math.Exp(v - max);
+                lossSum += max + Math.Log(sum) - row[(int)labels[start + i]];
+            }
+        }
+        return new Evaluation(lossSum / n, (double)correct / n, predictions, probabilities);
+    }
+
+    public void Dispose()
+    {
+        run.Dispose();
+        session.Dispose();
+    }
+}
