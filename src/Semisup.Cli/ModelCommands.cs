@@ -18,10 +18,12 @@ static class ModelCommands
         // Not required here: --onnx scores an exported model instead.
         var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = CheckpointPaths.Description };
         var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's, or an exported ONNX model's) accuracy and loss on the validation or test set.")
-            { checkpoints, split, Shifts, DataCommands.DataDir, ExportCommand.Onnx };
+            { checkpoints, split, Shifts, ThreadCount, DataCommands.DataDir, ExportCommand.Onnx };
         cmd.Validators.Add(ExportCommand.CheckpointsOrOnnx(checkpoints));
         cmd.SetAction(async (parse, cancel) =>
         {
+            Threads.Use(parse.GetValue(ThreadCount));
+            if (Threads.Warning(parse.GetValue(ThreadCount) ?? 1) is { } warning) Console.Error.WriteLine(warning);
             if (parse.GetValue(ExportCommand.Onnx) is { } onnx) return await ExportCommand.EvaluateOnnxAsync(onnx, parse.GetValue(split)!, DataCommands.Locator(parse, cancel));
             var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts));
             foreach (var (path, recipe, epoch, evaluation, shifted) in report.Members)
@@ -40,6 +42,8 @@ static class ModelCommands
     static string WithShifts(Evaluation? shifted) => shifted is null ? "" : string.Create(CultureInfo.InvariantCulture,
         $"; with test-time shifts {100 * shifted.Accuracy:F2}% ({Math.Round((1 - shifted.Accuracy) * shifted.Count)} wrong)");
 
+    static readonly Option<int?> ThreadCount = new("--threads") { Description = "libtorch's threads (default: as many as cores)." };
+
     static readonly Option<bool> Shifts = new("--shifts")
     {
         Description = "Also average each image's probabilities with those of its four one-pixel shifts (test-time augmentation); printed beside the plain result.",
@@ -49,10 +53,11 @@ static class ModelCommands
     {
         var input = new Option<string>("--input", "-i") { Description = "An image file (PNG, JPEG, BMP, GIF or WebP), a directory of them, or an IDX image file.", Required = true };
         var limit = new Option<int>("--limit") { Description = "At most this many images from an IDX file.", DefaultValueFactory = _ => 20 };
-        var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit, Shifts };
+        var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit, Shifts, ThreadCount };
         cmd.SetAction(parse =>
         {
-            var (images, classes) = Prediction.Predict(parse.GetValue(CheckpointPaths)!, parse.GetValue(input)!, parse.GetValue(limit), parse.GetValue(Shifts));
+            Threads.Use(parse.GetValue(ThreadCount));
+            var (images, classes, failures) = Prediction.Predict(parse.GetValue(CheckpointPaths)!, parse.GetValue(input)!, parse.GetValue(limit), parse.GetValue(Shifts));
             foreach (var image in images)
             {
                 if (image.Blank) Console.Error.WriteLine($"warning: {image.Name}: no ink found (a blank image), so the prediction below means nothing.");
@@ -61,7 +66,8 @@ static class ModelCommands
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{image.Name}: {classes[image.Class]}  ({100 * p[image.Class]:F1}%)  [{string.Join(" ", p.Select((v, k) => $"{classes[k]}:{v:F3}"))}]") + shifted);
             }
-            return 0;
+            foreach (var failure in failures) Console.Error.WriteLine($"error: {failure}");
+            return failures.Count > 0 ? 1 : 0;
         });
         return cmd;
     }

@@ -7,24 +7,31 @@ public static class DigitInputs
     public static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
 
     /// <summary>Names and pixels in [0, 1], <paramref name="height"/>×<paramref name="width"/> each, row-major; at most
-    /// <paramref name="limit"/> images of an IDX file.</summary>
-    public static (List<string> Names, float[] Pixels) Read(string path, int limit, int height = DigitImage.Side, int width = DigitImage.Side)
+    /// <paramref name="limit"/> images of an IDX file. In a directory, a file that cannot be read is named in
+    /// <c>Failures</c> with its reason and the others are read.</summary>
+    public static (List<string> Names, float[] Pixels, List<string> Failures) Read(string path, int limit, int height = DigitImage.Side, int width = DigitImage.Side)
     {
         if (limit < 1) throw new SemisupException($"--limit {limit}: give at least 1 image.");
         if (Directory.Exists(path))
         {
             var files = Directory.GetFiles(path).Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase)).Order().ToList();
             if (files.Count == 0) throw new SemisupException($"{path}: no image files ({string.Join(", ", ImageExtensions)}) in this directory.");
-            return (files, files.SelectMany(DigitImage.Load).ToArray());
+            var (names, pixels, failures) = (new List<string>(), new List<float>(), new List<string>());
+            foreach (var file in files)
+            {
+                try { pixels.AddRange(DigitImage.Load(file)); names.Add(file); }
+                catch (Exception e) when (e is SemisupException or IOException or UnauthorizedAccessException) { failures.Add(e.Message); }
+            }
+            return (names, [.. pixels], failures);
         }
         if (!File.Exists(path)) throw new SemisupException($"{path}: no such file or directory.");
-        if (!LooksLikeIdx(path)) return ([path], DigitImage.Load(path));
+        if (!LooksLikeIdx(path)) return ([path], DigitImage.Load(path), []);
         var idx = Idx.Read(path);
         if (idx.Shape.Length != 3 || idx.Shape[1] != height || idx.Shape[2] != width)
             throw new SemisupException($"{path}: expected N×{height}×{width} images, got {string.Join("x", idx.Shape)}.");
         int n = Math.Min(idx.Count, limit), size = height * width;
         return (Enumerable.Range(0, n).Select(i => $"{Path.GetFileName(path)}[{i}]").ToList(),
-            idx.Data.Take(n * size).Select(b => b / 255f).ToArray());
+            idx.Data.Take(n * size).Select(b => b / 255f).ToArray(), []);
     }
 
     /// <summary>An IDX file starts with two zero bytes, a gzip file with 1f 8b; a shorter file is neither, and the image

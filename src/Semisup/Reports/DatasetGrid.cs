@@ -24,6 +24,7 @@ public sealed record DatasetGrid(string Split, int Count, int Labels, ulong Seed
     /// <summary>Draws the grid into <paramref name="output"/>; returns how many images it shows.</summary>
     public int Write(DatasetFiles files, DatasetInfo ds, string output)
     {
+        if (Directory.Exists(output)) throw new SemisupException($"-o {output}: is a directory; give a PNG file's path, such as {Path.Combine(output, "digits.png")}.");
         var (images, labelFile) = Split == "test" ? (files.TestImages, files.TestLabels) : (files.TrainImages, files.TrainLabels);
         // The labeled subset as a run with these labels, seed and scheme trains on it, class by class.
         var indices = Split == "labeled"

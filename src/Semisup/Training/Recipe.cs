@@ -101,6 +101,10 @@ public sealed record Recipe
         if (Method.TeacherDecay is double teacher && Run.EmaDecay != 0 && Run.EmaDecay != teacher)
             bad.Add($"run.emaDecay: the {MethodKind} method's teacher is the weight average, with method.emaDecay {teacher}; remove run.emaDecay");
         if (Method is FixMatch && Augmentation.Strong == null) bad.Add("augmentation.strong: the fixmatch method needs a strong augmentation");
+        // Each of the datasets has 60,000 training images, 10,000 of them kept for validation.
+        int labeled = Data.Labels == Split.AllLabels ? 60_000 - Split.ValidationSize : Data.Labels, unlabeled = 60_000 - Split.ValidationSize - labeled;
+        if (Data.Labels >= 10 && Run.LabeledBatch > labeled) bad.Add($"run.labeledBatch: {Run.LabeledBatch} is more than the {labeled:N0} labeled images; give at most {labeled:N0}");
+        if (Method.UsesUnlabeled && unlabeled > 0 && Run.UnlabeledBatch > unlabeled) bad.Add($"run.unlabeledBatch: {Run.UnlabeledBatch} is more than the {unlabeled:N0} unlabeled images; give at most {unlabeled:N0}");
         if (Method.UsesUnlabeled && Run.UnlabeledBatch == 0) bad.Add($"run.unlabeledBatch: the {MethodKind} method learns from unlabeled images, so it must be positive");
         if (Method.UsesUnlabeled && Data.Labels == Split.AllLabels) bad.Add($"data.labels: all leaves no unlabeled image for the {MethodKind} method; use fewer labels or the supervised method");
         if (Model.WarmStart != null && !File.Exists(Model.WarmStart)) bad.Add($"model.warmStart: no checkpoint at '{Model.WarmStart}'");

@@ -46,13 +46,42 @@ public sealed class RunDirectory(string path)
     public bool IsFinished => File.Exists(this[Test]);
 
     /// <summary>A new run would append its metrics to another run's and, after a libtorch failure, go back to that run's
-    /// checkpoint; so a directory that holds a run is refused.</summary>
+    /// checkpoint; so a directory that holds a saved epoch is refused. One that failed before its first checkpoint holds
+    /// nothing to continue, and a new run starts afresh in it.</summary>
     public void RefuseUsed()
     {
-        var used = new[] { Last, Metrics }.FirstOrDefault(f => File.Exists(this[f]));
-        if (used != null)
-            throw new SemisupException($"{Path} already holds a run ({used}). Continue it with `semisup train --resume {Path}`, or train into another directory.");
+        if (File.Exists(LastPath))
+            throw new SemisupException($"{Path} already holds a run ({Last}). Continue it with `semisup train --resume {Path}`, or train into another directory.");
+        if (Directory.Exists(Path)) foreach (var stale in new[] { Metrics, Test, Best }) File.Delete(this[stale]);
     }
+
+    /// <summary>Deletes what a save that was cut short (a kill, a full disk) left: the next save writes them anew.</summary>
+    public void RemoveUnfinishedSaves()
+    {
+        if (!Directory.Exists(Path)) return;
+        foreach (var temp in Directory.GetFiles(Path, "*.tmp")) File.Delete(temp);
+    }
+
+    /// <summary>Holds the directory for one writer until disposed; the operating system lets go of it when the process
+    /// ends, however it ends, so a killed run leaves no stale lock.</summary>
+    public IDisposable Lock()
+    {
+        Directory.CreateDirectory(Path);
+        try
+        {
+            // FileShare.None is an exclusive flock on Linux and an exclusive share mode on Windows.
+            var held = new FileStream(this[LockFile], FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            File.WriteAllText(this[LockOwner], $"process {Environment.ProcessId}, since {DateTime.Now:yyyy-MM-dd HH:mm:ss}");
+            return held;
+        }
+        catch (IOException)
+        {
+            string owner = File.Exists(this[LockOwner]) ? File.ReadAllText(this[LockOwner]).Trim() : "another process";
+            throw new SemisupException($"{Path} is being trained by another semisup ({owner}); wait for it to end, or train into another directory.");
+        }
+    }
+
+    const string LockFile = ".lock", LockOwner = ".lock-owner";
 
     /// <summary>What a stopped run leaves to continue from, as one sentence for its message.</summary>
     public string WhereToContinue(int savedEpoch) => savedEpoch > 0

@@ -22,6 +22,7 @@ public static class Runs
     {
         var dir = new RunDirectory(runDir);
         var recorded = dir.ReadRecipe();
+        // The recipe is recorded again, if it changed, once the run holds the directory (Runs.TrainAsync).
         if (sets.FirstOrDefault(s => !ResumeMayChange.Contains(s.Split('=')[0].Trim())) is { } other)
             throw new SemisupException($"--resume continues a run as it was recorded; only --epochs (to extend it) and --threads may change, not {other.Split('=')[0]}.");
         var continued = RecipeFile.Parse(recorded.ToJson(), dir.RecipePath, sets).Validate();
@@ -30,7 +31,6 @@ public static class Runs
             throw new SemisupException($"--epochs {continued.Run.Epochs}: the run has trained {done} epochs already; a run is extended, never shortened.");
         if (continued.Run.Threads != recorded.Run.Threads)
             note($"threads {recorded.Run.Threads} -> {continued.Run.Threads}: from here the run is no longer bit-identical to one at {recorded.Run.Threads} thread(s) throughout.");
-        if (continued.ToJson() != recorded.ToJson()) dir.WriteRecipe(continued);
         return continued;
     }
 
@@ -42,8 +42,20 @@ public static class Runs
     {
         r.Validate();
         var dir = new RunDirectory(runDir);
-        if (resuming) return await RunAsync(r, dir, resuming, locate, observe, note, cancel);
-        dir.RefuseUsed();
+        if (resuming)
+        {
+            if (!Directory.Exists(runDir)) throw new SemisupException($"{runDir} is not a run directory.");
+            using var held = dir.Lock();
+            if (dir.ReadRecipe().ToJson() != r.ToJson()) dir.WriteRecipe(r);
+            // A run that stopped before its first checkpoint has nothing to continue: it starts again, on its recorded recipe.
+            if (!File.Exists(dir.LastPath))
+            {
+                note($"{runDir} holds no saved epoch; starting the run again.");
+                dir.RefuseUsed();
+                return await RunAsync(r, dir, resuming: false, locate, observe, note, cancel);
+            }
+            return await RunAsync(r, dir, resuming, locate, observe, note, cancel);
+        }
         // Made before the data is located (perhaps fetched), so an --out that cannot be made fails at once; a start
         // that fails before the run has written anything leaves no empty directory behind.
         bool made = !Directory.Exists(runDir);
@@ -52,10 +64,17 @@ public static class Runs
         {
             throw new SemisupException($"Cannot create the run directory {runDir} ({e.Message}); give --out a directory you can write to.", e);
         }
-        try { return await RunAsync(r, dir, resuming, locate, observe, note, cancel); }
+        try
+        {
+            using var held = dir.Lock();
+            dir.RefuseUsed();
+            return await RunAsync(r, dir, resuming, locate, observe, note, cancel);
+        }
         catch
         {
-            if (made && !Directory.EnumerateFileSystemEntries(runDir).Any()) Directory.Delete(runDir);
+            // Nothing but the lock's own files: the run never started.
+            if (made && Directory.EnumerateFileSystemEntries(runDir).All(f => System.IO.Path.GetFileName(f).StartsWith(".lock", StringComparison.Ordinal)))
+                Directory.Delete(runDir, recursive: true);
             throw;
         }
     }
@@ -63,6 +82,7 @@ public static class Runs
     static async Task<TrainOutcome> RunAsync(Recipe r, RunDirectory dir, bool resuming, LocateData locate,
         Func<Func<ITrainingObserver, TrainResult>, TrainResult> observe, Action<string> note, CancellationToken cancel)
     {
+        if (Threads.Warning(r.Run.Threads) is { } warning) note(warning);
         var ds = Datasets.Get(r.Data.Dataset);
         var (data, split) = Load(r, dir, resuming, await locate(ds), ds);
         using var _ = data;

@@ -50,15 +50,24 @@ public static class Trainer
         // while libtorch still reads them, when another thread's allocation starts a GC (dotnet/TorchSharp#1434). It
         // is rare (once in this project's many hours of runs, at epoch 109 of 150) and a resumed run ends where an
         // uninterrupted one would, so a native failure sends the run back to its last checkpoint instead of ending it.
+        // A failure that comes back at the same epoch with the same message is the run's own (an overflow, a bad
+        // value), not that race: it stops at once with its cause.
+        NativeFailureException? previous = null;
         for (int retry = 1; ; retry++)
         {
             try
             {
                 return RunFrom(recipe, runDir, data, observer, ref tensorboard, cancel, resume);
             }
+            catch (NativeFailureException e) when (previous is { } p && (p.Epoch, p.Detail) == (e.Epoch, e.Detail))
+            {
+                throw new SemisupException($"libtorch failed in epoch {e.Epoch} again after going back to epoch {e.SavedEpoch}: {e.Detail}. " +
+                    "It fails the same way every time, so the recipe (a learning rate, a schedule, a size) is the cause, not a passing failure.", e);
+            }
             catch (NativeFailureException e) when (retry <= NativeRetries && e.SavedEpoch > 0)
             {
                 observer.Message($"libtorch failed in epoch {e.Epoch}: {e.Detail}; continuing from epoch {e.SavedEpoch} (retry {retry} of {NativeRetries}).");
+                previous = e;
                 resume = true;
             }
         }
@@ -80,6 +89,7 @@ public static class Trainer
         var lastPath = run.LastPath;
         if (resume && !File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {RunDirectory.Last} to resume from.");
         if (!resume) run.RefuseUsed();
+        run.RemoveUnfinishedSaves();
         if (resume && Checkpoint.ReadHeader(lastPath).Recipe.AverageDecay != recipe.AverageDecay)
             throw new SemisupException($"{lastPath} was written with another run.emaDecay; a run resumes with the recipe it started with.");
         using var learner = resume ? Checkpoint.Resume(lastPath, m => Factory.Optimizer(m, recipe)) : Start(recipe, data, observer);
@@ -91,7 +101,14 @@ public static class Trainer
         double wallBefore = state.WallSeconds;
         long globalStep = (long)state.Epoch * steps;
         observer.Started(recipe, state.Epoch + 1, steps);
-        tensorboard ??= torch.utils.tensorboard.SummaryWriter(run[RunDirectory.TensorBoard]);
+        if (resume || tensorboard == null)
+        {
+            // Rewritten from metrics.jsonl, the record, so a resumed run shows no epoch twice nor one it went back on.
+            var events = run[RunDirectory.TensorBoard];
+            if (Directory.Exists(events)) Directory.Delete(events, recursive: true);
+            tensorboard = torch.utils.tensorboard.SummaryWriter(events);
+            foreach (var m in run.ReadMetrics()) Log(tensorboard, m);
+        }
 
         for (int epoch = state.Epoch + 1; epoch <= recipe.Run.Epochs; epoch++)
         {

@@ -359,6 +359,45 @@ public class CommandTests(MnistFixture mnist)
         var folder = await Captured("predict", "-c", dir["m.ckpt"], "-i", dir["folder"]);
         Assert.Equal(0, folder.Code);
         Assert.Equal(["a.png", "b.jpg"], folder.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Path.GetFileName(l.Split(':')[0])));
+        // One unreadable file is reported with its reason; the others are still answered, and the exit code says so.
+        File.WriteAllText(dir["folder/broken.png"], "not a png");
+        var partly = await Captured("predict", "-c", dir["m.ckpt"], "-i", dir["folder"]);
+        Assert.Equal(1, partly.Code);
+        Assert.Equal(["a.png", "b.jpg"], partly.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Path.GetFileName(l.Split(':')[0])));
+        Assert.Contains($"error: {dir["folder/broken.png"]}: ", partly.Err);
+        // Test-time shifts are printed beside the plain answer, never instead of it.
+        var shifted = await Captured("predict", "-c", dir["m.ckpt"], "-i", dir["folder/a.png"], "--shifts");
+        Assert.Matches(@"a\.png: \d  \(\d+\.\d%\)  \[.*\]  with test-time shifts: \d \(\d+\.\d%\)", shifted.Out);
+        var evaluated = await Captured("evaluate", "-c", dir["m.ckpt"], "--shifts", "--threads", "1", "--data-dir", mnist.Dir);
+        Assert.Matches(@"test accuracy \d+\.\d\d% \(\d+ of 10000 wrong\), loss \d\.\d{4}; with test-time shifts \d+\.\d\d% \(\d+ wrong\)", evaluated.Out);
+    }
+
+    [Fact]
+    public async Task A_run_stopped_before_its_first_checkpoint_starts_again_on_resume()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["tiny.json"], """{ "method": { "kind": "supervised" }, "data": { "labels": 100 }, "run": { "epochs": 2, "stepsPerEpoch": 1, "labeledBatch": 20, "evalBatch": 2500, "threads": 1 } }""");
+        // What a kill between the first metrics line and the first checkpoint left: the recipe, the split, a line.
+        Assert.Equal(0, await SemisupCli.RunAsync(["train", "--recipe", dir["tiny.json"], "--out", dir["run"], "--data-dir", mnist.Dir]));
+        File.Delete(dir["run/last.ckpt"]);
+        File.WriteAllText(dir["run/metrics.jsonl"], File.ReadLines(dir["run/metrics.jsonl"]).First() + "\n");
+        var resumed = await Captured("train", "--resume", dir["run"], "--data-dir", mnist.Dir);
+        Assert.Equal(0, resumed.Code);
+        Assert.Contains("holds no saved epoch; starting the run again", resumed.Out);
+        Assert.Equal([1, 2], new Semisup.Training.RunDirectory(dir["run"]).ReadMetrics().Select(m => m.Epoch));
+        // And a new run into such a directory starts there too, instead of being sent to --resume.
+        File.Delete(dir["run/last.ckpt"]);
+        Assert.Equal(0, await SemisupCli.RunAsync(["train", "--recipe", dir["tiny.json"], "--out", dir["run"], "--data-dir", mnist.Dir]));
+        Assert.Equal([1, 2], new Semisup.Training.RunDirectory(dir["run"]).ReadMetrics().Select(m => m.Epoch));
+    }
+
+    [Fact]
+    public async Task Data_show_into_a_directory_says_so()
+    {
+        using var dir = new TempDir();
+        var (code, _, error) = await Captured("data", "show", "-o", dir.Path, "--data-dir", mnist.Dir);
+        Assert.Equal(1, code);
+        Assert.Contains($"-o {dir.Path}: is a directory", error);
     }
 
     [Theory]

@@ -125,6 +125,9 @@ public class RecipeTests
     [InlineData("{ \"run\": { \"epochs\": 3, \"epochs\": 4 } }", "run.epochs: given twice")]
     [InlineData("{ \"data\": { \"labels\": -1 } }", "data.labels: all leaves no unlabeled image for the gamma method")]
     [InlineData("{ \"data\": { \"kind\": \"mnist\" } }", "data.kind: data has no such key")]
+    [InlineData("{ \"run\": { \"labeledBatch\": 100000 } }", "run.labeledBatch: 100000 is more than the 3,000 labeled images; give at most 3,000")] // it needed gigabytes, then crashed
+    [InlineData("{ \"run\": { \"unlabeledBatch\": 48000 } }", "run.unlabeledBatch: 48000 is more than the 47,000 unlabeled images")]
+    [InlineData("{ \"model\": { \"kind\": \"conv\", \"noiseStd\": 1e400 } }", "model.noiseStd: must be a finite number")]
     public void Bad_recipes_are_rejected_naming_the_key_with_its_block(string json, string expected)
     {
         using var dir = new TempDir();

@@ -158,6 +158,44 @@ public class TrainerTests(MnistFixture mnist)
         Assert.Equal(Parameters(Path.Combine(straight.Path, RunDirectory.Last)), Parameters(Path.Combine(interrupted.Path, RunDirectory.Last)));
     }
 
+    [Fact]
+    public void A_schedule_that_overflows_stops_at_once_with_its_cause()
+    {
+        using var data = SmallRuns.Data(mnist);
+        // Plain SGD at a rate of 1e300 from epoch 2: libtorch cannot turn the step into a float, every time.
+        var recipe = SmallRuns.Recipe(epochs: 3) with { Optimizer = new Sgd { LearningRate = 0.01 }, Schedule = new LabSchedule(DecayEpoch: 1, DecayedRate: 1e300, ExponentialAfter: 3) };
+        using var dir = new TempDir();
+        var observer = new Messages();
+        var e = Assert.ThrowsAny<SemisupException>(() => Trainer.Run(recipe.Validate(), dir.Path, data, observer));
+        Assert.True(observer.Lines.Count <= 1, string.Join("\n", observer.Lines));
+        Assert.DoesNotContain("--resume", e.Message);
+    }
+
+    [Fact]
+    public void A_resumed_run_rewrites_its_tensorboard_events_from_the_metrics_so_no_epoch_shows_twice()
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = SmallRuns.Recipe(epochs: 2);
+        using var dir = new TempDir();
+        // As a kill after epoch 2's events but before its checkpoint would leave it: last.ckpt of epoch 1.
+        var keep = new KeepCheckpointOf(1, dir.Path);
+        Trainer.Run(recipe, dir.Path, data, keep);
+        File.Copy(dir["epoch1.ckpt"], dir[RunDirectory.Last], overwrite: true);
+        Trainer.Run(recipe, dir.Path, data, resume: true);
+        var scalars = TensorBoardScalars(dir["tensorboard"]); // a repeated (tag, epoch) would throw here
+        Assert.Equal([1L, 2L], scalars.Keys.Select(k => k.Step).Distinct().Order());
+        Assert.Equal([1, 2], new RunDirectory(dir.Path).ReadMetrics().Select(m => m.Epoch));
+    }
+
+    /// <summary>Copies last.ckpt aside when an epoch ends.</summary>
+    sealed class KeepCheckpointOf(int epoch, string runDir) : ITrainingObserver
+    {
+        public void Epoch(EpochMetrics m, bool isBest)
+        {
+            if (m.Epoch == epoch) File.Copy(Path.Combine(runDir, RunDirectory.Last), Path.Combine(runDir, $"epoch{epoch}.ckpt"));
+        }
+    }
+
     /// <summary>Throws as TorchSharp does when libtorch fails, at one step, the first <c>times</c> it gets there.</summary>
     sealed class LibtorchFailsAt(int epoch, int step, int times) : ITrainingObserver
     {
@@ -196,16 +234,19 @@ public class TrainerTests(MnistFixture mnist)
         var recipe = SmallRuns.Recipe(epochs: 2);
         using var dir = new TempDir();
         var always = new LibtorchFailsAt(2, 1, times: int.MaxValue);
-        var e = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, dir.Path, data, always));
-        Assert.Equal(Trainer.NativeRetries, always.Messages.Count);
-        Assert.Equal($"libtorch failed in epoch 2: Expected false to be true, but got false. {Path.Combine(dir.Path, RunDirectory.Last)} holds epoch 1; continue with `semisup train --resume {dir.Path}`.", e.Message);
+        // The same failure at the same epoch after going back is the run's own: one retry, then its cause, and no
+        // advice to resume into it again.
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe, dir.Path, data, always));
+        Assert.Single(always.Messages);
+        Assert.Equal("libtorch failed in epoch 2 again after going back to epoch 1: Expected false to be true, but got false. It fails the same way every time, so the recipe (a learning rate, a schedule, a size) is the cause, not a passing failure.", e.Message);
+        Assert.DoesNotContain("--resume", e.Message);
         Assert.Equal([1], new RunDirectory(dir.Path).ReadMetrics().Select(m => m.Epoch));
 
         using var fresh = new TempDir();
         var first = new LibtorchFailsAt(1, 1, times: 1);
-        e = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, fresh.Path, data, first));
+        var native = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, fresh.Path, data, first));
         Assert.Empty(first.Messages);
-        Assert.EndsWith("No epoch had been saved; start the run again.", e.Message);
+        Assert.EndsWith("No epoch had been saved; start the run again.", native.Message);
     }
 
     [Fact]
