@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -31,11 +32,16 @@ public sealed record Learner(Classifier Model, IOptimizer Optimizer, WeightAvera
 }
 
 /// <summary>One file: magic, a JSON header, the model state, then optionally the optimizer and RNG state and, for a run
-/// that averages weights (whose model state is the average), the trained weights.
+/// that averages weights (whose model state is the average), the trained weights; last, the SHA-256 of all that,
+/// checked on every load, so a changed byte is an error rather than a different model.
 /// Written to a temporary file and renamed, so a crash or a full disk leaves the previous checkpoint intact.</summary>
 public static class Checkpoint
 {
-    const string Magic = "SEMISUP-CKPT-1";
+    const string Magic = "SEMISUP-CKPT-2", FirstMagic = "SEMISUP-CKPT-1";
+    const int HashBytes = 32;
+
+    /// <summary>Far above any network a recipe may build on this machine's memory; a larger file is refused unread.</summary>
+    const long MaxBytes = 4L << 30;
 
     /// <summary>Writes <paramref name="model"/> (what evaluation and prediction load), and with <paramref name="optimizer"/>
     /// what resuming needs: its state, the RNG's and, when the run averages weights (then <paramref name="model"/> is the
@@ -46,8 +52,8 @@ public static class Checkpoint
         var temp = path + ".tmp";
         try
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
-            using (var w = new BinaryWriter(file))
+            using var content = new MemoryStream();
+            using (var w = new BinaryWriter(content, Encoding.UTF8, leaveOpen: true))
             {
                 w.Write(Magic);
                 w.Write(JsonSerializer.Serialize(new CheckpointHeader(Magic, model.GetType().Name, model.Signature(), recipe, state), RecipeFile.Json));
@@ -63,7 +69,14 @@ public static class Checkpoint
                     w.Write(trained != null);
                     trained?.save(w);
                 }
-                w.Flush();
+            }
+            content.Position = 0;
+            var hash = SHA256.HashData(content);
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+            {
+                content.Position = 0;
+                content.CopyTo(file);
+                file.Write(hash);
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
@@ -118,7 +131,11 @@ public static class Checkpoint
             // Checkpoints from before weight averaging end here.
             bool hasTrained = r.BaseStream.Position < r.BaseStream.Length && r.ReadBoolean();
             if (hasTrained != averaging) throw new SemisupException($"{path}: corrupt checkpoint: its recipe and its contents disagree about weight averaging.");
-            if (averaging) trained.load(r, strict: true);
+            if (averaging)
+            {
+                trained.load(r, strict: true);
+                RefuseNonFinite(trained, path);
+            }
             // Set last, so a refused file leaves the generator alone.
             using var rng = tensor(rngState, ScalarType.Byte);
             torch.random.set_rng_state(rng);
@@ -132,6 +149,15 @@ public static class Checkpoint
         if (model.Signature() != header.Signature)
             throw new SemisupException($"{path}: its parameters do not match this model ({header.Model}); it is from another architecture.");
         model.load(r, strict: true);
+        RefuseNonFinite(model, path);
+    }
+
+    /// <summary>A weight that is NaN or infinite makes every answer meaningless (accuracy 9.80%, loss NaN): corrupt.</summary>
+    static void RefuseNonFinite(Classifier model, string path)
+    {
+        foreach (var (name, tensor) in model.state_dict())
+            if (tensor.is_floating_point() && !torch.isfinite(tensor).all().item<bool>())
+                throw new SemisupException($"{path}: corrupt checkpoint: {name} holds a value that is not a finite number.");
     }
 
     /// <summary>Runs <paramref name="read"/>; if the file turns out corrupt, disposes what it made (and listed) and says so.</summary>
@@ -146,29 +172,55 @@ public static class Checkpoint
         }
     }
 
+    /// <summary>The file's content, its checksum verified (files of the first format, from before checksums, have none).</summary>
     static BinaryReader Open(string path)
     {
         // Opening a directory fails as "access denied", which would send the user after permissions.
         if (Directory.Exists(path)) throw new SemisupException($"{path}: is a directory; give a checkpoint file (such as {Path.Combine(path, "best.ckpt")}).");
-        try { return new BinaryReader(File.OpenRead(path), Encoding.UTF8); }
+        byte[] bytes;
+        try
+        {
+            // Read as long as the file says it is, so a device such as /dev/zero (length 0) is read as empty, not forever.
+            using var file = File.OpenRead(path);
+            if (!file.CanSeek) throw new SemisupException($"{path}: not a regular file; give a checkpoint file.");
+            if (file.Length > MaxBytes) throw new SemisupException($"{path}: {file.Length:N0} bytes is larger than any checkpoint ({MaxBytes:N0} at most).");
+            bytes = new byte[file.Length];
+            file.ReadExactly(bytes);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SemisupException($"{path}: cannot open checkpoint ({e.Message}).", e);
         }
+        int content = bytes.Length;
+        if (StartsWith(bytes, Magic))
+        {
+            content = bytes.Length - HashBytes;
+            if (content < Magic.Length || !SHA256.HashData(bytes.AsSpan(0, content)).AsSpan().SequenceEqual(bytes.AsSpan(content)))
+                throw new SemisupException($"{path}: corrupt checkpoint: its content does not match its SHA-256 (a changed or missing byte); use another checkpoint or train again.");
+        }
+        else if (!StartsWith(bytes, FirstMagic)) throw new SemisupException($"{path}: not a Semisup checkpoint.");
+        return new BinaryReader(new MemoryStream(bytes, 0, content, writable: false), Encoding.UTF8);
     }
+
+    /// <summary>BinaryWriter.Write(string): a one-byte length, then the characters.</summary>
+    static bool StartsWith(byte[] bytes, string magic) =>
+        bytes.Length > magic.Length && bytes[0] == magic.Length && bytes.AsSpan(1, magic.Length).SequenceEqual(Encoding.ASCII.GetBytes(magic));
 
     static CheckpointHeader Header(BinaryReader r, string path)
     {
         try
         {
-            if (r.BaseStream.Length < Magic.Length + 1 || r.ReadString() != Magic)
-                throw new SemisupException($"{path}: not a Semisup checkpoint.");
+            if (r.ReadString() is not (Magic or FirstMagic)) throw new SemisupException($"{path}: not a Semisup checkpoint.");
             // The recipe is read as a recipe file is, so headers of the flat form load too.
             var header = JsonNode.Parse(r.ReadString()) as JsonObject ?? throw new SemisupException($"{path}: empty checkpoint header.");
             var recipe = header["recipe"] ?? throw new SemisupException($"{path}: its header holds no recipe.");
             header.Remove("recipe");
             var read = header.Deserialize<HeaderFields>(RecipeFile.Json) ?? throw new SemisupException($"{path}: empty checkpoint header.");
-            return new(read.Format, read.Model, read.Signature, RecipeFile.Parse(recipe.ToJsonString(), $"{path} (its recipe)"), read.State);
+            // Validated as a recipe file is: an edited header must not build another network or score another split.
+            var parsed = RecipeFile.Parse(recipe.ToJsonString(), $"{path} (its recipe)");
+            try { parsed.Validate(checkFiles: false); }
+            catch (SemisupException e) { throw new SemisupException($"{path}: its recipe is invalid: {e.Message}", e); }
+            return new(read.Format, read.Model, read.Signature, parsed, read.State);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or IOException or FormatException)
         {

@@ -79,7 +79,9 @@ public sealed record Recipe
     [JsonIgnore] public string OptimizerKind => RecipeFile.KindOf(Optimizer);
 
     /// <summary>Rejects what cannot train, before any work starts; every problem names its key with its block.</summary>
-    public Recipe Validate()
+    /// <param name="checkFiles">Whether a warm start's checkpoint must exist here (not for a checkpoint's own recipe, whose
+    /// warm start was used where it was trained).</param>
+    public Recipe Validate(bool checkFiles = true)
     {
         var bad = new List<string>();
         void Add(string block, IEnumerable<string> problems) => bad.AddRange(problems.Select(p => $"{block}.{p}"));
@@ -107,7 +109,7 @@ public sealed record Recipe
         if (Method.UsesUnlabeled && unlabeled > 0 && Run.UnlabeledBatch > unlabeled) bad.Add($"run.unlabeledBatch: {Run.UnlabeledBatch} is more than the {unlabeled:N0} unlabeled images; give at most {unlabeled:N0}");
         if (Method.UsesUnlabeled && Run.UnlabeledBatch == 0) bad.Add($"run.unlabeledBatch: the {MethodKind} method learns from unlabeled images, so it must be positive");
         if (Method.UsesUnlabeled && Data.Labels == Split.AllLabels) bad.Add($"data.labels: all leaves no unlabeled image for the {MethodKind} method; use fewer labels or the supervised method");
-        if (Model.WarmStart != null && !File.Exists(Model.WarmStart)) bad.Add($"model.warmStart: no checkpoint at '{Model.WarmStart}'");
+        if (checkFiles && Model.WarmStart != null && !File.Exists(Model.WarmStart)) bad.Add($"model.warmStart: no checkpoint at '{Model.WarmStart}'");
         if (modelProblems.Count == 0 && Factory.SizeProblem(this) is { } tooLarge) bad.Add($"model: {tooLarge}");
         if (bad.Count > 0) throw new SemisupException($"Recipe '{Name}' is invalid: {string.Join("; ", bad)}.");
         return this;

@@ -33,7 +33,7 @@ public class CheckpointTests
 
         var bytes = File.ReadAllBytes(dir["a.ckpt"]);
         File.WriteAllBytes(dir["truncated.ckpt"], bytes[..(bytes.Length / 2)]);
-        Assert.Contains("corrupt or truncated", Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["truncated.ckpt"])).Message);
+        Assert.Contains("corrupt checkpoint", Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["truncated.ckpt"])).Message);
         File.WriteAllText(dir["text.ckpt"], "hello");
         Assert.Contains("not a Semisup checkpoint", Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["text.ckpt"])).Message);
         Assert.Contains("cannot open", Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["missing.ckpt"])).Message);
@@ -46,7 +46,8 @@ public class CheckpointTests
         using var net = new ConvNet(new ConvNetConfig());
         Checkpoint.Save(dir["huge.ckpt"], net, new Recipe { Model = new ConvNetConfig(HiddenUnits: 1_000_000_000) }, State, null);
         var e = Assert.Throws<SemisupException>(() => Checkpoint.Load(dir["huge.ckpt"]));
-        Assert.StartsWith("Cannot build the network: its 525,000,130,718 parameters need 1955.8 GiB, more than the ", e.Message);
+        Assert.StartsWith($"{dir["huge.ckpt"]}: its recipe is invalid: ", e.Message);
+        Assert.Contains("model: 525,000,130,718 parameters need ", e.Message);
         Assert.EndsWith(" GiB this process may use; check model.convWidth and model.hiddenUnits.", e.Message);
     }
 
@@ -58,9 +59,12 @@ public class CheckpointTests
         using var net = new ConvNet(new ConvNetConfig());
         using var optimizer = Factory.Optimizer(net, recipe);
         Checkpoint.Save(dir["last.ckpt"], net, recipe, State, optimizer);
-        var bytes = File.ReadAllBytes(dir["last.ckpt"]);
+        var bytes = File.ReadAllBytes(dir["last.ckpt"])[..^32]; // less the checksum, which the first format lacks
         Assert.Equal(0, bytes[^1]); // the "no trained weights follow" flag, which older checkpoints lack
-        File.WriteAllBytes(dir["old.ckpt"], bytes[..^1]);
+        // The first format, as it was written before weight averaging: its magic, no flag, no checksum.
+        var old = bytes[..^1];
+        System.Text.Encoding.ASCII.GetBytes("SEMISUP-CKPT-1").CopyTo(old, 1);
+        File.WriteAllBytes(dir["old.ckpt"], old);
 
         using var resumed = Checkpoint.Resume(dir["old.ckpt"], m => Factory.Optimizer(m, recipe));
         Assert.Null(resumed.Average);
@@ -101,5 +105,74 @@ public class CheckpointTests
         Assert.Contains("previous checkpoint", e.Message);
         Assert.Equal(before, File.ReadAllBytes(dir["last.ckpt"]));
         Assert.False(File.Exists(dir["last.ckpt.tmp"]));
+    }
+}
+
+public class CheckpointIntegrityTests
+{
+    static readonly TrainingState State = new(3, 2, 0.9, 12.5);
+
+    static string Saved(TempDir dir, Action<ConvNet>? change = null, Recipe? recipe = null)
+    {
+        TorchSharp.torch.manual_seed(1);
+        using var net = new ConvNet(new ConvNetConfig());
+        change?.Invoke(net);
+        Checkpoint.Save(dir["m.ckpt"], net, recipe ?? new Recipe(), State, null);
+        return dir["m.ckpt"];
+    }
+
+    [Theory]
+    [InlineData("flip one byte of the weights")]
+    [InlineData("eight bytes of 0xFF")]
+    [InlineData("edit inputStd in the header")]
+    [InlineData("edit the seed in the header")]
+    [InlineData("cut the last byte")]
+    public void A_changed_byte_is_refused_by_the_checksum_naming_the_file(string change)
+    {
+        using var dir = new TempDir();
+        var path = Saved(dir);
+        var bytes = File.ReadAllBytes(path);
+        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        switch (change)
+        {
+            case "flip one byte of the weights": bytes[bytes.Length / 2] ^= 0x01; break;
+            case "eight bytes of 0xFF": Array.Fill(bytes, (byte)0xFF, bytes.Length / 2, 8); break;
+            case "edit inputStd in the header": bytes = System.Text.Encoding.UTF8.GetBytes(text.Replace("\"inputStd\": 1", "\"inputStd\": 2")); break;
+            case "edit the seed in the header": bytes = System.Text.Encoding.UTF8.GetBytes(text.Replace("\"seed\": 1", "\"seed\": 2")); break;
+            case "cut the last byte": bytes = bytes[..^1]; break;
+        }
+        Assert.NotEqual(File.ReadAllBytes(path), bytes);
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<SemisupException>(() => Checkpoint.Load(path));
+        Assert.Equal($"{path}: corrupt checkpoint: its content does not match its SHA-256 (a changed or missing byte); use another checkpoint or train again.", e.Message);
+    }
+
+    [Fact]
+    public void A_checkpoint_with_a_weight_that_is_not_a_number_is_refused()
+    {
+        using var dir = new TempDir();
+        var path = Saved(dir, net => { using var _ = TorchSharp.torch.no_grad(); net.state_dict()["fc2.weight"][0, 0] = TorchSharp.torch.tensor(float.NaN); });
+        Assert.Equal($"{path}: corrupt checkpoint: fc2.weight holds a value that is not a finite number.", Assert.Throws<SemisupException>(() => Checkpoint.Load(path)).Message);
+    }
+
+    [Fact]
+    public void A_checkpoints_recipe_passes_the_checks_a_recipe_file_does()
+    {
+        using var dir = new TempDir();
+        var path = Saved(dir, recipe: new Recipe { Data = new(Labels: 25) });
+        var e = Assert.Throws<SemisupException>(() => Checkpoint.Load(path));
+        Assert.StartsWith($"{path}: its recipe is invalid: ", e.Message);
+        Assert.Contains("data.labels: 25 must be a positive multiple of 10", e.Message);
+    }
+
+    [Fact]
+    public void The_shipped_checkpoints_carry_their_checksum()
+    {
+        foreach (var path in Directory.GetFiles(Path.Combine(Repo.Root, "models"), "*.ckpt", SearchOption.AllDirectories))
+        {
+            var bytes = File.ReadAllBytes(path);
+            Assert.Equal("SEMISUP-CKPT-2", System.Text.Encoding.ASCII.GetString(bytes, 1, bytes[0]));
+            Assert.Equal(System.Security.Cryptography.SHA256.HashData(bytes.AsSpan(0, bytes.Length - 32)), bytes[^32..]);
+        }
     }
 }
