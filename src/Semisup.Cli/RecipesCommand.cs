@@ -15,14 +15,14 @@ static class RecipesCommand
             var names = Recipe.Names(recipesDir);
             if (names.Count == 0) throw new SemisupException($"No recipes in {recipesDir}.");
             int width = names.Max(n => n.Length);
-            Console.WriteLine($"{"recipe".PadRight(width)}  {"method",-17} {"model",-10} {"labels",6} {"epochs",6}  description");
+            Console.WriteLine($"{"recipe".PadRight(width)}  {"method",-17} {"model",-10} {"parameters",10} {"M mult",7} {"labels",6} {"epochs",6}  description");
             int invalid = 0;
             foreach (var name in names)
             {
                 try // by path: a file named like the recipe in the working directory must not shadow it
                 {
                     var r = Recipe.Load(Path.Combine(recipesDir, name + ".json")).Validate();
-                    Console.WriteLine($"{name.PadRight(width)}  {r.MethodKind,-17} {r.ModelKind,-10} {(r.Data.Labels < 0 ? "all" : r.Data.Labels.ToString()),6} {r.Run.Epochs,6}  {r.Description}");
+                    Console.WriteLine($"{name.PadRight(width)}  {r.MethodKind,-17} {r.ModelKind,-10} {r.Model.Parameters,10:N0} {r.Model.MultiplyAdds / 1e6,7:F1} {(r.Data.Labels < 0 ? "all" : r.Data.Labels.ToString()),6} {r.Run.Epochs,6}  {r.Description}");
                 }
                 catch (SemisupException e)
                 {

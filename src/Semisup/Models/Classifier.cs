@@ -30,6 +30,9 @@ public abstract record ModelOptions
     /// <summary>The learned parameters, counted before anything is allocated.</summary>
     [JsonIgnore] public abstract double Parameters { get; }
 
+    /// <summary>Multiply-adds of one image's pass through the classifier: nearly all of its arithmetic.</summary>
+    [JsonIgnore] public abstract double MultiplyAdds { get; }
+
     /// <summary>What cannot build the network, each as "key: why".</summary>
     public abstract IEnumerable<string> Problems();
 

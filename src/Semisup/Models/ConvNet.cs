@@ -97,7 +97,7 @@ public sealed record ConvNetConfig(
     /// <summary>Multiply-adds of one image's pass through the convolutions and fully connected layers: nearly all of the
     /// arithmetic (batch norm, pooling and activations do a few operations per value), so what bounds evaluation's speed
     /// (docs/performance.md).</summary>
-    [JsonIgnore] public double MultiplyAdds
+    [JsonIgnore] public override double MultiplyAdds
     {
         get
         {

@@ -36,7 +36,7 @@ public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double No
 
     /// <summary>Multiply-adds of one image's pass: the convolutions at their inputs' size (padding keeps it), and the linear layer.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public double MultiplyAdds => Convolutions().Sum(c => 9.0 * c.In * c.Out * c.Side * c.Side) + (double)(Widths.Length > 0 ? Widths[^1] : 0) * Classes;
+    public override double MultiplyAdds => Convolutions().Sum(c => 9.0 * c.In * c.Out * c.Side * c.Side) + (double)(Widths.Length > 0 ? Widths[^1] : 0) * Classes;
 
     public override IEnumerable<string> Problems()
     {

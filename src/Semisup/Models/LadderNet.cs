@@ -19,6 +19,9 @@ public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double Bn
 
     /// <summary>The learned parameters, counted from the widths before anything is allocated: W_l and V_l, β_l, γ_L and
     /// the combinators' vectors (in double, so absurd widths cannot overflow the count that refuses them).</summary>
+    /// <summary>The clean encoder's products W_l·h_(l−1), what evaluation computes.</summary>
+    [JsonIgnore] public override double MultiplyAdds => Layers.Zip(Layers.Skip(1), (below, above) => (double)below * above).Sum();
+
     [JsonIgnore] public override double Parameters => Layers.Zip(Layers.Skip(1), (below, above) => 2.0 * below * above + above).Sum()
         + (Layers.Length > 0 ? Layers[^1] : 0) + Combinator.Vectors * Layers.Sum(w => (double)w);
 

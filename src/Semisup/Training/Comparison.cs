@@ -34,19 +34,23 @@ public static class Comparison
             foreach (var path in dirs)
             {
                 var dir = new RunDirectory(path);
-                if (!File.Exists(dir.BestPath)) throw new SemisupException($"{path}: no {RunDirectory.Best}; is it a finished run directory?");
-                var header = Checkpoint.ReadHeader(dir.BestPath);
-                double accuracy;
-                if (dir.ReadTest() is { } test) accuracy = test.Accuracy;
-                else
+                var metrics = dir.ReadMetrics();
+                if (dir.ReadTest() is { } test && metrics.Count > 0)
                 {
-                    var ds = Datasets.Get(header.Recipe.Data.Dataset);
-                    if (!testSets.TryGetValue(ds.Name, out var set))
-                        testSets[ds.Name] = set = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
-                    var (model, _) = Checkpoint.Load(dir.BestPath);
-                    using (model) accuracy = Evaluator.Score(model, set, header.Recipe.Run.EvalBatch).Accuracy;
+                    // A finished run's files say it all; its checkpoints need not be kept.
+                    var best = metrics.MaxBy(m => m.ValidationAccuracy)!;
+                    rows.Add(new(path, dir.ReadRecipe(), new TrainingState(metrics[^1].Epoch, best.Epoch, best.ValidationAccuracy, metrics[^1].WallSeconds), test.Accuracy, metrics));
+                    continue;
                 }
-                rows.Add(new(path, header.Recipe, header.State, accuracy, dir.ReadMetrics()));
+                if (!File.Exists(dir.BestPath)) throw new SemisupException($"{path}: no {RunDirectory.Test} and no {RunDirectory.Best}; is it a finished run directory?");
+                var header = Checkpoint.ReadHeader(dir.BestPath);
+                var ds = Datasets.Get(header.Recipe.Data.Dataset);
+                if (!testSets.TryGetValue(ds.Name, out var set))
+                    testSets[ds.Name] = set = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
+                var (model, _) = Checkpoint.Load(dir.BestPath);
+                double accuracy;
+                using (model) accuracy = Evaluator.Score(model, set, header.Recipe.Run.EvalBatch).Accuracy;
+                rows.Add(new(path, header.Recipe, header.State, accuracy, metrics));
             }
         }
         finally { foreach (var t in testSets.Values) t.Dispose(); }
