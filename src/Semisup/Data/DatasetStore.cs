@@ -53,7 +53,7 @@ public sealed class DatasetStore(DataOptions options)
         if (path == null) return new(file, Path.Combine(dir, file.Name), FileState.Missing, null, null);
         try
         {
-            var sha = Sha256(Idx.ReadContent(path, file.Length));
+            var sha = Idx.Sha256(path, file.Length);
             return new(file, path, sha == file.Sha256 ? FileState.Ok : FileState.Mismatch, sha, null);
         }
         catch (SemisupException e) { return new(file, path, FileState.Unreadable, null, e.Message); }

@@ -25,8 +25,10 @@ public static class DigitInputs
             return (names, [.. pixels], failures);
         }
         if (!File.Exists(path)) throw new SemisupException($"{path}: no such file or directory.");
+        Idx.CheckRegular(path, "an image or IDX file");
         if (!LooksLikeIdx(path)) return ([path], DigitImage.Load(path), []);
-        var idx = Idx.Read(path);
+        // Only the images asked for are read, however large the file.
+        var idx = Idx.Read(path, maxItems: limit);
         if (idx.Shape.Length != 3 || idx.Shape[1] != height || idx.Shape[2] != width)
             throw new SemisupException($"{path}: expected N×{height}×{width} images, got {string.Join("x", idx.Shape)}.");
         int n = Math.Min(idx.Count, limit), size = height * width;

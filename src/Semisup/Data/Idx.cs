@@ -20,34 +20,121 @@ public static class Idx
         [0x08] = "unsigned byte", [0x09] = "signed byte", [0x0B] = "int16", [0x0C] = "int32", [0x0D] = "float32", [0x0E] = "float64",
     };
 
-    public static IdxArray Read(string path) => Parse(ReadContent(path), path);
+    /// <param name="maxItems">Read only the first this many items (images, labels) and nothing after them.</param>
+    public static IdxArray Read(string path, int? maxItems = null) => Parse(ReadContent(path, maxItems: maxItems), path, partial: maxItems != null);
 
-    /// <summary>The file's IDX bytes, decompressed when it starts with the gzip magic. Decompression grows its
-    /// buffer only as data arrives and stops past <paramref name="maxBytes"/>, so neither a lying header nor a
-    /// gzip bomb can make it allocate more than that.</summary>
-    public static byte[] ReadContent(string path, long maxBytes = MaxElements + 64)
+    /// <summary>The file's IDX bytes, decompressed when it starts with the gzip magic. Nothing is read past what the
+    /// header declares (or <paramref name="maxItems"/> of it) and <paramref name="maxBytes"/>: neither a lying header,
+    /// a gzip bomb, a huge file nor a device such as /dev/zero can make it read or allocate more.</summary>
+    public static byte[] ReadContent(string path, long maxBytes = MaxElements + 64, int? maxItems = null)
     {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        using var file = OpenRegular(path);
+        bool gzip = file.Length >= 2 && file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
+        file.Position = 0;
+        if (!gzip)
         {
-            throw new SemisupException($"{path}: file not found.", e);
+            if (file.Length > maxBytes && maxItems == null) throw Bad(path, $"{file.Length:N0} bytes is more than such a file can hold ({maxBytes:N0})");
+            return ReadBounded(file, path, maxBytes, maxItems, strictEnd: maxItems == null, out _);
         }
-        if (bytes.Length < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b) return bytes;
+        uint trailer;
         try
         {
-            using var gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-            var output = new MemoryStream();
-            var buffer = new byte[1 << 16];
-            for (int n; (n = gz.Read(buffer)) > 0;)
-            {
-                if (output.Length + n > maxBytes) throw Bad(path, $"decompresses to more than {maxBytes:N0} bytes");
-                output.Write(buffer, 0, n);
-            }
             // GZipStream ends quietly on a truncated stream; the trailer's size field (length mod 2^32) tells.
-            if (bytes.Length < 18 || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)) != (uint)output.Length)
-                throw new InvalidDataException("truncated or corrupt: its trailer does not match the data");
-            return output.ToArray();
+            if (file.Length < 18) throw new InvalidDataException("truncated or corrupt: shorter than a gzip header and trailer");
+            file.Position = file.Length - 4;
+            Span<byte> size = stackalloc byte[4];
+            file.ReadExactly(size);
+            trailer = BinaryPrimitives.ReadUInt32LittleEndian(size);
+            file.Position = 0;
+            using var gz = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
+            var bytes = ReadBounded(gz, path, maxBytes, maxItems, strictEnd: maxItems == null, out bool whole);
+            if (whole && trailer != (uint)bytes.Length) throw new InvalidDataException("truncated or corrupt: its trailer does not match the data");
+            return bytes;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new SemisupException($"{path}: not a valid gzip file ({e.Message}). If `semisup data fetch` wrote it, delete it and fetch it again.", e);
+        }
+    }
+
+    /// <summary>A regular file, opened for reading; a device, a pipe or a directory is refused by name.</summary>
+    static FileStream OpenRegular(string path)
+    {
+        if (Directory.Exists(path)) throw new SemisupException($"{path}: is a directory, not an IDX file.");
+        CheckRegular(path, "an IDX file");
+        FileStream file;
+        try { file = File.OpenRead(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new SemisupException($"{path}: cannot read it ({e.Message}).", e); }
+        if (!file.CanSeek)
+        {
+            file.Dispose();
+            throw new SemisupException($"{path}: not a regular file; give an IDX file.");
+        }
+        return file;
+    }
+
+    /// <summary>Refuses a path that is, or links to, a device or a process file (/dev/zero reads forever), naming it.</summary>
+    public static void CheckRegular(string path, string what)
+    {
+        var target = File.Exists(path) ? new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path) : null;
+        if (target == null) throw new SemisupException($"{path}: file not found.");
+        if (target.StartsWith("/dev/", StringComparison.Ordinal) || target.StartsWith("/proc/", StringComparison.Ordinal))
+            throw new SemisupException($"{path}: not a regular file ({target}); give {what}.");
+    }
+
+    /// <summary>The header, then exactly the data it declares (or its first <paramref name="maxItems"/> items), read in
+    /// chunks from <paramref name="source"/>; with <paramref name="strictEnd"/>, more data after it is an error.</summary>
+    /// <param name="whole">Whether everything the source holds was read (so a gzip trailer's size can be checked).</param>
+    static byte[] ReadBounded(Stream source, string path, long maxBytes, int? maxItems, bool strictEnd, out bool whole)
+    {
+        whole = false;
+        var head = new byte[4];
+        int got = source.ReadAtLeast(head, 4, throwOnEndOfStream: false);
+        whole = got < 4;
+        if (got < 4) return head[..got]; // Parse says what is wrong with a short file
+        // Only a header Parse will accept is followed: anything else is refused on its first bytes.
+        int rank = head[3] is >= 1 and <= 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 ? head[3] : 0;
+        var dims = new byte[4 * rank];
+        got = source.ReadAtLeast(dims, dims.Length, throwOnEndOfStream: false);
+        if (rank == 0 || got < dims.Length) return [.. head, .. dims[..got]]; // Parse names the problem
+        long count = 1, item = 1;
+        for (int i = 0; i < rank; i++)
+        {
+            long d = BinaryPrimitives.ReadUInt32BigEndian(dims.AsSpan(4 * i));
+            count = Math.Min(count * Math.Max(d, 1), MaxElements + 1);
+            if (i > 0) item = Math.Min(item * Math.Max(d, 1), MaxElements + 1);
+        }
+        if (maxItems is int n) count = Math.Min(count, item * n);
+        long want = Math.Min(count, maxBytes - head.Length - dims.Length);
+        if (want < 0 || count > MaxElements) return [.. head, .. dims]; // Parse refuses the header
+        var data = new byte[want];
+        got = source.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+        if (got == want && want < count) throw Bad(path, $"decompresses to more than {maxBytes:N0} bytes");
+        if (strictEnd && got == want && source.ReadByte() >= 0)
+            throw Bad(path, $"holds {got + 1:N0} or more bytes of data but its header declares {count:N0} ({string.Join("x", Enumerable.Range(0, rank).Select(i => BinaryPrimitives.ReadUInt32BigEndian(dims.AsSpan(4 * i))))})");
+        whole = strictEnd;
+        return [.. head, .. dims, .. data[..got]];
+    }
+
+    /// <summary>The SHA-256 of the file's IDX content, read in chunks (never the whole file at once); a content longer
+    /// than <paramref name="maxBytes"/> is refused with the file's name.</summary>
+    public static string Sha256(string path, long maxBytes)
+    {
+        using var file = OpenRegular(path);
+        bool gzip = file.Length >= 2 && file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
+        file.Position = 0;
+        try
+        {
+            using var content = gzip ? (Stream)new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var buffer = new byte[1 << 16];
+            long total = 0;
+            for (int n; (n = content.Read(buffer)) > 0;)
+            {
+                if ((total += n) > maxBytes) throw Bad(path, $"holds more than the {maxBytes:N0} bytes of the dataset's file");
+                hash.AppendData(buffer, 0, n);
+            }
+            return Convert.ToHexStringLower(hash.GetHashAndReset());
         }
         catch (InvalidDataException e)
         {
@@ -57,7 +144,8 @@ public static class Idx
 
     /// <summary>Parses IDX bytes: magic, element type, dimension count, plausible dimensions, and a data length
     /// that matches the header exactly.</summary>
-    public static IdxArray Parse(byte[] bytes, string name)
+    /// <param name="partial">The bytes hold only the first items the header declares (<see cref="Read"/>'s maxItems).</param>
+    public static IdxArray Parse(byte[] bytes, string name, bool partial = false)
     {
         if (bytes.Length < 4) throw Bad(name, "file is shorter than an IDX header (4 bytes)");
         if (bytes[0] != 0 || bytes[1] != 0)
@@ -81,6 +169,13 @@ public static class Idx
                 throw Bad(name, $"header declares more than {MaxElements:N0} elements (dimension {i} is {d:N0}); it is corrupt or not a dataset file");
         }
         long found = bytes.Length - headerBytes;
+        if (partial)
+        {
+            long item = count / shape[0];
+            if (found == 0 || found % item != 0) throw Bad(name, $"file is truncated inside its first images");
+            shape[0] = (int)(found / item);
+            return new IdxArray(shape, bytes[headerBytes..]);
+        }
         if (found < count)
             throw Bad(name, $"file is truncated: header declares {count:N0} bytes of data ({string.Join("x", shape)}), the file holds {found:N0}");
         if (found > count)

@@ -73,8 +73,58 @@ public class IdxTests
     public void Decompression_stops_at_the_limit()
     {
         using var dir = new TempDir();
-        File.WriteAllBytes(dir["bomb.gz"], Gzip(new byte[10_000_000]));
+        // A valid header declaring 10 MB of zeros, which compress to almost nothing.
+        File.WriteAllBytes(dir["bomb.gz"], Gzip(Idx(0x08, [10_000_000], new byte[10_000_000])));
         var e = Assert.Throws<SemisupException>(() => Semisup.Data.Idx.ReadContent(dir["bomb.gz"], maxBytes: 1_000_000));
         Assert.Contains("more than 1,000,000 bytes", e.Message);
+    }
+
+    [SkippableFact]
+    public void A_device_or_a_link_to_one_is_refused_without_reading_it()
+    {
+        Skip.IfNot(File.Exists("/dev/zero"), "no /dev/zero");
+        using var dir = new TempDir();
+        File.CreateSymbolicLink(dir["train-images-idx3-ubyte"], "/dev/zero");
+        foreach (var path in new[] { "/dev/zero", dir["train-images-idx3-ubyte"] })
+        {
+            var e = Assert.Throws<SemisupException>(() => Semisup.Data.Idx.Read(path));
+            Assert.Contains($"{path}: not a regular file", e.Message);
+            Assert.Contains(path, Assert.Throws<SemisupException>(() => Semisup.Data.Idx.Sha256(path, 1000)).Message);
+        }
+    }
+
+    [Fact]
+    public void A_huge_file_is_refused_on_its_size_and_a_few_images_read_only_those()
+    {
+        using var dir = new TempDir();
+        // 1.9 GB, sparse: its header says 10 bytes of data.
+        using (var huge = File.Create(dir["huge"]))
+        {
+            huge.Write(Idx(0x08, [10], new byte[10]));
+            huge.SetLength(1_900_000_000);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<SemisupException>(() => Semisup.Data.Idx.Read(dir["huge"]));
+        Assert.Contains("1,900,000,000 bytes is more than such a file can hold", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "refused before reading");
+        // A valid header over a sea of zeros, gzipped to almost nothing: two images cost two images.
+        File.WriteAllBytes(dir["zeros.gz"], Gzip(Idx(0x08, [60000, 28, 28], new byte[60000 * 784])));
+        before = GC.GetAllocatedBytesForCurrentThread();
+        var two = Semisup.Data.Idx.Read(dir["zeros.gz"], maxItems: 2);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "only the images asked for are read");
+        Assert.Equal([2, 28, 28], two.Shape);
+    }
+
+    [Fact]
+    public void Hashing_streams_the_file()
+    {
+        using var dir = new TempDir();
+        var content = Idx(0x08, [50_000_000], new byte[50_000_000]);
+        File.WriteAllBytes(dir["big"], content);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var sha = Semisup.Data.Idx.Sha256(dir["big"], content.Length);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 4 << 20, "hashed in chunks");
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)), sha);
+        Assert.Contains("holds more than the 1,000 bytes", Assert.Throws<SemisupException>(() => Semisup.Data.Idx.Sha256(dir["big"], 1000)).Message);
     }
 }
