@@ -207,7 +207,7 @@ public class CommandTests(MnistFixture mnist)
         }
         finally { Console.SetOut(console); }
         var text = output.ToString();
-        Assert.Matches(@"tiny\s+supervised\s+conv\s+100\s+2\s+a tiny run", text);
+        Assert.Matches(@"tiny\s+supervised\s+conv\s+183,218\s+5\.0\s+100\s+2\s+a tiny run", text);
         Assert.Matches(@"broken\s+invalid: .*Did you mean 'epochs'\?", text);
         Assert.Contains("2 recipes in", text);
         Assert.Contains(", 1 invalid", text);
