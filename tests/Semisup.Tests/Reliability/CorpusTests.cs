@@ -1,0 +1,93 @@
+using Semisup.Cli;
+using Semisup.Models;
+using Semisup.Training;
+
+namespace Semisup.Tests.Reliability;
+
+/// <summary>Hostile input, made at test time: each case writes its files into a fresh directory, runs one command line,
+/// and asserts the exit code, the one-line message, and that nothing was written where it should not be (no run
+/// directory, nothing fetched into the data directory).</summary>
+public class CorpusTests
+{
+    /// <summary>A case: what to make in the directory, then the command line ({dir} is the directory).</summary>
+    public sealed record Case(string Name, Action<TempDir> Make, string[] Args, string Message)
+    {
+        public override string ToString() => Name;
+    }
+
+    static void Recipe(TempDir dir, string json) => File.WriteAllText(dir["r.json"], json);
+
+    static void Checkpoint(TempDir dir, Action<byte[]>? change = null)
+    {
+        using var net = new ConvNet(new ConvNetConfig());
+        Semisup.Training.Checkpoint.Save(dir["m.ckpt"], net, new Recipe(), new TrainingState(1, 1, 0.5, 1), null);
+        var bytes = File.ReadAllBytes(dir["m.ckpt"]);
+        change?.Invoke(bytes);
+        File.WriteAllBytes(dir["m.ckpt"], bytes);
+    }
+
+    static readonly string[] Train = ["train", "--recipe", "{dir}/r.json", "--out", "{dir}/run", "--data-dir", "{dir}/data"];
+
+    public static TheoryData<Case> Cases => new()
+    {
+        new("duplicate key", d => Recipe(d, """{ "run": { "epochs": 3, "epochs": 4 } }"""), Train, "run.epochs: given twice"),
+        new("infinite learning rate", d => Recipe(d, """{ "optimizer": { "kind": "adam", "learningRate": 1e309 } }"""), Train, "optimizer.learningRate: must be a finite number"),
+        new("infinite noise", d => Recipe(d, """{ "model": { "kind": "conv", "noiseStd": -1e400 } }"""), Train, "model.noiseStd: must be a finite number"),
+        new("batch larger than the labeled set", d => Recipe(d, """{ "run": { "labeledBatch": 100000 } }"""), Train, "run.labeledBatch: 100000 is more than the 3,000 labeled images"),
+        new("unknown key", d => Recipe(d, """{ "method": { "kind": "gamma", "thresold": 0.9 } }"""), Train, "method.thresold: method of kind 'gamma' has no such key"),
+        new("a number as text", d => Recipe(d, """{ "run": { "epochs": "ten" } }"""), Train, "run.epochs: give a whole number, not \"ten\""),
+        new("all labels for a semi-supervised method", d => Recipe(d, "{}"), [.. Train, "--labels", "all"], "data.labels: all leaves no unlabeled image for the gamma method"),
+        new("no threads", d => Recipe(d, "{}"), [.. Train, "--threads", "0"], "run.threads: 0 must be at least 1"),
+        new("a flipped byte in a checkpoint", d => Checkpoint(d, b => b[b.Length / 2] ^= 1), ["evaluate", "-c", "{dir}/m.ckpt", "--data-dir", "{dir}/data"], "does not match its SHA-256"),
+        new("eight bytes of 0xFF in a checkpoint", d => Checkpoint(d, b => Array.Fill(b, (byte)0xFF, b.Length / 3, 8)), ["predict", "-c", "{dir}/m.ckpt", "-i", "{dir}/m.ckpt"], "does not match its SHA-256"),
+        new("a directory as checkpoint", d => Directory.CreateDirectory(d["ckpt"]), ["evaluate", "-c", "{dir}/ckpt", "--data-dir", "{dir}/data"], "is a directory"),
+        new("predict from /dev/zero", _ => { }, ["predict", "-c", "{dir}/m.ckpt", "-i", "/dev/zero"], "not a regular file"),
+        new("a link to /dev/zero as an image", d => File.CreateSymbolicLink(d["x.png"], "/dev/zero"), ["predict", "-c", "{dir}/m.ckpt", "-i", "{dir}/x.png"], "not a regular file"),
+        new("an empty image", d => File.WriteAllBytes(d["x.png"], []), ["predict", "-c", "{dir}/m.ckpt", "-i", "{dir}/x.png"], "x.png"),
+        new("resume with a new seed", d => Recipe(d, "{}"), ["train", "--resume", "{dir}", "--seed", "3"], "is not a run directory"),
+        new("--set without a block", d => Recipe(d, "{}"), [.. Train, "--set", "epochs=3"], "give block.key=value"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Each_case_is_refused_in_one_line_and_writes_nothing(Case c)
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["data"]);
+        if (c.Args[0] == "predict") Checkpoint(dir); // a sound model, unless the case spoils it
+        c.Make(dir);
+        var before = Directory.GetFileSystemEntries(dir.Path, "*", SearchOption.AllDirectories).Order().ToList();
+        var args = c.Args.Select(a => a.Replace("{dir}", dir.Path)).ToArray();
+
+        var error = new StringWriter();
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        Console.SetError(error);
+        Console.SetOut(TextWriter.Null);
+        int code;
+        try { code = await SemisupCli.RunAsync(args); }
+        finally { Console.SetError(stderr); Console.SetOut(stdout); }
+
+        Assert.Equal(1, code);
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(c.Message, lines[0]);
+        Assert.DoesNotContain("System.", lines[0]);
+        Assert.Equal(before, Directory.GetFileSystemEntries(dir.Path, "*", SearchOption.AllDirectories).Order().ToList());
+    }
+
+    [Fact]
+    public async Task A_second_training_into_a_held_directory_is_refused_naming_the_first()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["r.json"], "{}");
+        using var held = new RunDirectory(dir["run"]).Lock();
+        var error = new StringWriter();
+        var stderr = Console.Error;
+        Console.SetError(error);
+        try { Assert.Equal(1, await SemisupCli.RunAsync(["train", "--recipe", dir["r.json"], "--out", dir["run"], "--data-dir", dir.Path])); }
+        finally { Console.SetError(stderr); }
+        Assert.Contains($"is being trained by another semisup (process {Environment.ProcessId}", error.ToString());
+        Assert.False(File.Exists(dir["run/recipe.json"]));
+    }
+}
