@@ -64,7 +64,7 @@ public static class DigitPage
   result.textContent = 'Draw a digit'; error.textContent = ''; inked = false;
   meters.forEach((row, k) => { row.classList.remove('best'); document.getElementById('m' + k).value = 0; document.getElementById('v' + k).textContent = '0%'; });
  }
- let drawing = false, inked = false, last = null, timer = null, busy = false, again = false;
+ let version = 0, drawing = false, inked = false, last = null, timer = null, busy = false, again = false;
  function point(e) { const r = pad.getBoundingClientRect(); return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height]; }
  pad.addEventListener('pointerdown', e => { drawing = true; pad.setPointerCapture(e.pointerId); last = point(e); stroke(last, last); });
  pad.addEventListener('pointermove', e => { if (!drawing) return; const p = point(e); stroke(last, p); last = p; });
@@ -72,17 +72,18 @@ public static class DigitPage
  pad.addEventListener('pointerup', up); pad.addEventListener('pointercancel', up);
  function stroke(a, b) {
   ctx.strokeStyle = '#fff'; ctx.lineWidth = 20; ctx.lineCap = 'round'; ctx.lineJoin = 'round';
-  ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke(); inked = true; schedule(200);
+  ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke(); inked = true;
+  pad.dataset.version = ++version; schedule(200);
  }
- function schedule(ms) { clearTimeout(timer); timer = setTimeout(() => pad.toBlob(b => send(b, 'image/png'), 'image/png'), ms); }
- async function send(blob, type) {
+ function schedule(ms) { clearTimeout(timer); timer = setTimeout(() => { const v = version; pad.toBlob(b => send(b, 'image/png', v), 'image/png'); }, ms); }
+ async function send(blob, type, v) {
   if (busy) { again = true; return; }
   busy = true;
   try {
    const r = await fetch('api/predict', { method: 'POST', headers: { 'Content-Type': type }, body: blob });
    const j = await r.json();
    if (!r.ok) { error.textContent = j.error || ('error ' + r.status); return; }
-   error.textContent = ''; show(j);
+   error.textContent = ''; show(j); preview.dataset.version = v;
   } catch (e) { error.textContent = 'The server did not answer: ' + e; }
   finally { busy = false; if (again) { again = false; schedule(0); } }
  }
@@ -103,7 +104,7 @@ public static class DigitPage
   const url = URL.createObjectURL(f), im = new Image();
   im.onload = () => { ctx.fillStyle = '#000'; ctx.fillRect(0, 0, pad.width, pad.height); ctx.drawImage(im, 0, 0, pad.width, pad.height); URL.revokeObjectURL(url); };
   im.src = url;
-  send(f, type);
+  pad.dataset.version = ++version; send(f, type, version);
   e.target.value = '';
  });
  clear();

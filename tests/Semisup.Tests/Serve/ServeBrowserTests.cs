@@ -46,7 +46,8 @@ public class ServeBrowserTests(MnistFixture mnist)
     {
         try { await page.WaitForFunctionAsync($"document.getElementById('predicted')?.textContent === '{expected}'", null, new() { Timeout = 15000 }); }
         catch (TimeoutException) { }
-        await page.WaitForTimeoutAsync(800); // let a last debounced request land
+        // The answer shown is the one to the drawing as it is now (the page numbers its versions).
+        await page.WaitForFunctionAsync("document.getElementById('pad').dataset.version === document.getElementById('preview').dataset.version", null, new() { Timeout = 15000 });
         return int.Parse(await page.Locator("#predicted").TextContentAsync() ?? "-1");
     }
 
