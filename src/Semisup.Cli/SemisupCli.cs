@@ -16,6 +16,7 @@ public static class SemisupCli
         GradCheckCommand.Create(),
         CompareCommand.Create(),
         ExportCommand.Create(),
+        ServeCommand.Create(),
     };
 
     /// <summary>A parse error as a user can act on it: System.CommandLine words a value that is not a number of the

@@ -28,6 +28,23 @@ public static class DigitImage
         return FromBitmap(bitmap);
     }
 
+    /// <summary>As <see cref="Load"/>, from an encoded image in memory; <paramref name="name"/> starts its error messages.</summary>
+    public static float[] FromBytes(byte[] encoded, string name = "the image")
+    {
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data)
+            ?? throw new SemisupException($"{name}: not a readable image (PNG, JPEG, BMP, GIF or WebP expected).");
+        var info = codec.Info;
+        if ((long)info.Width * info.Height > MaxPixels)
+            throw new SemisupException($"{name}: {info.Width}×{info.Height} pixels is too large (at most {MaxPixels:N0}); scale it down first.");
+        var decoded = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(decoded);
+        var result = codec.GetPixels(decoded, bitmap.GetPixels());
+        if (result != SKCodecResult.Success)
+            throw new SemisupException($"{name}: the image could not be decoded ({result}); it may be truncated or corrupt.");
+        return FromBitmap(bitmap);
+    }
+
     public static float[] FromBitmap(SKBitmap bitmap)
     {
         int w = bitmap.Width, h = bitmap.Height;

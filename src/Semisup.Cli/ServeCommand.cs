@@ -1,0 +1,24 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using Semisup.Cli.Serving;
+
+namespace Semisup.Cli;
+
+/// <summary>semisup serve: a draw-a-digit page and a prediction API on loopback.</summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = "A checkpoint file; give it more than once to serve an ensemble (probabilities averaged).", Required = true };
+        var port = new Option<int>("--port") { Description = "The port to listen on (127.0.0.1 only).", DefaultValueFactory = _ => 5000 };
+        var cmd = new Command("serve", "Serve a draw-a-digit page at / and POST /api/predict (PNG or JPEG body) on 127.0.0.1.") { checkpoints, port };
+        cmd.SetAction(async (parse, token) =>
+        {
+            await using var server = DigitServer.Start(parse.GetValue(checkpoints)!, parse.GetValue(port));
+            Console.WriteLine($"serving {server.Url} (Ctrl+C to stop)");
+            await server.App.WaitForShutdownAsync(token);
+            return 0;
+        });
+        return cmd;
+    }
+}
