@@ -9,15 +9,7 @@ namespace Semisup.Tests.Cli;
 public class CommandTests(MnistFixture mnist)
 {
     /// <summary>Runs a command line with standard output and error captured.</summary>
-    static async Task<(int Code, string Out, string Err)> Captured(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { return (await SemisupCli.RunAsync(args), output.ToString(), error.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    static Task<(int Code, string Out, string Err)> Captured(params string[] args) => CliCapture.Run(args);
 
     /// <summary>A white page with nothing on it, in the given format.</summary>
     static void BlankPage(string path, SkiaSharp.SKEncodedImageFormat format)

@@ -1,5 +1,6 @@
 using Semisup.Cli;
 using Semisup.Export;
+using Semisup.Tests.Cli;
 using Semisup.Tests.Data;
 
 namespace Semisup.Tests.Export;
@@ -8,15 +9,7 @@ namespace Semisup.Tests.Export;
 [Collection("mnist")]
 public class ExportCommandTests(MnistFixture mnist)
 {
-    static async Task<(int Code, string Out, string Err)> Captured(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { return (await SemisupCli.RunAsync(args), output.ToString(), error.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    static Task<(int Code, string Out, string Err)> Captured(params string[] args) => CliCapture.Run(args);
 
     /// <summary>"accuracy …% (n of m wrong), loss …" of an evaluate line.</summary>
     static string Score(string line) => line[line.IndexOf("accuracy")..line.IndexOf("  [")];
