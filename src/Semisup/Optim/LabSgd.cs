@@ -102,6 +102,8 @@ public sealed class LabSgd : IOptimizer
         }
     }
 
+    public IEnumerable<Tensor> State() => velocity;
+
     public void Dispose()
     {
         foreach (var v in velocity) v.Dispose();

@@ -15,6 +15,9 @@ public interface IOptimizer : IDisposable
     void Step();
     void Save(BinaryWriter writer);
     void Load(BinaryReader reader);
+
+    /// <summary>The state the optimizer carries between steps (moments, velocities), for checks such as finiteness.</summary>
+    IEnumerable<Tensor> State();
 }
 
 /// <summary>A recipe's <c>optimizer</c> block (lab section 2.1); <c>kind</c> picks the update rule.</summary>
@@ -56,7 +59,7 @@ public sealed record Adam : OptimizerOptions
     public override IEnumerable<string> Problems() => base.Problems().Concat(
         Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1 ? [$"beta1, beta2: {Beta1} and {Beta2} must be in [0, 1)"] : []);
 
-    sealed class AdamOptimizer(OptimizerHelper adam) : IOptimizer
+    sealed class AdamOptimizer(TorchSharp.Modules.Adam adam) : IOptimizer
     {
         public double LearningRate { set { foreach (var group in adam.ParamGroups) group.LearningRate = value; } }
         public void BeforeGradient() { }
@@ -64,6 +67,8 @@ public sealed record Adam : OptimizerOptions
         public void Step() => adam.step();
         public void Save(BinaryWriter writer) => adam.save_state_dict(writer);
         public void Load(BinaryReader reader) => adam.load_state_dict(reader);
+        public IEnumerable<Tensor> State() => adam.state_dict().State.OfType<TorchSharp.Modules.Adam.State>()
+            .SelectMany(s => new[] { s.exp_avg, s.exp_avg_sq, s.max_exp_avg_sq }.Where(t => t is not null));
         public void Dispose() => (adam as IDisposable)?.Dispose();
     }
 }

@@ -127,6 +127,9 @@ public static class Checkpoint
             made.Add(optimizer);
             if (!r.ReadBoolean()) throw new SemisupException($"{path}: holds no optimizer state, so it cannot be resumed from.");
             optimizer.Load(r);
+            // A NaN moment would turn the first step's update into NaN, which training reports as a diverged loss.
+            if (optimizer.State().Any(t => !torch.isfinite(t).all().item<bool>()))
+                throw new SemisupException($"{path}: corrupt checkpoint: its optimizer state holds a value that is not a finite number.");
             var rngState = r.ReadBytes(r.ReadInt32());
             // Checkpoints from before weight averaging end here.
             bool hasTrained = r.BaseStream.Position < r.BaseStream.Length && r.ReadBoolean();

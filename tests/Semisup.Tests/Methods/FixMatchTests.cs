@@ -92,6 +92,54 @@ public class FixMatchTests
         Assert.True(fromMethod.allclose(model.Weight.grad!, rtol: 1e-6, atol: 1e-7), "the pseudo-label and its confidence are constants");
     }
 
+    /// <summary>A classifier whose evaluation mode swaps the two logits, so a test can tell which mode predicted.</summary>
+    sealed class ModeClassifier(Tensor weight) : Classifier(nameof(ModeClassifier))
+    {
+        readonly LinearClassifier inner = new(weight);
+        public override int Classes => 2;
+        public override Tensor forward(Tensor x) => training ? inner.call(x) : inner.call(x).flip(1);
+        public override Tensor Noisy(Tensor x) => inner.call(x);
+        public TorchSharp.Modules.Parameter Weight => inner.Weight;
+    }
+
+    [Fact]
+    public void Pseudo_labels_from_the_model_in_evaluation_mode_are_its_evaluation_predictions_and_it_goes_back_to_training()
+    {
+        var (_, x, y, u) = Tiny();
+        using var model = new ModeClassifier(eye(2));
+        model.train();
+        var loss = new FixMatch(Threshold: 0.9, PseudoLabels: "model").Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity));
+        Assert.True(model.training);
+        // In evaluation mode u0 = (0, 4) gets logits (4, 0): class 0 with p = 0.982; the student (training mode) sees (0, 4).
+        Assert.Equal(Ce(0, 4, 0) / 2, loss.Unsupervised!.item<float>(), 5);
+        Assert.Equal(Ce(2, 0, 0), loss.Supervised!.item<float>(), 5);
+    }
+
+    [Fact]
+    public void Pseudo_labels_from_the_teacher_are_the_teachers_and_the_teacher_gets_no_gradient()
+    {
+        var (model, x, y, u) = Tiny();
+        // The teacher swaps the classes: it labels u0 = (0, 4) class 0 with p = 0.982.
+        using var teacher = new LinearClassifier(tensor(new float[] { 0, 1, 1, 0 }).reshape(2, 2));
+        teacher.eval();
+        var loss = new FixMatch(Threshold: 0.9, PseudoLabels: "teacher").Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity) { Teacher = teacher });
+        Assert.Equal(Ce(0, 4, 0) / 2, loss.Unsupervised!.item<float>(), 5);
+        loss.Total.backward();
+        Assert.NotNull(model.Weight.grad);
+        Assert.Null(teacher.Weight.grad);
+    }
+
+    [Fact]
+    public void Teacher_pseudo_labels_need_a_weight_average_and_a_recipe_says_so()
+    {
+        const string Recipe = """{ "method": { "kind": "fixmatch", "pseudoLabels": "teacher" }, "augmentation": { "strong": { "cutout": 8 } } }""";
+        var e = Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse(Recipe, "test").Validate());
+        Assert.Contains("method.pseudoLabels: teacher needs a weight average; give run.emaDecay, e.g. 0.999", e.Message);
+        Semisup.Training.RecipeFile.Parse(Recipe, "test", ["run.emaDecay=0.999"]).Validate();
+        e = Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse(Recipe.Replace("teacher", "oracle"), "test").Validate());
+        Assert.Contains("method.pseudoLabels: 'oracle' is not one of batch, model, teacher", e.Message);
+    }
+
     [Fact]
     public void Fixmatch_needs_a_strong_augmentation_and_a_recipe_says_so()
     {

@@ -155,6 +155,23 @@ public class CheckpointIntegrityTests
         Assert.Equal($"{path}: corrupt checkpoint: fc2.weight holds a value that is not a finite number.", Assert.Throws<SemisupException>(() => Checkpoint.Load(path)).Message);
     }
 
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("nesterov")]
+    public void A_last_checkpoint_whose_optimizer_state_is_not_a_number_is_refused_as_corrupt(string kind)
+    {
+        using var dir = new TempDir();
+        var recipe = new Recipe { Optimizer = kind == "adam" ? new Semisup.Optim.Adam() : new Semisup.Optim.Nesterov() };
+        using var net = new ConvNet(new ConvNetConfig());
+        using var optimizer = Factory.Optimizer(net, recipe);
+        var state = optimizer.State().ToList();
+        Assert.NotEmpty(state);
+        using (no_grad()) state[^1].view(-1)[0] = tensor(float.NaN);
+        Checkpoint.Save(dir["last.ckpt"], net, recipe, State, optimizer);
+        var e = Assert.Throws<SemisupException>(() => Checkpoint.Resume(dir["last.ckpt"], m => Factory.Optimizer(m, recipe)));
+        Assert.Equal($"{dir["last.ckpt"]}: corrupt checkpoint: its optimizer state holds a value that is not a finite number.", e.Message);
+    }
+
     [Fact]
     public void A_checkpoints_recipe_passes_the_checks_a_recipe_file_does()
     {
