@@ -117,14 +117,24 @@ public static class RecipeFile
             recipe[parts[0]] = parsed;
             return;
         }
-        if (parts.Length != 2 || recipe[parts[0]] is not JsonObject block)
+        if (recipe[parts[0]] is not JsonObject block)
             throw new SemisupException($"--set {set}: '{parts[0]}' is not a block; the blocks are {string.Join(", ", BlockKeys)}.");
+        // A key inside a block's sub-block (augmentation.strong.cutout) makes the sub-block if the recipe has none.
+        foreach (var inner in parts[1..^1])
+        {
+            if (block[inner] is not JsonObject sub)
+            {
+                if (block[inner] is not null) throw new SemisupException($"--set {set}: '{inner}' is a value, not a block of keys.");
+                block[inner] = sub = new JsonObject();
+            }
+            block = sub;
+        }
         // A new kind starts from its own defaults: the old kind's keys would not fit it.
-        if (parts[1] == "kind") block.Clear();
-        block[parts[1]] = parsed;
+        if (parts[^1] == "kind") block.Clear();
+        block[parts[^1]] = parsed;
     }
 
-    static IEnumerable<string> BlockKeys => Json.GetTypeInfo(typeof(Recipe)).Properties.Where(p => p.PropertyType != typeof(string)).Select(p => p.Name);
+    static IEnumerable<string> BlockKeys => new Recipe().Blocks.Select(b => b.Key);
 
     /// <summary>Walks the merged recipe against the records it becomes, so every unknown key, missing kind and value
     /// of the wrong sort is reported in the recipe's terms.</summary>

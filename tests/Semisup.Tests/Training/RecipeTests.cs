@@ -1,3 +1,4 @@
+using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
 using Semisup.Optim;
@@ -158,7 +159,21 @@ public class RecipeTests
         Assert.Contains("method.threshold: method of kind 'gamma' has no such key",
             Assert.Throws<SemisupException>(() => RecipeFile.Parse("{}", "test", ["method.threshold=0.9"])).Message);
         Assert.Contains("give block.key=value", Assert.Throws<SemisupException>(() => RecipeFile.Parse("{}", "test", ["epochs"])).Message);
-        Assert.Contains("'nope' is not a block", Assert.Throws<SemisupException>(() => RecipeFile.Parse("{}", "test", ["nope.x=1"])).Message);
+        Assert.Equal("--set nope.x=1: 'nope' is not a block; the blocks are data, model, method, optimizer, schedule, augmentation, run.",
+            Assert.Throws<SemisupException>(() => RecipeFile.Parse("{}", "test", ["nope.x=1"])).Message);
+    }
+
+    [Fact]
+    public void Set_reaches_a_key_of_a_sub_block_and_makes_the_sub_block_if_there_is_none()
+    {
+        const string File = """{ "augmentation": { "shift": 2, "strong": { "cutout": 8, "shear": 0.2 } } }""";
+        var r = RecipeFile.Parse(File, "test", ["augmentation.strong.cutout=6"]);
+        Assert.Equal(new Augment(Shift: 2) { Strong = new Augment(Shear: 0.2, Cutout: 6) }, r.Augmentation);
+        var made = RecipeFile.Parse("{}", "test", ["augmentation.strong.cutout=6"]);
+        Assert.Equal(new Augment(Cutout: 6), made.Augmentation.Strong);
+        Assert.Equal("--set augmentation.shift.x=1: 'shift' is a value, not a block of keys.",
+            Assert.Throws<SemisupException>(() => RecipeFile.Parse(File, "test", ["augmentation.shift.x=1"])).Message);
+        Assert.Contains("augmentation.strong.nope", Assert.Throws<SemisupException>(() => RecipeFile.Parse(File, "test", ["augmentation.strong.nope=1"])).Message);
     }
 
     [Fact]
