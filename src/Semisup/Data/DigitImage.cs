@@ -12,36 +12,28 @@ public static class DigitImage
     public const int Side = 28;
     const int Size = Side, Box = 20;
 
-    public static float[] Load(string path)
-    {
-        using var codec = SKCodec.Create(path)
-            ?? throw new SemisupException($"{path}: not a readable image (PNG, JPEG, BMP, GIF or WebP expected).");
-        var info = codec.Info;
-        if ((long)info.Width * info.Height > MaxPixels)
-            throw new SemisupException($"{path}: {info.Width}×{info.Height} pixels is too large (at most {MaxPixels:N0}); scale it down first.");
-        var decoded = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(decoded);
-        // A truncated file decodes in part and leaves the rest blank; a digit guessed from that would be a wrong answer.
-        var result = codec.GetPixels(decoded, bitmap.GetPixels());
-        if (result != SKCodecResult.Success)
-            throw new SemisupException($"{path}: the image could not be decoded ({result}); the file may be truncated or corrupt.");
-        return FromBitmap(bitmap);
-    }
+    public static float[] Load(string path) => Decode(SKCodec.Create(path), path, "the file");
 
     /// <summary>As <see cref="Load"/>, from an encoded image in memory; <paramref name="name"/> starts its error messages.</summary>
     public static float[] FromBytes(byte[] encoded, string name = "the image")
     {
         using var data = SKData.CreateCopy(encoded);
-        using var codec = SKCodec.Create(data)
-            ?? throw new SemisupException($"{name}: not a readable image (PNG, JPEG, BMP, GIF or WebP expected).");
+        return Decode(SKCodec.Create(data), name, "it");
+    }
+
+    /// <summary>The codec's image as MNIST input, refusing one too large to decode or decoded only in part.</summary>
+    static float[] Decode(SKCodec? made, string name, string what)
+    {
+        using var codec = made ?? throw new SemisupException($"{name}: not a readable image (PNG, JPEG, BMP, GIF or WebP expected).");
         var info = codec.Info;
         if ((long)info.Width * info.Height > MaxPixels)
             throw new SemisupException($"{name}: {info.Width}×{info.Height} pixels is too large (at most {MaxPixels:N0}); scale it down first.");
         var decoded = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bitmap = new SKBitmap(decoded);
+        // A truncated file decodes in part and leaves the rest blank; a digit guessed from that would be a wrong answer.
         var result = codec.GetPixels(decoded, bitmap.GetPixels());
         if (result != SKCodecResult.Success)
-            throw new SemisupException($"{name}: the image could not be decoded ({result}); it may be truncated or corrupt.");
+            throw new SemisupException($"{name}: the image could not be decoded ({result}); {what} may be truncated or corrupt.");
         return FromBitmap(bitmap);
     }
 

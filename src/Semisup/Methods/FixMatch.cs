@@ -23,22 +23,22 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
         int nl = (int)b.Labeled.shape[0], nu = (int)b.Unlabeled.shape[0];
         var weak = b.Augmentation.Apply(b.Unlabeled);
         var altered = strong.Apply(b.Unlabeled);
-        Tensor logits, q;
+        Tensor labeled, strongly, q;
         if (PseudoLabels == "batch")
         {
-            logits = model.call(cat([b.Labeled, weak, altered], 0));
-            q = functional.softmax(logits[nl..(nl + nu)].detach(), 1);
-            logits = cat([logits[..nl], logits[(nl + nu)..]], 0);
+            var logits = model.call(cat([b.Labeled, weak, altered], 0));
+            (labeled, q, strongly) = (logits[..nl], functional.softmax(logits[nl..(nl + nu)].detach(), 1), logits[(nl + nu)..]);
         }
         else
         {
             q = Predict(PseudoLabels == "teacher" ? b.Teacher ?? throw new SemisupException("method.pseudoLabels: teacher needs run.emaDecay above 0.") : model, weak);
-            logits = model.call(cat([b.Labeled, altered], 0));
+            var logits = model.call(cat([b.Labeled, altered], 0));
+            (labeled, strongly) = (logits[..nl], logits[nl..]);
         }
-        var supervised = functional.cross_entropy(logits[..nl], b.Labels);
+        var supervised = functional.cross_entropy(labeled, b.Labels);
         var (confidence, pseudoLabel) = q.max(1);
         var mask = confidence.ge(Threshold).to_type(ScalarType.Float32);
-        var unsupervised = (functional.cross_entropy(logits[nl..], pseudoLabel, reduction: Reduction.None) * mask).mean();
+        var unsupervised = (functional.cross_entropy(strongly, pseudoLabel, reduction: Reduction.None) * mask).mean();
         return new(supervised + UnsupervisedWeight * unsupervised, supervised, unsupervised);
     }
 
