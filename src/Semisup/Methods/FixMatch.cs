@@ -13,7 +13,9 @@ namespace Semisup.Methods;
 /// <param name="PseudoLabels">Who predicts q_b. batch: the model itself, the weak view in its training batch, as the
 /// official code does (batch norm sees the three views together); model: the model in evaluation mode, a separate pass
 /// with no backward (cheaper); teacher: the weight average (run.emaDecay) in evaluation mode, as Mean Teacher's.</param>
-public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight = 1, string PseudoLabels = "batch") : IMethod
+/// <param name="LabelSmoothing">ε of ℓ_s only: its targets are (1 − ε) one-hot + ε / C, as fast supervised trainers
+/// use (Szegedy et al. 2016); the pseudo-labels stay hard, as the paper's.</param>
+public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight = 1, string PseudoLabels = "batch", double LabelSmoothing = 0) : IMethod
 {
     public static readonly string[] PseudoLabelSources = ["batch", "model", "teacher"];
 
@@ -35,7 +37,7 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
             var logits = model.call(cat([b.Labeled, altered], 0));
             (labeled, strongly) = (logits[..nl], logits[nl..]);
         }
-        var supervised = functional.cross_entropy(labeled, b.Labels);
+        var supervised = functional.cross_entropy(labeled, b.Labels, label_smoothing: LabelSmoothing);
         var (confidence, pseudoLabel) = q.max(1);
         var mask = confidence.ge(Threshold).to_type(ScalarType.Float32);
         var unsupervised = (functional.cross_entropy(strongly, pseudoLabel, reduction: Reduction.None) * mask).mean();
@@ -56,6 +58,7 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
     {
         if (Threshold is <= 0 or > 1) yield return $"threshold: {Threshold} must be in (0, 1]";
         if (UnsupervisedWeight < 0) yield return $"unsupervisedWeight: {UnsupervisedWeight} must not be negative";
+        if (LabelSmoothing is < 0 or >= 1) yield return $"labelSmoothing: {LabelSmoothing} must be in [0, 1)";
         if (!PseudoLabelSources.Contains(PseudoLabels)) yield return $"pseudoLabels: '{PseudoLabels}' is not one of {string.Join(", ", PseudoLabelSources)}";
     }
 }

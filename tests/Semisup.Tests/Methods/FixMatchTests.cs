@@ -53,6 +53,18 @@ public class FixMatchTests
     }
 
     [Fact]
+    public void Label_smoothing_changes_the_supervised_targets_only()
+    {
+        var (model, x, y, u) = Tiny();
+        var plain = new FixMatch(Threshold: 0.9).Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity));
+        var smoothed = new FixMatch(Threshold: 0.9, LabelSmoothing: 0.2).Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity));
+        // Targets (1 − 0.2) (1, 0) + 0.2 / 2 = (0.9, 0.1) on logits (2, 0).
+        Assert.Equal(0.9 * Ce(2, 0, 0) + 0.1 * Ce(2, 0, 1), smoothed.Supervised!.item<float>(), 5);
+        Assert.Equal(plain.Unsupervised!.item<float>(), smoothed.Unsupervised!.item<float>());
+        Assert.Contains("labelSmoothing: 1 must be in [0, 1)", new FixMatch(LabelSmoothing: 1).Problems());
+    }
+
+    [Fact]
     public void An_image_under_the_threshold_contributes_exactly_zero()
     {
         var (model, x, y, u) = Tiny();
