@@ -16,8 +16,10 @@ namespace Semisup.Data;
 /// <param name="Shear">Shear by a uniform factor in [−Shear, Shear] (a slanted digit); 0 turns it off.</param>
 /// <param name="Contrast">Last, each image's contrast about its mean by a uniform factor in [1 − Contrast, 1 + Contrast],
 /// clipped to [0, 1]: faint or heavy strokes, a grey background; 0 turns it off.</param>
+/// <param name="Flip">Mirror each image left to right with probability ½, in the same grid: for clothes, never for
+/// digits (a mirrored 2 is no digit).</param>
 public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4, string Interpolation = "bilinear", int Cutout = 0,
-    double Scale = 0, double Shear = 0, double Contrast = 0)
+    double Scale = 0, double Shear = 0, double Contrast = 0, bool Flip = false)
 {
     /// <summary>FixMatch's strongly altered view of the unlabeled images (its methods say which use it); none if null.</summary>
     public Augment? Strong { get; init; }
@@ -31,7 +33,7 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
     public static IReadOnlyCollection<string> Interpolations => [.. Samplers.Keys];
 
     /// <summary>Whether it alters images at all.</summary>
-    public bool IsIdentity => RotationDegrees == 0 && Shift == 0 && ElasticAlpha == 0 && Cutout == 0 && Scale == 0 && Shear == 0 && Contrast == 0;
+    public bool IsIdentity => RotationDegrees == 0 && Shift == 0 && ElasticAlpha == 0 && Cutout == 0 && Scale == 0 && Shear == 0 && Contrast == 0 && !Flip;
 
     /// <summary>What cannot augment, each as "key: why".</summary>
     public IEnumerable<string> Problems()
@@ -67,6 +69,8 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
             stack([sin, cos, -(sin * dx + cos * dy)], 1)], 1);
         // Drawn only when asked for, so recipes without them keep the random stream they had before the options existed.
         if (Scale > 0 || Shear > 0) theta = ScaledAndSheared(theta, n, dx, dy);
+        // The input point's x negated: the output samples the mirrored image (pixel centres map onto pixel centres).
+        if (Flip) theta = theta * stack([(randint(0, 2, [n]) * 2 - 1).to_type(ScalarType.Float32), ones(n)], 1).unsqueeze(2);
         var grid = functional.affine_grid(theta, [n, images.shape[1], h, w], align_corners: false);
         if (ElasticAlpha > 0) grid = grid + ElasticField(n, h, w);
         var sampled = Sample(images, grid);

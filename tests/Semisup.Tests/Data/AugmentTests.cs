@@ -41,6 +41,26 @@ public class AugmentTests
     static Tensor Shift(Tensor img, int dx, int dy) =>
         nn.functional.pad(img, [3, 3, 3, 3]).slice(1, 3 - dy, 31 - dy, 1).slice(2, 3 - dx, 31 - dx, 1);
 
+    [Theory]
+    [InlineData("bilinear")]
+    [InlineData("bicubic")]
+    public void Flip_gives_each_image_as_it_is_or_mirrored_left_to_right_and_both_occur(string interpolation)
+    {
+        manual_seed(4);
+        using var x = rand(1, 1, 28, 28).expand(64, 1, 28, 28).contiguous();
+        using var y = new Augment(0, 0, Interpolation: interpolation, Flip: true).Apply(x);
+        using var mirrored = x[0].flip(2);
+        int flipped = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            bool same = y[i].allclose(x[0], atol: 1e-5), mirror = y[i].allclose(mirrored, atol: 1e-5);
+            Assert.True(same ^ mirror, $"image {i} is neither the image nor its mirror");
+            if (mirror) flipped++;
+        }
+        Assert.InRange(flipped, 16, 48); // about half: the chance of falling outside is below 1e-4
+        Assert.False(new Augment(0, 0, Flip: true).IsIdentity);
+    }
+
     [Fact]
     public void Rotation_keeps_the_centre_and_the_ink()
     {
