@@ -15,7 +15,14 @@ namespace Semisup.Methods;
 /// with no backward (cheaper); teacher: the weight average (run.emaDecay) in evaluation mode, as Mean Teacher's.</param>
 /// <param name="LabelSmoothing">ε of ℓ_s only: its targets are (1 − ε) one-hot + ε / C, as fast supervised trainers
 /// use (Szegedy et al. 2016); the pseudo-labels stay hard, as the paper's.</param>
-public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight = 1, string PseudoLabels = "batch", double LabelSmoothing = 0) : IMethod
+/// <param name="DistributionAlignment">Align q_b before τ and the arg max, as ReMixMatch does (<see cref="Align"/>).</param>
+/// <param name="AlignmentMomentum">m of the running mean p̃ that alignment divides by (USB's default: 0.999).</param>
+/// <param name="MutualInformationWeight">λ_I of IIC's term (Ji et al. 2019), added to the loss: −I(y; y') of the joint
+/// distribution of the class predictions on the weak and strong views (<see cref="MutualInformation"/>), with gradient
+/// through both. It asks for classes that are balanced, confident and agree across the views, whatever the labels;
+/// needs pseudoLabels batch (the weak view's pass with gradient).</param>
+public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight = 1, string PseudoLabels = "batch", double LabelSmoothing = 0,
+    bool DistributionAlignment = false, double AlignmentMomentum = 0.999, double MutualInformationWeight = 0) : IMethod
 {
     public static readonly string[] PseudoLabelSources = ["batch", "model", "teacher"];
 
@@ -26,10 +33,12 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
         var weak = b.Augmentation.Apply(b.Unlabeled);
         var altered = strong.Apply(b.Unlabeled);
         Tensor labeled, strongly, q;
+        Tensor? weakly = null;
         if (PseudoLabels == "batch")
         {
             var logits = model.call(cat([b.Labeled, weak, altered], 0));
-            (labeled, q, strongly) = (logits[..nl], functional.softmax(logits[nl..(nl + nu)].detach(), 1), logits[(nl + nu)..]);
+            (labeled, weakly, strongly) = (logits[..nl], logits[nl..(nl + nu)], logits[(nl + nu)..]);
+            q = functional.softmax(weakly.detach(), 1);
         }
         else
         {
@@ -37,11 +46,42 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
             var logits = model.call(cat([b.Labeled, altered], 0));
             (labeled, strongly) = (logits[..nl], logits[nl..]);
         }
+        if (DistributionAlignment) q = Align(q, b.State ?? throw new SemisupException("method.distributionAlignment needs the trainer's method state."));
         var supervised = functional.cross_entropy(labeled, b.Labels, label_smoothing: LabelSmoothing);
         var (confidence, pseudoLabel) = q.max(1);
         var mask = confidence.ge(Threshold).to_type(ScalarType.Float32);
         var unsupervised = (functional.cross_entropy(strongly, pseudoLabel, reduction: Reduction.None) * mask).mean();
+        if (MutualInformationWeight > 0)
+        {
+            if (weakly is null) throw new SemisupException("method.mutualInformationWeight needs method.pseudoLabels batch.");
+            unsupervised = unsupervised + MutualInformationWeight / UnsupervisedWeight * MutualInformation(functional.softmax(weakly, 1), functional.softmax(strongly, 1));
+        }
         return new(supervised + UnsupervisedWeight * unsupervised, supervised, unsupervised);
+    }
+
+    /// <summary>IIC's loss, −I(y; y') = −Σ_ij P_ij log(P_ij / (P_i P_j)), with P = (1/N) Σ_b p_b p'_bᵀ symmetrised: the joint
+    /// distribution of the two views' classes. Its minimum, −log C, needs every class equally often and both views to
+    /// agree with certainty. Entries under 1e-8 are held there, as the official code does, so the log stays finite.</summary>
+    public static Tensor MutualInformation(Tensor p, Tensor pPrime)
+    {
+        var joint = p.t().matmul(pPrime) / p.shape[0];
+        joint = ((joint + joint.t()) / 2).clamp_min(1e-8);
+        var (pi, pj) = (joint.sum(1, keepdim: true), joint.sum(0, keepdim: true));
+        return -(joint * (joint.log() - pi.log() - pj.log())).sum();
+    }
+
+    /// <summary>Distribution alignment (Berthelot et al. 2020, ReMixMatch), as USB's: p̃ ← m p̃ + (1 − m) mean_b q_b (the
+    /// first batch's mean to start), then q̃_b = Normalize(q_b · p(y) / p̃) with p(y) uniform, as the labeled classes are
+    /// balanced. A class the model predicts too often loses confidence, so fewer of its pseudo-labels pass τ, and one it
+    /// predicts too rarely gains it. p̃ lives in <paramref name="state"/>, which the trainer checkpoints.</summary>
+    public Tensor Align(Tensor q, MethodState state)
+    {
+        using var _ = no_grad();
+        var mean = q.mean([0]).to_type(ScalarType.Float64).data<double>().ToArray();
+        state.Values = state.Values.Length == 0 ? mean : [.. state.Values.Zip(mean, (p, m) => AlignmentMomentum * p + (1 - AlignmentMomentum) * m)];
+        // USB's 1e-6 keeps a class whose probability underflowed to 0 from dividing by zero.
+        var aligned = q / (tensor(state.Values).to_type(q.dtype) + 1e-6);
+        return aligned / aligned.sum(1, keepdim: true);
     }
 
     /// <summary>p(y | x) of a network in evaluation mode, with no gradient; a model in training mode is put back in it.</summary>
@@ -59,6 +99,10 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
         if (Threshold is <= 0 or > 1) yield return $"threshold: {Threshold} must be in (0, 1]";
         if (UnsupervisedWeight < 0) yield return $"unsupervisedWeight: {UnsupervisedWeight} must not be negative";
         if (LabelSmoothing is < 0 or >= 1) yield return $"labelSmoothing: {LabelSmoothing} must be in [0, 1)";
+        if (!(MutualInformationWeight >= 0)) yield return $"mutualInformationWeight: {MutualInformationWeight} must not be negative";
+        if (MutualInformationWeight > 0 && PseudoLabels != "batch") yield return "mutualInformationWeight: needs pseudoLabels batch (the weak view's pass with gradient)";
+        if (MutualInformationWeight > 0 && !(UnsupervisedWeight > 0)) yield return "mutualInformationWeight: needs unsupervisedWeight above 0";
+        if (AlignmentMomentum is < 0 or >= 1) yield return $"alignmentMomentum: {AlignmentMomentum} must be in [0, 1)";
         if (!PseudoLabelSources.Contains(PseudoLabels)) yield return $"pseudoLabels: '{PseudoLabels}' is not one of {string.Join(", ", PseudoLabelSources)}";
     }
 }

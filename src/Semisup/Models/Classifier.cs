@@ -13,6 +13,9 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
     /// <summary>Pre-softmax outputs with the model's training noise.</summary>
     public abstract Tensor Noisy(Tensor x);
 
+    /// <summary>A representation of each image, for self-supervised pretraining (<see cref="Methods.SimClr"/>).</summary>
+    public virtual Tensor Embed(Tensor x) => throw new SemisupException($"{GetType().Name} gives no embedding for contrastive pretraining; use model.kind conv.");
+
     /// <summary>Parameter and buffer names with shapes: what a checkpoint must match to be loaded into this model.</summary>
     public string Signature() => string.Join(";", state_dict().Select(kv => $"{kv.Key}:{string.Join("x", kv.Value.shape)}"));
 }
@@ -22,6 +25,7 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
 [JsonDerivedType(typeof(ConvNetConfig), "conv")]
 [JsonDerivedType(typeof(LadderConfig), "mlp-ladder")]
 [JsonDerivedType(typeof(GapNetConfig), "gap")]
+[JsonDerivedType(typeof(MlpConfig), "mlp")]
 public abstract record ModelOptions
 {
     /// <summary>A checkpoint whose layers of matching name and shape initialise this model (VGG's warm start, lab 2.3).</summary>

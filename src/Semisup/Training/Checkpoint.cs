@@ -10,8 +10,9 @@ using static TorchSharp.torch;
 
 namespace Semisup.Training;
 
-/// <summary>Where a run stands: enough, with the model and optimizer state, to resume exactly.</summary>
-public sealed record TrainingState(int Epoch, int BestEpoch, double BestValidationAccuracy, double WallSeconds);
+/// <summary>Where a run stands: enough, with the model and optimizer state, to resume exactly. MethodState holds what the
+/// method carries between steps (<see cref="Methods.MethodState"/>), null for a method that keeps nothing.</summary>
+public sealed record TrainingState(int Epoch, int BestEpoch, double BestValidationAccuracy, double WallSeconds, double[]? MethodState = null);
 
 /// <summary>What a checkpoint holds besides tensors: the recipe, the model's signature and the training state.</summary>
 public sealed record CheckpointHeader(string Format, string Model, string Signature, Recipe Recipe, TrainingState State);

@@ -65,6 +65,71 @@ public class FixMatchTests
     }
 
     [Fact]
+    public void Distribution_alignment_divides_by_the_running_mean_before_the_threshold()
+    {
+        var (model, x, y, u) = Tiny();
+        double[] q0 = [1 / (1 + Math.Exp(4)), 1 / (1 + Math.Exp(-4))], q1 = [1 / (1 + Math.Exp(-0.25)), 1 / (1 + Math.Exp(0.25))];
+        double[] mean = [(q0[0] + q1[0]) / 2, (q0[1] + q1[1]) / 2];
+        // Aligned u0: q0 / mean, normalised: class 1 falls from 0.982 to 0.957, under τ = 0.96, so nothing passes.
+        double aligned = q0[1] / mean[1] / (q0[0] / mean[0] + q0[1] / mean[1]);
+        Assert.InRange(aligned, 0.95, 0.96);
+        var method = new FixMatch(Threshold: 0.96, DistributionAlignment: true, AlignmentMomentum: 0.9);
+        var state = new MethodState();
+        var first = method.Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity) { State = state });
+        Assert.Equal(0f, first.Unsupervised!.item<float>());
+        Assert.Equal(mean, state.Values, (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal(Ce(0, 4, 1) / 2, new FixMatch(Threshold: 0.96).Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity)).Unsupervised!.item<float>(), 5);
+        // At τ = 0.95 the aligned u0 passes; u1 (0.562 for class 0, aligned 0.758) still does not.
+        var looser = method with { Threshold = 0.95 };
+        Assert.Equal(Ce(0, 4, 1) / 2, looser.Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity) { State = new MethodState() }).Unsupervised!.item<float>(), 5);
+        // Later batches move the mean by (1 − m) towards theirs: a batch of u1 alone.
+        method.Loss(model, new Batch(x, y, u[1..], new Progress(1, 1, 1), Identity) { State = state });
+        Assert.Equal(0.9 * mean[0] + 0.1 * q1[0], state.Values[0], 6);
+        Assert.Contains("alignmentMomentum: 1 must be in [0, 1)", new FixMatch(AlignmentMomentum: 1).Problems());
+        Assert.Throws<SemisupException>(() => method.Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity)));
+    }
+
+    [Fact]
+    public void The_mutual_information_term_is_iics_computed_by_hand()
+    {
+        // Certain, agreeing and balanced: −log C. Uniform: nothing shared, 0.
+        Assert.Equal(-Math.Log(3), FixMatch.MutualInformation(eye(3), eye(3)).item<float>(), 5);
+        Assert.Equal(0, FixMatch.MutualInformation(full(4, 2, 0.5f), full(4, 2, 0.5f)).item<float>(), 6);
+        // Two images, two classes, by hand: P = (p0 p0'ᵀ + p1 p1'ᵀ) / 2, symmetrised.
+        double[][] p = [[0.8, 0.2], [0.3, 0.7]], q = [[0.6, 0.4], [0.1, 0.9]];
+        var joint = new double[2, 2];
+        for (int i = 0; i < 2; i++) for (int j = 0; j < 2; j++) joint[i, j] = (p[0][i] * q[0][j] + p[1][i] * q[1][j]) / 2;
+        var sym = new double[2, 2];
+        for (int i = 0; i < 2; i++) for (int j = 0; j < 2; j++) sym[i, j] = (joint[i, j] + joint[j, i]) / 2;
+        double expected = 0;
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+                expected -= sym[i, j] * Math.Log(sym[i, j] / ((sym[i, 0] + sym[i, 1]) * (sym[0, j] + sym[1, j])));
+        var pt = tensor(p.SelectMany(r => r.Select(v => (float)v)).ToArray()).reshape(2, 2);
+        var qt = tensor(q.SelectMany(r => r.Select(v => (float)v)).ToArray()).reshape(2, 2);
+        Assert.Equal(expected, FixMatch.MutualInformation(pt, qt).item<float>(), 5);
+        Assert.Contains("mutualInformationWeight: needs pseudoLabels batch (the weak view's pass with gradient)",
+            new FixMatch(MutualInformationWeight: 1, PseudoLabels: "model").Problems());
+    }
+
+    [Fact]
+    public void The_mutual_information_term_adds_its_weight_times_iic_and_reaches_the_weak_view()
+    {
+        var (model, x, y, u) = Tiny();
+        var plain = new FixMatch(Threshold: 0.9).Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity));
+        var with = new FixMatch(Threshold: 0.9, MutualInformationWeight: 0.5).Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity));
+        // Both views are the images themselves here.
+        var pu = nn.functional.softmax(model.call(u), 1);
+        Assert.Equal(plain.Total.item<float>() + 0.5 * FixMatch.MutualInformation(pu, pu).item<float>(), with.Total.item<float>(), 5);
+        // Without the term the weak view is a constant; with it, the gradient differs from the strong view's alone.
+        plain.Total.backward();
+        var g0 = model.Weight.grad!.clone();
+        model.zero_grad();
+        with.Total.backward();
+        Assert.False(g0.allclose(model.Weight.grad!), "the mutual information has a gradient");
+    }
+
+    [Fact]
     public void An_image_under_the_threshold_contributes_exactly_zero()
     {
         var (model, x, y, u) = Tiny();
