@@ -45,7 +45,6 @@ public sealed class MethodState(double[]? values = null)
 [JsonDerivedType(typeof(Ladder), "ladder")]
 [JsonDerivedType(typeof(FixMatch), "fixmatch")]
 [JsonDerivedType(typeof(MeanTeacher), "mean-teacher")]
-[JsonDerivedType(typeof(SimClr), "simclr")]
 public interface IMethod
 {
     StepLoss Loss(Classifier model, Batch batch);

@@ -13,13 +13,7 @@ namespace Semisup.Methods;
 /// <param name="DenoisingRows">The rows the decoder reconstructs and the denoising cost scores: all (labeled too), or
 /// unlabeled, as the authors' code does (CuriousAI/ladder's ladder.py decodes <c>corr.unlabeled</c> against
 /// <c>clean.unlabeled</c>).</param>
-/// <param name="FixMatchWeight">λ_u of a FixMatch term added to the cost (0: none): each unlabeled image's clean-pass
-/// prediction q, taken with no gradient, is the pseudo-label arg max q when max q ≥ <paramref name="FixMatchThreshold"/>,
-/// and the corrupted pass over its strong view (augmentation.strong) is trained towards it with cross-entropy, averaged
-/// over the unlabeled images (<see cref="FixMatch"/>). The ladder's reconstruction shapes the features by all the
-/// images; the FixMatch term makes the classifier invariant to the strong view.</param>
-/// <param name="FixMatchThreshold">τ of that term.</param>
-public sealed record Ladder(double[] DenoisingCosts, string DenoisingRows = "all", double FixMatchWeight = 0, double FixMatchThreshold = 0.95) : IMethod
+public sealed record Ladder(double[] DenoisingCosts, string DenoisingRows = "all") : IMethod
 {
     public static readonly double[] PaperCosts = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1];
 
@@ -31,8 +25,6 @@ public sealed record Ladder(double[] DenoisingCosts, string DenoisingRows = "all
     {
         if (DenoisingRows is not ("all" or "unlabeled")) yield return $"denoisingRows: '{DenoisingRows}' is not one of all, unlabeled";
         if (DenoisingCosts.Any(c => !(c >= 0))) yield return "denoisingCosts: every λ must be finite and not negative";
-        if (!(FixMatchWeight >= 0)) yield return $"fixMatchWeight: {FixMatchWeight} must not be negative";
-        if (FixMatchThreshold is <= 0 or > 1) yield return $"fixMatchThreshold: {FixMatchThreshold} must be in (0, 1]";
     }
 
     public StepLoss Loss(Classifier model, Batch b)
@@ -46,9 +38,8 @@ public sealed record Ladder(double[] DenoisingCosts, string DenoisingRows = "all
         var clean = ladder.Encode(x, corrupted: false, nl);
         var corrupted = ladder.Encode(x, corrupted: true, nl);
         var supervised = functional.cross_entropy(corrupted.Logits[..nl], labels);
-        var unsupervised = FixMatchWeight > 0 ? FixMatchWeight * Consistency(ladder, clean.Logits[nl..], b) : zeros(1).squeeze();
         int lowest = Array.FindIndex(DenoisingCosts, c => c > 0);
-        if (lowest < 0) return new(supervised + unsupervised, supervised, unsupervised);
+        if (lowest < 0) return new(supervised, supervised, zeros(1).squeeze());
         var (noisy, target) = UnlabeledOnly ? (corrupted.From(nl), clean.From(nl)) : (corrupted, clean);
         var zHat = ladder.Decode(noisy, lowest, UnlabeledOnly ? 0 : nl);
         var denoising = zeros(1).squeeze();
@@ -58,16 +49,6 @@ public sealed record Ladder(double[] DenoisingCosts, string DenoisingRows = "all
             var normalised = (zHat[l]! - target.Mean[l]) / target.Std[l];
             denoising = denoising + DenoisingCosts[l] * (normalised - target.Z[l]).pow(2).sum(1).mean() / target.Z[l].shape[1];
         }
-        return new(supervised + denoising + unsupervised, supervised, denoising + unsupervised);
-    }
-
-    /// <summary>FixMatch's ℓ_u with the clean pass as the weak view and the corrupted pass over the strong view.</summary>
-    Tensor Consistency(LadderNet ladder, Tensor cleanLogits, Batch b)
-    {
-        var strong = b.Augmentation.Strong ?? throw new SemisupException("method.fixMatchWeight needs augmentation.strong.");
-        var (confidence, pseudoLabel) = functional.softmax(cleanLogits.detach(), 1).max(1);
-        var mask = confidence.ge(FixMatchThreshold).to_type(ScalarType.Float32);
-        var strongly = ladder.Encode(strong.Apply(b.Unlabeled), corrupted: true).Logits;
-        return (functional.cross_entropy(strongly, pseudoLabel, reduction: Reduction.None) * mask).mean();
+        return new(supervised + denoising, supervised, denoising);
     }
 }

@@ -13,9 +13,6 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
     /// <summary>Pre-softmax outputs with the model's training noise.</summary>
     public abstract Tensor Noisy(Tensor x);
 
-    /// <summary>A representation of each image, for self-supervised pretraining (<see cref="Methods.SimClr"/>).</summary>
-    public virtual Tensor Embed(Tensor x) => throw new SemisupException($"{GetType().Name} gives no embedding for contrastive pretraining; use model.kind conv.");
-
     /// <summary>Parameter and buffer names with shapes: what a checkpoint must match to be loaded into this model.</summary>
     public string Signature() => string.Join(";", state_dict().Select(kv => $"{kv.Key}:{string.Join("x", kv.Value.shape)}"));
 }

@@ -185,15 +185,6 @@ public sealed class ConvNet : Classifier
     Tensor Forward(Tensor x, double noiseStd, bool dropout)
     {
         using var scope = NewDisposeScope();
-        x = fcActivation(Hidden(x, noiseStd));
-        if (dropout) x = drop.call(x);
-        x = bn6.call(fc2.call(x));
-        return Sharpen(x).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The network up to the hidden layer's batch norm (before its ReLU), with noise before every convolution.</summary>
-    Tensor Hidden(Tensor x, double noiseStd)
-    {
         var noise = NoiseBefore(x, noiseStd);
         x = Standardise(x);
         x = ChannelsLast(noise(x, 0));
@@ -201,14 +192,10 @@ public sealed class ConvNet : Classifier
         x = convActivation(bn2.call(conv2.call(noise(x, 1))));
         x = convActivation(bn3.call(Pool(conv3.call(noise(x, 2)))));
         x = convActivation(bn4.call(conv4.call(noise(x, 3))));
-        return bn5.call(fc1.call(x.flatten(1)));
-    }
-
-    /// <summary>The hidden layer's normalised pre-activations, no noise: what contrastive pretraining compares.</summary>
-    public override Tensor Embed(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return Hidden(x, 0).MoveToOuterDisposeScope();
+        x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
+        if (dropout) x = drop.call(x);
+        x = bn6.call(fc2.call(x));
+        return Sharpen(x).MoveToOuterDisposeScope();
     }
 
     /// <summary>The same network in evaluation, as fast as the CPU allows: each batch norm, a fixed map per channel

@@ -103,9 +103,6 @@ public sealed record Recipe
         if (Method.TeacherDecay is double teacher && Run.EmaDecay != 0 && Run.EmaDecay != teacher)
             bad.Add($"run.emaDecay: the {MethodKind} method's teacher is the weight average, with method.emaDecay {teacher}; remove run.emaDecay");
         if (Method is FixMatch && Augmentation.Strong == null) bad.Add("augmentation.strong: the fixmatch method needs a strong augmentation");
-        if (Method is Ladder { FixMatchWeight: > 0 } && Augmentation.Strong == null) bad.Add("augmentation.strong: method.fixMatchWeight needs a strong augmentation");
-        if (Method is SimClr && Augmentation.Strong == null) bad.Add("augmentation.strong: the simclr method needs a strong augmentation (its two views)");
-        if (Method is SimClr && Model is not ConvNetConfig) bad.Add($"method.kind: simclr with model.kind {ModelKind}: its embedding is the conv model's hidden layer; use model.kind conv");
         if (Method is FixMatch { PseudoLabels: "teacher" } && AverageDecay == 0) bad.Add("method.pseudoLabels: teacher needs a weight average; give run.emaDecay, e.g. 0.999");
         // Each of the datasets has 60,000 training images, 10,000 of them kept for validation.
         int labeled = Data.Labels == Split.AllLabels ? 60_000 - Split.ValidationSize : Data.Labels, unlabeled = 60_000 - Split.ValidationSize - labeled;

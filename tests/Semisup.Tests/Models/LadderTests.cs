@@ -267,32 +267,4 @@ public class LadderTests(MnistFixture mnist)
         Assert.IsType<LadderNet>(model);
         Assert.Equal(result.State.BestValidationAccuracy, Evaluator.Evaluate(model, data.Validation, 1000).Accuracy);
     }
-
-    [Fact]
-    public void The_fixmatch_term_adds_the_masked_cross_entropy_of_the_confident_unlabeled_images()
-    {
-        // No noise and no augmentation: the strong view's corrupted pass is the clean pass over the unlabeled rows
-        // (normalised with their own statistics either way), so the term is the mean of 1[max p ≥ τ] · −log max p.
-        using var net = WithMovedCombinators(3, noiseStd: 0);
-        net.train();
-        manual_seed(4);
-        using var labeled = rand(4, 1, 28, 28);
-        using var unlabeled = rand(6, 1, 28, 28);
-        var labels = tensor(new long[] { 0, 1, 2, 3 });
-        var identity = new Augment(RotationDegrees: 0, Shift: 0) { Strong = new Augment(RotationDegrees: 0, Shift: 0) };
-        var batch = new Batch(labeled, labels, unlabeled, new Progress(1, 0, 1), identity);
-        var p = nn.functional.softmax(net.Encode(cat([labeled, unlabeled], 0), corrupted: false, 4).Logits[4..], 1).detach();
-        var top = p.max(1).values.data<float>().ToArray().Select(v => (double)v).ToArray();
-        double tau = top.Order().ElementAt(3); // three of the six pass
-        double expected = top.Sum(m => m >= tau ? -Math.Log(m) : 0) / 6;
-
-        var plain = new Ladder(PaperCosts).Loss(net, batch);
-        var with = new Ladder(PaperCosts, FixMatchWeight: 2, FixMatchThreshold: tau).Loss(net, batch);
-        Assert.Equal(plain.Supervised!.item<float>(), with.Supervised!.item<float>(), 5);
-        Assert.Equal(plain.Total.item<float>() + 2 * expected, with.Total.item<float>(), 3);
-        Assert.Equal(plain.Total.item<float>(), new Ladder(PaperCosts, FixMatchWeight: 2, FixMatchThreshold: 1).Loss(net, batch).Total.item<float>(), 4);
-        Assert.Contains("fixMatchThreshold: 0 must be in (0, 1]", new Ladder(PaperCosts, FixMatchThreshold: 0).Problems());
-        var e = Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse("""{ "model": { "kind": "mlp-ladder" }, "method": { "kind": "ladder", "fixMatchWeight": 1 } }""", "test").Validate());
-        Assert.Contains("augmentation.strong: method.fixMatchWeight needs a strong augmentation", e.Message);
-    }
 }
