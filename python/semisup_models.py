@@ -35,21 +35,19 @@ class ClassicDropout(nn.Module):
 
 
 class SemisupConvNet(nn.Module):
-    """conv 5x5 -> max pool 2 -> BN -> act -> conv 3x3 -> BN -> act -> conv 3x3 -> max pool 2 (unless second_pool is false) -> BN -> act -> conv 3x3 -> BN
+    """conv 5x5 -> max pool 2 -> BN -> act -> conv 3x3 -> BN -> act -> conv 3x3 -> max pool 2 -> BN -> act -> conv 3x3 -> BN
     -> act -> FC -> BN -> ReLU -> dropout -> FC -> BN, times softmax_beta; the input standardised first."""
 
     def __init__(self, conv_channels=(32, 64, 64, 128), hidden_units=100, classes=10, channels=1, height=28, width=28,
                  activation="leaky_relu", leaky_slope=0.1, dropout=0.5, dropout_kind="inverted", clean_dropout=True,
-                 softmax_beta=1.0, bn_momentum=0.1, input_mean=0.0, input_std=1.0, second_pool=True):
+                 softmax_beta=1.0, bn_momentum=0.1, input_mean=0.0, input_std=1.0):
         super().__init__()
         c = conv_channels
         self.conv1, self.bn1 = nn.Conv2d(channels, c[0], 5), nn.BatchNorm2d(c[0], momentum=bn_momentum)
         self.conv2, self.bn2 = nn.Conv2d(c[0], c[1], 3), nn.BatchNorm2d(c[1], momentum=bn_momentum)
         self.conv3, self.bn3 = nn.Conv2d(c[1], c[2], 3), nn.BatchNorm2d(c[2], momentum=bn_momentum)
         self.conv4, self.bn4 = nn.Conv2d(c[2], c[3], 3), nn.BatchNorm2d(c[3], momentum=bn_momentum)
-        self.second_pool = second_pool  # false: no pooling after conv3, a 4x finer last feature map
-        after3 = (lambda n: n // 2) if second_pool else (lambda n: n)
-        h, w = after3((height - 4) // 2 - 4) - 2, after3((width - 4) // 2 - 4) - 2
+        h, w = ((height - 4) // 2 - 4) // 2 - 2, ((width - 4) // 2 - 4) // 2 - 2
         self.fc1, self.bn5 = nn.Linear(c[3] * h * w, hidden_units), nn.BatchNorm1d(hidden_units, momentum=bn_momentum)
         self.drop = ClassicDropout(dropout) if dropout_kind == "classic" else nn.Dropout(dropout)
         self.fc2, self.bn6 = nn.Linear(hidden_units, classes), nn.BatchNorm1d(classes, momentum=bn_momentum)
@@ -65,8 +63,7 @@ class SemisupConvNet(nn.Module):
         x = (x - self.input_mean) / self.input_std
         x = self.act(self.bn1(F.max_pool2d(self.conv1(x), 2)))
         x = self.act(self.bn2(self.conv2(x)))
-        x = self.conv3(x)
-        x = self.act(self.bn3(F.max_pool2d(x, 2) if self.second_pool else x))
+        x = self.act(self.bn3(F.max_pool2d(self.conv3(x), 2)))
         x = self.act(self.bn4(self.conv4(x)))
         x = F.relu(self.bn5(self.fc1(x.flatten(1))))
         if self.clean_dropout:  # Semisup's clean path skips dropout when the recipe says so (identical in evaluation)
@@ -105,7 +102,6 @@ def load_conv_net(path):
         # The image's shape comes from the dataset (28×28, one channel for MNIST and Fashion-MNIST), not the recipe.
         channels=tensors["conv1.weight"].shape[1], height=cfg.get("height", 28), width=cfg.get("width", 28), activation=cfg["activation"],
         leaky_slope=cfg["leakySlope"], dropout=cfg["dropout"], dropout_kind=cfg["dropoutKind"],
-        clean_dropout=cfg["cleanDropout"], softmax_beta=cfg["softmaxBeta"], bn_momentum=cfg["bnMomentum"],
-        second_pool=cfg.get("secondPool", True))
+        clean_dropout=cfg["cleanDropout"], softmax_beta=cfg["softmaxBeta"], bn_momentum=cfg["bnMomentum"])
     net.load_state_dict(tensors, strict=True)
     return net.eval()

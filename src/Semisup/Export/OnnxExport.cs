@@ -74,7 +74,7 @@ public static class OnnxExport
         // ConvNet skips the identity too, so the graph computes exactly what it does.
         if (c.InputMean != 0 || c.InputStd != 1)
             x = g.Node("Div", [g.Node("Sub", [x, g.Scalar("input_mean", c.InputMean)]), g.Scalar("input_std", c.InputStd)]);
-        for (int i = 1; i <= 4; i++) x = Activation(g, c, ConvBatchNorm(g, w, eps, i, pool: i == 1 || (i == 3 && c.SecondPool), x));
+        for (int i = 1; i <= 4; i++) x = Activation(g, c, ConvBatchNorm(g, w, eps, i, pool: i is 1 or 3, x));
         x = g.Node("Flatten", [x], [OnnxGraph.Int("axis", 1)]);
         x = g.Node("Relu", [LinearBatchNorm(g, w, eps, "fc1", "bn5", x)]);
         // Inverted dropout is the identity in evaluation; classic dropout scales by the keep probability (ClassicDropout).

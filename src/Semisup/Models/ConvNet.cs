@@ -22,9 +22,6 @@ namespace Semisup.Models;
 /// <param name="ConvWidth">Multiplies the lab's 32, 64, 64 and 128 channels of the four convolutions (rounded).</param>
 /// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
 /// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
-/// <param name="SecondPool">The 2×2 max pooling after the third convolution. false keeps a 4× finer last feature map
-/// (6×6 for 28×28 images): where strokes lie, such as a crossed seven's bar against a two's base, reaches the fully
-/// connected layer at twice the resolution, for 1.5× the multiply-adds.</param>
 /// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not a recipe.</param>
 public sealed record ConvNetConfig(
     double NoiseStd = 0.3, double Dropout = 0.5, double LeakySlope = 0.1, double BnMomentum = 0.1, double InitRange = 0.1,
@@ -32,7 +29,7 @@ public sealed record ConvNetConfig(
     [property: JsonIgnore] int Classes = 10, double InputMean = 0, double InputStd = 1,
     string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
     int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones", bool CleanDropout = true,
-    double ConvWidth = 1, bool SecondPool = true) : ModelOptions
+    double ConvWidth = 1) : ModelOptions
 {
     public static readonly string[] Activations = ["leaky_relu", "relu", "tanh", "sigmoid"];
     public static readonly string[] DropoutKinds = ["inverted", "classic"];
@@ -46,15 +43,14 @@ public sealed record ConvNetConfig(
     [JsonIgnore] public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
 
     /// <summary>Channels, height and width of each convolution's input, where the noisy path adds its noise:
-    /// the image, then (H−4)/2 after the 5×5 convolution and the pooling, −2, and −4 then /2 (no /2 without the second pooling).</summary>
+    /// the image, then (H−4)/2 after the 5×5 convolution and the pooling, −2, and −4 then /2.</summary>
     [JsonIgnore] public (int Channels, int Height, int Width)[] ConvInputs
     {
         get
         {
             var c = ConvChannels;
             int h = (Height - 4) / 2, w = (Width - 4) / 2;
-            var (h3, w3) = SecondPool ? ((h - 4) / 2, (w - 4) / 2) : (h - 4, w - 4);
-            return [(Channels, Height, Width), (c[0], h, w), (c[1], h - 2, w - 2), (c[2], h3, w3)];
+            return [(Channels, Height, Width), (c[0], h, w), (c[1], h - 2, w - 2), (c[2], (h - 4) / 2, (w - 4) / 2)];
         }
     }
 
@@ -194,8 +190,7 @@ public sealed class ConvNet : Classifier
         x = ChannelsLast(noise(x, 0));
         x = convActivation(bn1.call(Pool(conv1.call(x))));
         x = convActivation(bn2.call(conv2.call(noise(x, 1))));
-        x = conv3.call(noise(x, 2));
-        x = convActivation(bn3.call(Config.SecondPool ? Pool(x) : x));
+        x = convActivation(bn3.call(Pool(conv3.call(noise(x, 2)))));
         x = convActivation(bn4.call(conv4.call(noise(x, 3))));
         x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
         if (dropout) x = drop.call(x);
@@ -212,7 +207,7 @@ public sealed class ConvNet : Classifier
         x = ChannelsLast(Standardise(x));
         x = convActivation(FoldedConv(conv1, bn1, x, pool: true));
         x = convActivation(FoldedConv(conv2, bn2, x, pool: false));
-        x = convActivation(FoldedConv(conv3, bn3, x, pool: Config.SecondPool));
+        x = convActivation(FoldedConv(conv3, bn3, x, pool: true));
         x = convActivation(FoldedConv(conv4, bn4, x, pool: false));
         x = fcActivation(FoldedLinear(fc1, bn5, x.flatten(1)));
         x = drop.call(x); // identity, or classic dropout's scaling at test
