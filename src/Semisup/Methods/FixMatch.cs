@@ -21,8 +21,15 @@ namespace Semisup.Methods;
 /// distribution of the class predictions on the weak and strong views (<see cref="MutualInformation"/>), with gradient
 /// through both. It asks for classes that are balanced, confident and agree across the views, whatever the labels;
 /// needs pseudoLabels batch (the weak view's pass with gradient).</param>
+/// <param name="VirtualAdversarialWeight">λ_v of VAT's term (<see cref="VirtualAdversarial"/>), added to the loss:
+/// KL(q_b ‖ p(y | α(u_b) + r_adv)), the weak view's prediction (no gradient) against the same view pushed ε the way
+/// it changes fastest, in the same training pass as the other views (so batch norm's statistics see the perturbed
+/// copies, as they see the strong view; the official code keeps them out). Needs pseudoLabels batch.</param>
+/// <param name="VirtualAdversarialRadius">ε: the L2 norm of r_adv over an image's pixels, in [0, 1] intensities, where
+/// an MNIST digit's norm is about 9 (the official code's default is 2; its 100-label MLP run used 0.3).</param>
 public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight = 1, string PseudoLabels = "batch", double LabelSmoothing = 0,
-    bool DistributionAlignment = false, double AlignmentMomentum = 0.999, double MutualInformationWeight = 0) : IMethod
+    bool DistributionAlignment = false, double AlignmentMomentum = 0.999, double MutualInformationWeight = 0,
+    double VirtualAdversarialWeight = 0, double VirtualAdversarialRadius = 2) : IMethod
 {
     public static readonly string[] PseudoLabelSources = ["batch", "model", "teacher"];
 
@@ -33,11 +40,16 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
         var weak = b.Augmentation.Apply(b.Unlabeled);
         var altered = strong.Apply(b.Unlabeled);
         Tensor labeled, strongly, q;
-        Tensor? weakly = null;
+        Tensor? weakly = null, adversarial = null;
         if (PseudoLabels == "batch")
         {
-            var logits = model.call(cat([b.Labeled, weak, altered], 0));
-            (labeled, weakly, strongly) = (logits[..nl], logits[nl..(nl + nu)], logits[(nl + nu)..]);
+            // Only with the term: a recipe without it keeps its random stream and its batch.
+            Tensor[] views = VirtualAdversarialWeight > 0
+                ? [b.Labeled, weak, altered, weak + VirtualAdversarial.Perturbation(model, weak, VirtualAdversarialRadius)]
+                : [b.Labeled, weak, altered];
+            var logits = model.call(cat(views, 0));
+            (labeled, weakly, strongly) = (logits[..nl], logits[nl..(nl + nu)], logits[(nl + nu)..(nl + 2 * nu)]);
+            if (VirtualAdversarialWeight > 0) adversarial = logits[(nl + 2 * nu)..];
             q = functional.softmax(weakly.detach(), 1);
         }
         else
@@ -56,6 +68,8 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
             if (weakly is null) throw new SemisupException("method.mutualInformationWeight needs method.pseudoLabels batch.");
             unsupervised = unsupervised + MutualInformationWeight / UnsupervisedWeight * MutualInformation(functional.softmax(weakly, 1), functional.softmax(strongly, 1));
         }
+        if (adversarial is not null)
+            unsupervised = unsupervised + VirtualAdversarialWeight / UnsupervisedWeight * VirtualAdversarial.Divergence(functional.log_softmax(weakly!.detach(), 1), adversarial);
         return new(supervised + UnsupervisedWeight * unsupervised, supervised, unsupervised);
     }
 
@@ -102,6 +116,10 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
         if (!(MutualInformationWeight >= 0)) yield return $"mutualInformationWeight: {MutualInformationWeight} must not be negative";
         if (MutualInformationWeight > 0 && PseudoLabels != "batch") yield return "mutualInformationWeight: needs pseudoLabels batch (the weak view's pass with gradient)";
         if (MutualInformationWeight > 0 && !(UnsupervisedWeight > 0)) yield return "mutualInformationWeight: needs unsupervisedWeight above 0";
+        if (!(VirtualAdversarialWeight >= 0)) yield return $"virtualAdversarialWeight: {VirtualAdversarialWeight} must not be negative";
+        if (!(VirtualAdversarialRadius > 0)) yield return $"virtualAdversarialRadius: {VirtualAdversarialRadius} must be above 0";
+        if (VirtualAdversarialWeight > 0 && PseudoLabels != "batch") yield return "virtualAdversarialWeight: needs pseudoLabels batch (the weak view in the training pass)";
+        if (VirtualAdversarialWeight > 0 && !(UnsupervisedWeight > 0)) yield return "virtualAdversarialWeight: needs unsupervisedWeight above 0";
         if (AlignmentMomentum is < 0 or >= 1) yield return $"alignmentMomentum: {AlignmentMomentum} must be in [0, 1)";
         if (!PseudoLabelSources.Contains(PseudoLabels)) yield return $"pseudoLabels: '{PseudoLabels}' is not one of {string.Join(", ", PseudoLabelSources)}";
     }
