@@ -57,7 +57,8 @@ public class RecipeTests
     {
         var legacyDir = Path.Combine(Repo.Root, "tests", "Semisup.Tests", "Training", "legacy-recipes");
         var names = Recipe.Names(Repo.Recipes).Where(n => File.Exists(Path.Combine(legacyDir, n + ".json"))).ToList();
-        Assert.True(names.Count >= 50, $"{names.Count} flat snapshots");
+        Assert.Equal(Directory.GetFiles(legacyDir, "*.json").Length, names.Count); // a recipe removed takes its snapshot along
+        Assert.True(names.Count >= 25, $"{names.Count} flat snapshots");
         foreach (var name in names)
         {
             var flat = Recipe.Read(Path.Combine(legacyDir, name + ".json"));
