@@ -39,7 +39,7 @@ class SemisupConvNet(nn.Module):
     -> act -> FC -> BN -> ReLU -> dropout -> FC -> BN, times softmax_beta; the input standardised first."""
 
     def __init__(self, conv_channels=(32, 64, 64, 128), hidden_units=100, classes=10, channels=1, height=28, width=28,
-                 activation="leaky_relu", leaky_slope=0.1, dropout=0.5, dropout_kind="inverted", clean_dropout=True,
+                 activation="leaky_relu", leaky_slope=0.1, dropout=0.5, dropout_kind="inverted",
                  softmax_beta=1.0, bn_momentum=0.1, input_mean=0.0, input_std=1.0):
         super().__init__()
         c = conv_channels
@@ -55,7 +55,6 @@ class SemisupConvNet(nn.Module):
         self.register_buffer("input_std", torch.tensor(float(input_std)))
         self.act = {"leaky_relu": lambda x: F.leaky_relu(x, leaky_slope), "relu": F.relu,
                     "tanh": torch.tanh, "sigmoid": torch.sigmoid}[activation]
-        self.clean_dropout = clean_dropout
         self.softmax_beta = softmax_beta
 
     def forward(self, x):
@@ -66,8 +65,7 @@ class SemisupConvNet(nn.Module):
         x = self.act(self.bn3(F.max_pool2d(self.conv3(x), 2)))
         x = self.act(self.bn4(self.conv4(x)))
         x = F.relu(self.bn5(self.fc1(x.flatten(1))))
-        if self.clean_dropout:  # Semisup's clean path skips dropout when the recipe says so (identical in evaluation)
-            x = self.drop(x)
+        x = self.drop(x)
         return self.bn6(self.fc2(x)) * self.softmax_beta
 
 
@@ -102,6 +100,6 @@ def load_conv_net(path):
         # The image's shape comes from the dataset (28×28, one channel for MNIST and Fashion-MNIST), not the recipe.
         channels=tensors["conv1.weight"].shape[1], height=cfg.get("height", 28), width=cfg.get("width", 28), activation=cfg["activation"],
         leaky_slope=cfg["leakySlope"], dropout=cfg["dropout"], dropout_kind=cfg["dropoutKind"],
-        clean_dropout=cfg["cleanDropout"], softmax_beta=cfg["softmaxBeta"], bn_momentum=cfg["bnMomentum"])
+        softmax_beta=cfg["softmaxBeta"], bn_momentum=cfg["bnMomentum"])
     net.load_state_dict(tensors, strict=True)
     return net.eval()

@@ -78,7 +78,7 @@ public static class OnnxExport
         x = g.Node("Flatten", [x], [OnnxGraph.Int("axis", 1)]);
         x = g.Node("Relu", [LinearBatchNorm(g, w, eps, "fc1", "bn5", x)]);
         // Inverted dropout is the identity in evaluation; classic dropout scales by the keep probability (ClassicDropout).
-        if (c.DropoutKind == "classic" && c.CleanDropout) x = g.Node("Mul", [x, g.Scalar("dropout_keep", 1 - c.Dropout)]);
+        if (c.DropoutKind == "classic") x = g.Node("Mul", [x, g.Scalar("dropout_keep", 1 - c.Dropout)]);
         x = LinearBatchNorm(g, w, eps, "fc2", "bn6", x);
         return c.SoftmaxBeta == 1 ? x : g.Node("Mul", [x, g.Scalar("softmax_beta", c.SoftmaxBeta)]);
     }

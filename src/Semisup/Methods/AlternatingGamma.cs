@@ -4,11 +4,14 @@ using static TorchSharp.torch.nn;
 namespace Semisup.Methods;
 
 /// <summary>The lab's first Γ-model (section 3.2.3): each epoch is a pass of supervised steps (cross-entropy of the
-/// noisy path on augmented labeled images) followed by <paramref name="UnsupervisedSteps"/> steps of the
+/// noisy path on augmented labeled images) followed by <see cref="UnsupervisedSteps"/> steps of the
 /// unsupervised loss alone (mean squared error between noisy and clean pre-softmax outputs of unlabeled images),
 /// so the two losses update the weights separately. The lab found this worse than adding them (<see cref="Gamma"/>).</summary>
-public sealed record AlternatingGamma(int UnsupervisedSteps = 60, double UnsupervisedWeight = 1.0) : IMethod
+public sealed record AlternatingGamma : IMethod
 {
+    /// <summary>The lab's "several steps" after each supervised epoch.</summary>
+    public const int UnsupervisedSteps = 60;
+
     public int StepsPerEpoch(int labeledSteps) => labeledSteps + UnsupervisedSteps;
 
     public bool IsSupervisedStep(Progress at) => at.Step < at.StepsPerEpoch - UnsupervisedSteps;
@@ -21,12 +24,6 @@ public sealed record AlternatingGamma(int UnsupervisedSteps = 60, double Unsuper
             return new(supervised, supervised, null);
         }
         var unsupervised = functional.mse_loss(model.Noisy(b.Unlabeled), model.call(b.Unlabeled));
-        return new(UnsupervisedWeight * unsupervised, null, unsupervised);
-    }
-
-    public IEnumerable<string> Problems()
-    {
-        if (UnsupervisedSteps < 0) yield return $"unsupervisedSteps: {UnsupervisedSteps} must not be negative";
-        if (UnsupervisedWeight < 0) yield return $"unsupervisedWeight: {UnsupervisedWeight} must not be negative";
+        return new(unsupervised, null, unsupervised);
     }
 }

@@ -12,15 +12,12 @@ namespace Semisup.Methods;
 /// code makes it (it wraps the clean output's data in a new Variable). By default gradient flows through both paths.</param>
 /// <param name="SeparateBatches">Labeled and unlabeled images take separate noisy passes, so batch normalisation sees
 /// each group alone, as in the lab's code, which calls the network three times a step.</param>
-/// <param name="AugmentUnlabeled">The noisy pass sees the unlabeled images augmented as the labeled ones are, the
-/// clean pass (the target) sees them as they are, so the output must also be invariant to the augmentation.</param>
-public sealed record Gamma(double UnsupervisedWeight = 1.0, bool DetachCleanTarget = false, bool SeparateBatches = false, bool AugmentUnlabeled = false) : IMethod
+public sealed record Gamma(double UnsupervisedWeight = 1.0, bool DetachCleanTarget = false, bool SeparateBatches = false) : IMethod
 {
     public StepLoss Loss(Classifier model, Batch b)
     {
         long nl = b.Labeled.shape[0];
-        var seen = AugmentUnlabeled ? b.Augmentation.Apply(b.Unlabeled) : b.Unlabeled;
-        var noisy = SeparateBatches ? cat([model.Noisy(b.Labeled), model.Noisy(seen)], 0) : model.Noisy(cat([b.Labeled, seen], 0));
+        var noisy = SeparateBatches ? cat([model.Noisy(b.Labeled), model.Noisy(b.Unlabeled)], 0) : model.Noisy(cat([b.Labeled, b.Unlabeled], 0));
         var supervised = functional.cross_entropy(noisy[..(int)nl], b.Labels);
         var clean = model.call(b.Unlabeled);
         if (DetachCleanTarget) clean = clean.detach();

@@ -22,17 +22,6 @@ public sealed record Batch(Tensor Labeled, Tensor Labels, Tensor Unlabeled, Prog
 {
     /// <summary>The moving average of the model's weights, for methods that learn from one (<see cref="IMethod.TeacherDecay"/>).</summary>
     public Classifier? Teacher { get; init; }
-
-    /// <summary>What the method carries from step to step in this run (<see cref="MethodState"/>).</summary>
-    public MethodState? State { get; init; }
-}
-
-/// <summary>Numbers a method carries from one step to the next within a run, such as distribution alignment's running
-/// mean of its predictions: the trainer keeps them in every checkpoint and gives them back on resuming, so a resumed
-/// run steps exactly as an uninterrupted one. Empty for a method that keeps none.</summary>
-public sealed class MethodState(double[]? values = null)
-{
-    public double[] Values { get; set; } = values ?? [];
 }
 
 /// <summary>A (semi-)supervised training method, as a recipe's <c>method</c> block gives it (<c>kind</c> picks the

@@ -5,25 +5,19 @@ using static TorchSharp.torch.nn;
 namespace Semisup.Methods;
 
 /// <summary>The ladder network's cost (Rasmus et al. 2015): cross-entropy of the corrupted path on the labeled images,
-/// plus Σ_l λ_l ‖ẑ_l,BN − z_l‖² / width_l averaged over the images, where z_l is the clean
+/// plus Σ_l λ_l ‖ẑ_l,BN − z_l‖² / width_l averaged over all images (labeled and unlabeled), where z_l is the clean
 /// pass's normalised value and ẑ_l,BN = (ẑ_l − μ_l) / σ_l normalises the reconstruction with the clean pass's batch
 /// mean and standard deviation (the detail the lab suspected it got wrong). λ runs from the input up; λ only at the
 /// top is the MLP Γ-model, and then the decoder stops at the top layer.</summary>
 /// <param name="DenoisingCosts">λ_l per layer from the input up; the paper's values for 100 labels.</param>
-/// <param name="DenoisingRows">The rows the decoder reconstructs and the denoising cost scores: all (labeled too), or
-/// unlabeled, as the authors' code does (CuriousAI/ladder's ladder.py decodes <c>corr.unlabeled</c> against
-/// <c>clean.unlabeled</c>).</param>
-public sealed record Ladder(double[] DenoisingCosts, string DenoisingRows = "all") : IMethod
+public sealed record Ladder(double[] DenoisingCosts) : IMethod
 {
     public static readonly double[] PaperCosts = [1000, 10, 0.1, 0.1, 0.1, 0.1, 0.1];
 
     public Ladder() : this(PaperCosts) { }
 
-    bool UnlabeledOnly => DenoisingRows == "unlabeled";
-
     public IEnumerable<string> Problems()
     {
-        if (DenoisingRows is not ("all" or "unlabeled")) yield return $"denoisingRows: '{DenoisingRows}' is not one of all, unlabeled";
         if (DenoisingCosts.Any(c => !(c >= 0))) yield return "denoisingCosts: every λ must be finite and not negative";
     }
 
@@ -40,14 +34,13 @@ public sealed record Ladder(double[] DenoisingCosts, string DenoisingRows = "all
         var supervised = functional.cross_entropy(corrupted.Logits[..nl], labels);
         int lowest = Array.FindIndex(DenoisingCosts, c => c > 0);
         if (lowest < 0) return new(supervised, supervised, zeros(1).squeeze());
-        var (noisy, target) = UnlabeledOnly ? (corrupted.From(nl), clean.From(nl)) : (corrupted, clean);
-        var zHat = ladder.Decode(noisy, lowest, UnlabeledOnly ? 0 : nl);
+        var zHat = ladder.Decode(corrupted, lowest, nl);
         var denoising = zeros(1).squeeze();
         for (int l = lowest; l <= ladder.Depth; l++)
         {
             if (DenoisingCosts[l] == 0) continue;
-            var normalised = (zHat[l]! - target.Mean[l]) / target.Std[l];
-            denoising = denoising + DenoisingCosts[l] * (normalised - target.Z[l]).pow(2).sum(1).mean() / target.Z[l].shape[1];
+            var normalised = (zHat[l]! - clean.Mean[l]) / clean.Std[l];
+            denoising = denoising + DenoisingCosts[l] * (normalised - clean.Z[l]).pow(2).sum(1).mean() / clean.Z[l].shape[1];
         }
         return new(supervised + denoising, supervised, denoising);
     }

@@ -22,7 +22,6 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
 [JsonDerivedType(typeof(ConvNetConfig), "conv")]
 [JsonDerivedType(typeof(LadderConfig), "mlp-ladder")]
 [JsonDerivedType(typeof(GapNetConfig), "gap")]
-[JsonDerivedType(typeof(MlpConfig), "mlp")]
 public abstract record ModelOptions
 {
     /// <summary>A checkpoint whose layers of matching name and shape initialise this model (VGG's warm start, lab 2.3).</summary>

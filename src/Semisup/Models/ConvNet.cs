@@ -15,11 +15,7 @@ namespace Semisup.Models;
 /// the network's outputs are β z, so cross-entropy, the Γ cost and evaluation all see the same sharpened softmax.
 /// Training uses libtorch's fused log-softmax in the cross-entropy (stable for large β z); the hand-derived softmax
 /// backward is what <c>semisup gradcheck</c> and the benchmark exercise.</param>
-/// <param name="CleanDropout">Whether the clean path drops units while training. true: the lab's PyTorch code, one module
-/// in training mode for both passes; false: the clean path (the Γ target, the pseudo-labels) is noise-free, as the
-/// Γ-model's clean encoder is (Rasmus et al. 2015), and dropout stays on the noisy path. Evaluation never drops.</param>
 /// <param name="BnScaleInit">The batch-norm scales γ: ones, uniform01 or uniform (<see cref="Nn.Init.BatchNormScales"/>).</param>
-/// <param name="ConvWidth">Multiplies the lab's 32, 64, 64 and 128 channels of the four convolutions (rounded).</param>
 /// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
 /// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
 /// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not a recipe.</param>
@@ -28,8 +24,7 @@ public sealed record ConvNetConfig(
     [property: JsonIgnore] int Channels = 1, [property: JsonIgnore] int Height = 28, [property: JsonIgnore] int Width = 28,
     [property: JsonIgnore] int Classes = 10, double InputMean = 0, double InputStd = 1,
     string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
-    int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones", bool CleanDropout = true,
-    double ConvWidth = 1) : ModelOptions
+    int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones") : ModelOptions
 {
     public static readonly string[] Activations = ["leaky_relu", "relu", "tanh", "sigmoid"];
     public static readonly string[] DropoutKinds = ["inverted", "classic"];
@@ -38,9 +33,8 @@ public sealed record ConvNetConfig(
     /// <summary>The four convolutions' square kernel sizes.</summary>
     public static readonly int[] Kernels = [5, 3, 3, 3];
 
-    /// <summary>The four convolutions' output channels. An absurd width saturates at int.MaxValue (.NET's double-to-int
-    /// conversion does since .NET 9), which the size check then refuses.</summary>
-    [JsonIgnore] public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
+    /// <summary>The four convolutions' output channels.</summary>
+    [JsonIgnore] public int[] ConvChannels => [32, 64, 64, 128];
 
     /// <summary>Channels, height and width of each convolution's input, where the noisy path adds its noise:
     /// the image, then (H−4)/2 after the 5×5 convolution and the pooling, −2, and −4 then /2.</summary>
@@ -114,13 +108,10 @@ public sealed record ConvNetConfig(
         if (!Nn.Init.BatchNormScaleNames.Contains(BnScaleInit)) yield return $"bnScaleInit: '{BnScaleInit}' is not one of {string.Join(", ", Nn.Init.BatchNormScaleNames)}";
         if (!Inits.Contains(Init)) yield return $"init: '{Init}' is not one of {string.Join(", ", Inits)}";
         if (!(SoftmaxBeta > 0)) yield return $"softmaxBeta: {SoftmaxBeta} must be positive";
-        if (!(ConvWidth * 32 >= 1)) yield return $"convWidth: {ConvWidth} must be at least 1/32 (one channel in the first convolution)";
         if (HiddenUnits < 1) yield return $"hiddenUnits: {HiddenUnits} must be at least 1";
         if (FeatureMap.Height < 1 || FeatureMap.Width < 1) yield return $"images of {Height}×{Width} are too small for this network (it needs at least 24×24)";
         if (NoiseStd < 0) yield return $"noiseStd: {NoiseStd} must not be negative";
         if (Dropout is < 0 or >= 1) yield return $"dropout: {Dropout} must be in [0, 1)";
-        // Classic dropout scales at test, so a clean path that skips it while training would not match either path.
-        if (!CleanDropout && DropoutKind == "classic") yield return "cleanDropout: false needs dropoutKind inverted";
         if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum: {BnMomentum} must be in (0, 1]";
         if (InitRange <= 0) yield return $"initRange: {InitRange} must be positive";
         if (InputStd <= 0) yield return $"inputStd: {InputStd} must be positive";
@@ -133,8 +124,8 @@ public sealed record ConvNetConfig(
 }
 
 /// <summary>The lab's conv net: conv32 5×5 → pool → BN → lReLU → conv64 3×3 → BN → lReLU → conv64 3×3 → pool → BN →
-/// lReLU → conv128 3×3 → BN → lReLU → FC100 → BN → ReLU → dropout → FC10 → BN (channels × ConvWidth, FC × HiddenUnits/100
-/// when a recipe widens it). Its noisy path adds Gaussian noise before every convolution (not before pooling or the
+/// lReLU → conv128 3×3 → BN → lReLU → FC100 → BN → ReLU → dropout → FC10 → BN (FC × HiddenUnits/100 when a recipe
+/// widens it). Its noisy path adds Gaussian noise before every convolution (not before pooling or the
 /// fully connected layers).</summary>
 public sealed class ConvNet : Classifier
 {
@@ -175,14 +166,15 @@ public sealed class ConvNet : Classifier
 
     public override int Classes => Config.Classes;
 
-    /// <summary>The clean path: pre-softmax outputs.</summary>
-    public override Tensor forward(Tensor x) => training ? Forward(x, 0, Config.CleanDropout) : Evaluate(x);
+    /// <summary>The clean path: pre-softmax outputs. While training it drops units as the noisy path does, as the lab's
+    /// code ran one module in training mode for both passes.</summary>
+    public override Tensor forward(Tensor x) => training ? Forward(x, 0) : Evaluate(x);
 
     /// <summary>The noisy path: the same weights, Gaussian noise before each convolution.</summary>
-    public override Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd, dropout: true);
+    public override Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd);
 
     /// <summary>The lab's network, layer by layer, with noise of <paramref name="noiseStd"/> before every convolution.</summary>
-    Tensor Forward(Tensor x, double noiseStd, bool dropout)
+    Tensor Forward(Tensor x, double noiseStd)
     {
         using var scope = NewDisposeScope();
         var noise = NoiseBefore(x, noiseStd);
@@ -193,7 +185,7 @@ public sealed class ConvNet : Classifier
         x = convActivation(bn3.call(Pool(conv3.call(noise(x, 2)))));
         x = convActivation(bn4.call(conv4.call(noise(x, 3))));
         x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
-        if (dropout) x = drop.call(x);
+        x = drop.call(x);
         x = bn6.call(fc2.call(x));
         return Sharpen(x).MoveToOuterDisposeScope();
     }

@@ -9,11 +9,7 @@ namespace Semisup.Models;
 /// batch norm and ReLU, 2×2 max pooling between stages, global average pooling, one linear layer.</summary>
 /// <param name="Widths">Channels of each stage (its convolutions all have that many).</param>
 /// <param name="ConvsPerStage">Convolutions in each stage.</param>
-/// <param name="NoiseStd">The noisy path's Gaussian noise, added to every stage's input (for the Γ and mean-teacher
-/// methods); the clean path has none.</param>
-/// <param name="Dropout">Dropout before the linear layer, on both paths while training.</param>
-public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double NoiseStd = 0, double Dropout = 0, double BnMomentum = 0.1,
-    double InputMean = 0.1307, double InputStd = 0.3081,
+public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double InputMean = 0.1307, double InputStd = 0.3081,
     [property: System.Text.Json.Serialization.JsonIgnore] int Channels = 1, [property: System.Text.Json.Serialization.JsonIgnore] int Height = 28,
     [property: System.Text.Json.Serialization.JsonIgnore] int Width = 28, [property: System.Text.Json.Serialization.JsonIgnore] int Classes = 10) : ModelOptions
 {
@@ -43,9 +39,6 @@ public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double No
         if (Widths.Length == 0 || Widths.Any(w => w < 1)) yield return $"widths: [{string.Join(", ", Widths)}]; give at least one stage, each at least 1 channel";
         if (ConvsPerStage < 1) yield return $"convsPerStage: {ConvsPerStage} must be at least 1";
         if (Height >> Math.Max(0, Widths.Length - 1) < 1) yield return $"widths: {Widths.Length} stages halve {Height}×{Width} images to nothing";
-        if (NoiseStd < 0) yield return $"noiseStd: {NoiseStd} must not be negative";
-        if (Dropout is < 0 or >= 1) yield return $"dropout: {Dropout} must be in [0, 1)";
-        if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum: {BnMomentum} must be in (0, 1]";
         if (InputStd <= 0) yield return $"inputStd: {InputStd} must be positive";
     }
 
@@ -60,7 +53,6 @@ public sealed class GapNet : Classifier
     public GapNetConfig Config { get; }
     readonly ModuleList<Sequential> stages = new();
     readonly Linear head;
-    readonly Module<Tensor, Tensor> drop;
 
     public GapNet(GapNetConfig config) : base(nameof(GapNet))
     {
@@ -73,12 +65,11 @@ public sealed class GapNet : Classifier
             for (int c = 0; c < config.ConvsPerStage; c++, channels = width)
             {
                 layers.Add(($"conv{c + 1}", Conv2d(channels, width, 3, padding: 1, bias: false)));
-                layers.Add(($"bn{c + 1}", BatchNorm2d(width, momentum: config.BnMomentum)));
+                layers.Add(($"bn{c + 1}", BatchNorm2d(width)));
                 layers.Add(($"relu{c + 1}", ReLU()));
             }
             stages.Add(Sequential(layers));
         }
-        drop = Dropout(config.Dropout);
         head = Linear(channels, config.Classes);
         RegisterComponents();
         foreach (var (_, m) in named_modules())
@@ -87,22 +78,19 @@ public sealed class GapNet : Classifier
 
     public override int Classes => Config.Classes;
 
-    public override Tensor forward(Tensor x) => Forward(x, 0);
+    /// <summary>It has no noise of its own: its noisy path is its clean one.</summary>
+    public override Tensor Noisy(Tensor x) => forward(x);
 
-    public override Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd);
-
-    Tensor Forward(Tensor x, double noiseStd)
+    public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         x = (x - Config.InputMean) / Config.InputStd;
         for (int s = 0; s < stages.Count; s++)
         {
-            if (noiseStd > 0) x = x + randn_like(x) * noiseStd;
             x = stages[s].call(x);
             if (s < stages.Count - 1) x = functional.max_pool2d(x, 2);
         }
         x = x.mean([2, 3]);
-        x = drop.call(x);
         return head.call(x).MoveToOuterDisposeScope();
     }
 }

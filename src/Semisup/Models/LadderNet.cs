@@ -11,7 +11,7 @@ namespace Semisup.Models;
 /// <param name="NoiseStd">Gaussian noise on the corrupted path, added to every normalised pre-activation (and to the input
 /// unless <paramref name="InputNoiseStd"/> is given).</param>
 /// <param name="InputNoiseStd">Noise on the input alone; the authors' 1,000-label run uses 0.3 there and 0.2 above.</param>
-public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double BnMomentum = 0.1, double? InputNoiseStd = null) : ModelOptions
+public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double? InputNoiseStd = null) : ModelOptions
 {
     public LadderConfig() : this(PaperLayers) { }
 
@@ -31,7 +31,6 @@ public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double Bn
         if (Layers.Any(w => w < 1)) yield return $"layers: [{string.Join(", ", Layers)}]; every width must be positive";
         if (NoiseStd < 0) yield return $"noiseStd: {NoiseStd} must not be negative";
         if (InputNoiseStd < 0) yield return $"inputNoiseStd: {InputNoiseStd} must not be negative";
-        if (BnMomentum is <= 0 or > 1) yield return $"bnMomentum: {BnMomentum} must be in (0, 1]";
     }
 
     /// <summary>The widths must start at the images' pixels and end at the classes.</summary>
@@ -43,15 +42,7 @@ public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double Bn
 
 /// <summary>One pass of the encoder: pre-softmax outputs, and per layer l = 0..L the (normalised, for a corrupted
 /// pass noisy) values z_l with the batch mean and standard deviation they were normalised by (0 and 1 for the input).</summary>
-public sealed record LadderPass(Tensor Logits, Tensor[] Z, Tensor[] Mean, Tensor[] Std)
-{
-    /// <summary>The rows from <paramref name="first"/> on; per-row statistics are cut with them, batch-wide ones kept.</summary>
-    public LadderPass From(int first)
-    {
-        Tensor Cut(Tensor t) => t.dim() == 2 ? t[first..] : t;
-        return new(Logits[first..], [.. Z.Select(Cut)], [.. Mean.Select(Cut)], [.. Std.Select(Cut)]);
-    }
-}
+public sealed record LadderPass(Tensor Logits, Tensor[] Z, Tensor[] Mean, Tensor[] Std);
 
 /// <summary>The ladder network's encoder and decoder. The encoder normalises each layer's pre-activation with batch
 /// statistics (running statistics in evaluation), adds noise on the corrupted pass, then a learned shift β (and at
@@ -160,7 +151,7 @@ public sealed class LadderNet : Classifier
     void UpdateRunning(int i, Tensor pre)
     {
         using var _ = no_grad();
-        double m = Config.BnMomentum;
+        const double m = 0.1; // PyTorch's batch-norm momentum
         runningMean[i].mul_(1 - m).add_(pre.mean([0]), alpha: m);
         runningVar[i].mul_(1 - m).add_(pre.var(0, unbiased: true), alpha: m);
     }

@@ -43,20 +43,16 @@ public sealed record LinearDecay(int After = 0) : Schedule
     }
 }
 
-/// <summary>Cosine annealing (Loshchilov and Hutter 2017), as fast trainers and FixMatch use it: a linear warm-up over
-/// <see cref="WarmupEpochs"/>, then η·½(1 + cos(π·p)) as the progress p after the warm-up goes from 0 to 1, reaching
-/// 0 at the end of the last epoch. The rate is set as each epoch starts, at that epoch's midpoint.</summary>
-public sealed record Cosine(int WarmupEpochs = 0) : Schedule
+/// <summary>Cosine annealing (Loshchilov and Hutter 2017), as fast trainers and FixMatch use it: η·½(1 + cos(π·p)) as
+/// the progress p goes from 0 to 1, reaching 0 at the end of the last epoch. The rate is set as each epoch starts, at
+/// that epoch's midpoint.</summary>
+public sealed record Cosine : Schedule
 {
     public override double At(int epoch, double baseRate, int epochs)
     {
-        if (epoch <= WarmupEpochs) return baseRate * epoch / (WarmupEpochs + 1.0);
-        double progress = (epoch - WarmupEpochs - 0.5) / Math.Max(1, epochs - WarmupEpochs);
+        double progress = (epoch - 0.5) / Math.Max(1, epochs);
         return baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress));
     }
 
-    public override IEnumerable<string> Problems()
-    {
-        if (WarmupEpochs < 0) yield return $"warmupEpochs: {WarmupEpochs} must not be negative";
-    }
+    public override IEnumerable<string> Problems() => [];
 }

@@ -10,9 +10,8 @@ using static TorchSharp.torch;
 
 namespace Semisup.Training;
 
-/// <summary>Where a run stands: enough, with the model and optimizer state, to resume exactly. MethodState holds what the
-/// method carries between steps (<see cref="Methods.MethodState"/>), null for a method that keeps nothing.</summary>
-public sealed record TrainingState(int Epoch, int BestEpoch, double BestValidationAccuracy, double WallSeconds, double[]? MethodState = null);
+/// <summary>Where a run stands: enough, with the model and optimizer state, to resume exactly.</summary>
+public sealed record TrainingState(int Epoch, int BestEpoch, double BestValidationAccuracy, double WallSeconds);
 
 /// <summary>What a checkpoint holds besides tensors: the recipe, the model's signature and the training state.</summary>
 public sealed record CheckpointHeader(string Format, string Model, string Signature, Recipe Recipe, TrainingState State);
@@ -219,6 +218,13 @@ public static class Checkpoint
             var header = JsonNode.Parse(r.ReadString()) as JsonObject ?? throw new SemisupException($"{path}: empty checkpoint header.");
             var recipe = header["recipe"] ?? throw new SemisupException($"{path}: its header holds no recipe.");
             header.Remove("recipe");
+            // Until distribution alignment left, headers held its running mean, null for every other run.
+            if (header["state"] is JsonObject state && state.ContainsKey("methodState"))
+            {
+                if (state["methodState"] is not null)
+                    throw new SemisupException($"{path}: its run kept distribution alignment's running mean, which Semisup no longer has; check out {LegacyRecipe.RetiredAt} to load or resume it.");
+                state.Remove("methodState");
+            }
             var read = header.Deserialize<HeaderFields>(RecipeFile.Json) ?? throw new SemisupException($"{path}: empty checkpoint header.");
             // Validated as a recipe file is: an edited header must not build another network or score another split.
             var parsed = RecipeFile.Parse(recipe.ToJsonString(), $"{path} (its recipe)");

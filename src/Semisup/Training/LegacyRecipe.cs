@@ -9,7 +9,8 @@ namespace Semisup.Training;
 
 /// <summary>The flat form recipes had before their blocks: one object of 57 keys. The shipped checkpoints, the kept
 /// runs under docs/runs and users' own recipes still hold it; this is the one place that reads it, converting it once
-/// into the blocks. Defaults are the flat form's, so a file that left a key out means what it meant then.</summary>
+/// into the blocks. Defaults are the flat form's, so a file that left a key out means what it meant then. It also
+/// answers for the keys removed since (<see cref="DropRetired"/>), in either form.</summary>
 sealed record LegacyRecipe
 {
     public string Name { get; init; } = "gamma";
@@ -99,6 +100,50 @@ sealed record LegacyRecipe
         new[] { "method", "model", "optimizer" }.Any(k => file[k] is JsonValue)
         || (file.Any(p => Moved.ContainsKey(p.Key)) && !file.Any(p => p.Key is "data" or "run" || p.Value is JsonObject && p.Key is "method" or "model"));
 
+    /// <summary>The last commit with the keys that served only experiments that did not help: recipes and checkpoints
+    /// that set one of them train and load there.</summary>
+    public const string RetiredAt = "e050450";
+
+    /// <summary>Those keys: block, the kind that had it (null: every kind), key, and the value a recipe had unless it
+    /// set one. Run directories and checkpoints write every key, so one at that value means nothing today.</summary>
+    static readonly (string Block, string? Kind, string Key, JsonNode Default)[] Retired =
+    [
+        ("model", "conv", "cleanDropout", true), ("model", "conv", "convWidth", 1),
+        ("model", "gap", "noiseStd", 0), ("model", "gap", "dropout", 0), ("model", "gap", "bnMomentum", 0.1),
+        ("model", "mlp-ladder", "bnMomentum", 0.1),
+        ("method", "gamma", "augmentUnlabeled", false),
+        ("method", "alternating-gamma", "unsupervisedSteps", 60), ("method", "alternating-gamma", "unsupervisedWeight", 1),
+        ("method", "ladder", "denoisingRows", "all"),
+        ("method", "fixmatch", "unsupervisedWeight", 1), ("method", "fixmatch", "pseudoLabels", "batch"),
+        ("method", "fixmatch", "labelSmoothing", 0), ("method", "fixmatch", "distributionAlignment", false),
+        ("method", "fixmatch", "alignmentMomentum", 0.999),
+        ("schedule", "cosine", "warmupEpochs", 0),
+    ];
+
+    /// <summary>Drops each retired key at its old default from a recipe's blocks, and refuses one set to anything else
+    /// (or the retired mlp model), naming the commit that still trains it.</summary>
+    public static void DropRetired(JsonObject recipe, string source)
+    {
+        if (recipe["model"] is JsonObject { } m && KindIs(m, "mlp"))
+            throw new SemisupException($"{source}: model.kind: 'mlp' is a network Semisup no longer has; check out {RetiredAt} to train or load this recipe.");
+        foreach (var (blockKey, kind, key, old) in Retired)
+        {
+            if (recipe[blockKey] is not JsonObject block || !block.ContainsKey(key) || kind != null && !KindIs(block, kind)) continue;
+            if (!Same(block[key], old))
+                throw new SemisupException($"{source}: {blockKey}.{key}: {block[key]?.ToJsonString()} is a setting Semisup no longer has; check out {RetiredAt} to train or load this recipe.");
+            block.Remove(key);
+        }
+    }
+
+    static bool KindIs(JsonObject block, string kind) =>
+        block["kind"] is JsonValue v && v.GetValueKind() == JsonValueKind.String && v.GetValue<string>() == kind;
+
+    static bool Same(JsonNode? a, JsonNode b) =>
+        a is JsonValue x && x.GetValueKind() == JsonValueKind.Number && b.GetValueKind() == JsonValueKind.Number
+            ? Number(x) == Number(b) : JsonNode.DeepEquals(a, b);
+
+    static double Number(JsonNode n) => double.Parse(n.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+
     static readonly JsonSerializerOptions FlatJson = new(RecipeFile.Json) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
 
     /// <summary>The blocks a flat recipe means.</summary>
@@ -112,7 +157,15 @@ sealed record LegacyRecipe
         {
             throw new SemisupException($"{source}: a recipe in the flat form with a key or value it did not have ({(e.Path ?? "$").TrimStart('$', '.')}); write it in blocks (docs/recipes.md).", e);
         }
-        return (JsonObject)JsonSerializer.SerializeToNode(flat.ToRecipe(source), RecipeFile.Json)!;
+        var blocks = (JsonObject)JsonSerializer.SerializeToNode(flat.ToRecipe(source), RecipeFile.Json)!;
+        // Flat keys whose block key is retired go to their block, where DropRetired judges them as it judges any recipe's.
+        var (model, method) = ((JsonObject)blocks["model"]!, (JsonObject)blocks["method"]!);
+        if (flat.Model == "conv") (model["cleanDropout"], model["convWidth"]) = (flat.CleanDropout, flat.ConvWidth);
+        else model["bnMomentum"] = flat.BnMomentum;
+        if (flat.Method == "gamma") method["augmentUnlabeled"] = flat.AugmentUnlabeled;
+        if (flat.Method == "alternating-gamma") (method["unsupervisedSteps"], method["unsupervisedWeight"]) = (flat.UnsupervisedSteps, flat.UnsupervisedWeight);
+        if (flat.Method == "ladder") method["denoisingRows"] = flat.DenoisingRows;
+        return blocks;
     }
 
     Recipe ToRecipe(string source) => new()
@@ -124,16 +177,16 @@ sealed record LegacyRecipe
         {
             "conv" => new ConvNetConfig(NoiseStd, Dropout, LeakySlope, BnMomentum, InitRange, InputMean: InputMean, InputStd: InputStd,
                 Activation: Activation, HandDerived: HandDerived, DropoutKind: DropoutKind, Init: Init, HiddenUnits: HiddenUnits,
-                SoftmaxBeta: SoftmaxBeta, BnScaleInit: BnScaleInit, CleanDropout: CleanDropout, ConvWidth: ConvWidth) { WarmStart = WarmStart },
-            "mlp-ladder" => new LadderConfig(LadderLayers, NoiseStd, BnMomentum, InputNoiseStd) { WarmStart = WarmStart },
+                SoftmaxBeta: SoftmaxBeta, BnScaleInit: BnScaleInit) { WarmStart = WarmStart },
+            "mlp-ladder" => new LadderConfig(LadderLayers, NoiseStd, InputNoiseStd) { WarmStart = WarmStart },
             _ => throw new SemisupException($"{source}: model '{Model}' is not one of conv, mlp-ladder."),
         },
         Method = Method switch
         {
-            "gamma" => new Gamma(UnsupervisedWeight, DetachCleanTarget, SeparateBatches, AugmentUnlabeled),
+            "gamma" => new Gamma(UnsupervisedWeight, DetachCleanTarget, SeparateBatches),
             "supervised" => new Supervised(),
-            "alternating-gamma" => new AlternatingGamma(UnsupervisedSteps, UnsupervisedWeight),
-            "ladder" => new Ladder(DenoisingCosts, DenoisingRows),
+            "alternating-gamma" => new AlternatingGamma(),
+            "ladder" => new Ladder(DenoisingCosts),
             "pseudo-label" => new PseudoLabel(UnsupervisedWeight, RampStart, RampEnd, ConfidenceThreshold, AugmentUnlabeled),
             _ => throw new SemisupException($"{source}: method '{Method}' is not one of gamma, supervised, alternating-gamma, ladder, pseudo-label."),
         },

@@ -98,12 +98,11 @@ public sealed record Recipe
             bad.Add($"method.kind: {MethodKind} with model.kind {ModelKind}: the ladder method and the mlp-ladder model go together");
         if (Method is Ladder ladder && Model is LadderConfig net && ladder.DenoisingCosts.Length != net.Layers.Length)
             bad.Add($"method.denoisingCosts: {ladder.DenoisingCosts.Length} values for {net.Layers.Length} layers (input included); give one λ per layer");
-        if (Method is Gamma { AugmentUnlabeled: true } or PseudoLabel { AugmentUnlabeled: true } && Augmentation.IsIdentity)
+        if (Method is PseudoLabel { AugmentUnlabeled: true } && Augmentation.IsIdentity)
             bad.Add("method.augmentUnlabeled: the augmentation block alters nothing (rotationDegrees, shift, elasticAlpha and cutout are 0)");
         if (Method.TeacherDecay is double teacher && Run.EmaDecay != 0 && Run.EmaDecay != teacher)
             bad.Add($"run.emaDecay: the {MethodKind} method's teacher is the weight average, with method.emaDecay {teacher}; remove run.emaDecay");
         if (Method is FixMatch && Augmentation.Strong == null) bad.Add("augmentation.strong: the fixmatch method needs a strong augmentation");
-        if (Method is FixMatch { PseudoLabels: "teacher" } && AverageDecay == 0) bad.Add("method.pseudoLabels: teacher needs a weight average; give run.emaDecay, e.g. 0.999");
         // Each of the datasets has 60,000 training images, 10,000 of them kept for validation.
         int labeled = Data.Labels == Split.AllLabels ? 60_000 - Split.ValidationSize : Data.Labels, unlabeled = 60_000 - Split.ValidationSize - labeled;
         if (Data.Labels >= 10 && Run.LabeledBatch > labeled) bad.Add($"run.labeledBatch: {Run.LabeledBatch} is more than the {labeled:N0} labeled images; give at most {labeled:N0}");

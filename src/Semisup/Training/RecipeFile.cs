@@ -71,6 +71,7 @@ public static class RecipeFile
             merged[key] = value;
         }
         foreach (var set in sets ?? []) Apply(merged, set);
+        LegacyRecipe.DropRetired(merged, source);
         Check(merged, typeof(Recipe), "", source);
         try
         {

@@ -96,7 +96,6 @@ public static class Trainer
         if (resume) run.TrimMetrics(learner.State.Epoch);
         var (model, optimizer, average, state) = learner;
         var evaluated = average?.Model ?? model;
-        var methodState = new MethodState(state.MethodState);
         model.train();
         var clock = Stopwatch.StartNew();
         double wallBefore = state.WallSeconds;
@@ -131,7 +130,7 @@ public static class Trainer
                     var y = data.Labels(li);
                     var u = data.Unlabeled.Images.index_select(0, ui);
                     optimizer.BeforeGradient();
-                    var loss = method.Loss(model, new Batch(x, y, u, new Progress(epoch, step, steps), augment) { Teacher = average?.Model, State = methodState });
+                    var loss = method.Loss(model, new Batch(x, y, u, new Progress(epoch, step, steps), augment) { Teacher = average?.Model });
                     float total = loss.Total.item<float>();
                     if (!float.IsFinite(total))
                         throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
@@ -151,7 +150,7 @@ public static class Trainer
                 var validation = Evaluator.Score(evaluated, data.Validation, recipe.Run.EvalBatch);
                 bool best = validation.Accuracy > state.BestValidationAccuracy;
                 state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
-                    wallBefore + clock.Elapsed.TotalSeconds, methodState.Values.Length == 0 ? null : [.. methodState.Values]);
+                    wallBefore + clock.Elapsed.TotalSeconds);
                 var metrics = new EpochMetrics(epoch, globalStep, supSum / Math.Max(1, supSteps), unsupSum / Math.Max(1, unsupSteps), totalSum / steps,
                     validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0,
                     // The .NET heap's share of the RSS, garbage included: it tells the collector's climbs from libtorch's.

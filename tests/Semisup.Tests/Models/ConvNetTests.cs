@@ -31,30 +31,15 @@ public class ConvNetTests
         }
     }
 
-    [Fact]
-    public void ConvWidth_scales_every_convolution_and_the_first_fully_connected_layer_follows()
-    {
-        using var net = new ConvNet(new ConvNetConfig(ConvWidth: 1.5));
-        var sd = net.state_dict();
-        Assert.Equal([48L, 1, 5, 5], sd["conv1.weight"].shape);
-        Assert.Equal([96L, 48, 3, 3], sd["conv2.weight"].shape);
-        Assert.Equal([96L, 96, 3, 3], sd["conv3.weight"].shape);
-        Assert.Equal([192L, 96, 3, 3], sd["conv4.weight"].shape);
-        Assert.Equal([192L], sd["bn4.running_mean"].shape);
-        Assert.Equal([100L, 768], sd["fc1.weight"].shape); // 192 channels × 2 × 2
-        using var y = net.call(rand(3, 1, 28, 28));
-        Assert.Equal([3L, 10], y.shape);
-    }
-
     [Theory]
-    [InlineData(1, 100, 1, 10, 28, 28, 183_218)] // the lab's network; the counts are PyTorch's, of the same layers
-    [InlineData(1, 100, 1, 10, 32, 32, 247_218)]
-    [InlineData(1, 100, 1, 10, 24, 24, 144_818)]  // the smallest images the network takes
-    [InlineData(1.5, 500, 1, 10, 28, 28, 0)]
-    [InlineData(0.25, 7, 3, 4, 28, 28, 0)]
-    public void The_size_check_counts_the_parameters_the_network_allocates(double width, int hidden, int channels, int classes, int height, int imageWidth, int byPyTorch)
+    [InlineData(100, 1, 10, 28, 28, 183_218)] // the lab's network; the counts are PyTorch's, of the same layers
+    [InlineData(100, 1, 10, 32, 32, 247_218)]
+    [InlineData(100, 1, 10, 24, 24, 144_818)]  // the smallest images the network takes
+    [InlineData(500, 1, 10, 28, 28, 0)]
+    [InlineData(7, 3, 4, 28, 28, 0)]
+    public void The_size_check_counts_the_parameters_the_network_allocates(int hidden, int channels, int classes, int height, int imageWidth, int byPyTorch)
     {
-        var config = new ConvNetConfig(ConvWidth: width, HiddenUnits: hidden, Channels: channels, Classes: classes, Height: height, Width: imageWidth);
+        var config = new ConvNetConfig(HiddenUnits: hidden, Channels: channels, Classes: classes, Height: height, Width: imageWidth);
         using var net = new ConvNet(config);
         long allocated = net.parameters().Sum(p => p.numel());
         Assert.Equal(allocated, config.Parameters);
@@ -64,15 +49,15 @@ public class ConvNetTests
     }
 
     [Theory]
-    [InlineData(1, 100, 1, 10, 28, 28, 5_010_408)] // the lab's network; the counts are of PyTorch's layers, by their shapes
-    [InlineData(1, 100, 1, 10, 32, 32, 7_747_560)]
-    [InlineData(1, 100, 1, 10, 24, 24, 2_914_280)]
-    [InlineData(1, 100, 1, 10, 28, 36, 7_427_048)] // not square: height and width must not be swapped
-    [InlineData(1, 100, 1, 10, 29, 31, 5_568_840)] // odd: the poolings round down
-    [InlineData(1.5, 500, 3, 4, 28, 28, 0)]
-    public void Counts_the_multiply_adds_of_the_layers_the_network_runs(double width, int hidden, int channels, int classes, int height, int imageWidth, int byPyTorch)
+    [InlineData(100, 1, 10, 28, 28, 5_010_408)] // the lab's network; the counts are of PyTorch's layers, by their shapes
+    [InlineData(100, 1, 10, 32, 32, 7_747_560)]
+    [InlineData(100, 1, 10, 24, 24, 2_914_280)]
+    [InlineData(100, 1, 10, 28, 36, 7_427_048)] // not square: height and width must not be swapped
+    [InlineData(100, 1, 10, 29, 31, 5_568_840)] // odd: the poolings round down
+    [InlineData(500, 3, 4, 28, 28, 0)]
+    public void Counts_the_multiply_adds_of_the_layers_the_network_runs(int hidden, int channels, int classes, int height, int imageWidth, int byPyTorch)
     {
-        var config = new ConvNetConfig(ConvWidth: width, HiddenUnits: hidden, Channels: channels, Classes: classes, Height: height, Width: imageWidth);
+        var config = new ConvNetConfig(HiddenUnits: hidden, Channels: channels, Classes: classes, Height: height, Width: imageWidth);
         using var net = new ConvNet(config);
         double counted = 0;
         foreach (var (_, module) in net.named_children())
@@ -100,17 +85,17 @@ public class ConvNetTests
     [InlineData(true, true, 3, false)]
     [InlineData(false, false, 1, true)]
     [InlineData(false, true, 3, true)]
-    [InlineData(true, true, 1, false, 0.5, 7)] // a recipe's convWidth and hiddenUnits, in training and evaluation
-    [InlineData(false, true, 3, true, 1.5, 20)]
+    [InlineData(true, true, 1, false, 500)] // gamma-hidden-500's hiddenUnits, in training and evaluation
+    [InlineData(false, true, 3, true, 20)]
     public void Computes_the_labs_layers_as_plain_NCHW_operations_do(bool training, bool noisy, int channels, bool negativeScales,
-        double convWidth = 1, int hiddenUnits = 100)
+        int hiddenUnits = 100)
     {
         // ConvNet reorders its activations in memory for speed and folds batch norm into the layer before it in
         // evaluation; values, noise and gradients must be those of the layers as written, with the noise of one draw
         // added before each convolution, each layer's share in N, H, W, C order. A negative batch-norm scale after a
         // pooling layer must not be folded through the pooling (max does not commute with a decreasing map).
         manual_seed(5);
-        using var net = new ConvNet(new ConvNetConfig(Dropout: 0, Channels: channels, ConvWidth: convWidth, HiddenUnits: hiddenUnits));
+        using var net = new ConvNet(new ConvNetConfig(Dropout: 0, Channels: channels, HiddenUnits: hiddenUnits));
         for (int i = 0; i < 3; i++) { using var warm = net.call(rand(16, channels, 28, 28)); } // running statistics off their initial values
         using (no_grad())
         {
@@ -300,22 +285,6 @@ public class ConvNetTests
         using var inverted = new ConvNet(new ConvNetConfig());
         Assert.IsType<TorchSharp.Modules.Dropout>(inverted.named_modules().Single(m => m.name == "drop").module);
         Assert.Throws<SemisupException>(() => new ConvNet(new ConvNetConfig(Activation: "swish")));
-    }
-
-    [Fact]
-    public void Without_clean_dropout_the_clean_path_keeps_every_unit_and_the_noisy_path_still_drops()
-    {
-        manual_seed(13);
-        using var x = rand(8, 1, 28, 28);
-        var undropped = OutputAndGradient(new ConvNetConfig(Dropout: 0), x).Output;
-        Assert.Equal(undropped, OutputAndGradient(new ConvNetConfig(CleanDropout: false), x).Output, (a, b) => Math.Abs(a - b) < 1e-5);
-        Assert.NotEqual(undropped, OutputAndGradient(new ConvNetConfig(), x).Output); // the lab's clean path drops units
-        manual_seed(8);
-        using var net = new ConvNet(new ConvNetConfig(NoiseStd: 0, CleanDropout: false));
-        using var first = net.Noisy(x);
-        using var second = net.Noisy(x);
-        Assert.False(first.allclose(second), "without noise, two noisy passes differ only by their dropout masks");
-        Assert.Throws<SemisupException>(() => new ConvNet(new ConvNetConfig(CleanDropout: false, DropoutKind: "classic")));
     }
 
     [Fact]

@@ -31,15 +31,13 @@ public class GapNetTests
     }
 
     [Fact]
-    public void The_cosine_schedule_warms_up_then_halves_at_the_midpoint_and_ends_near_zero()
+    public void The_cosine_schedule_starts_near_the_base_rate_halves_at_the_midpoint_and_ends_near_zero()
     {
-        var s = new Cosine(WarmupEpochs: 2);
-        Assert.Equal(0.1 / 3, s.At(1, 0.1, 12), 12);
-        Assert.Equal(0.2 / 3, s.At(2, 0.1, 12), 12);
-        // After the warm-up, 10 epochs; epoch 8 is at progress (8 − 2 − 0.5)/10 = 0.55.
-        Assert.Equal(0.1 * 0.5 * (1 + Math.Cos(Math.PI * 0.55)), s.At(8, 0.1, 12), 12);
-        Assert.True(s.At(12, 0.1, 12) < 0.001);
-        Assert.Contains("schedule.warmupEpochs: -1 must not be negative",
-            Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Schedule = new Cosine(-1) }.Validate()).Message);
+        var s = new Cosine();
+        // Epoch e is set at its midpoint, progress (e − 0.5)/10.
+        Assert.Equal(0.1 * 0.5 * (1 + Math.Cos(Math.PI * 0.05)), s.At(1, 0.1, 10), 12);
+        Assert.Equal(0.1 * 0.5 * (1 + Math.Cos(Math.PI * 0.55)), s.At(6, 0.1, 10), 12);
+        Assert.True(Math.Abs(s.At(6, 0.1, 10) + s.At(5, 0.1, 10) - 0.1) < 1e-12); // symmetric about the midpoint
+        Assert.True(s.At(10, 0.1, 10) < 0.001);
     }
 }
