@@ -73,33 +73,35 @@ public static class ImageDecoder
         return chw;
     }
 
-    /// <summary>A file's bytes, refusing one larger than <see cref="MaxFileBytes"/> or that cannot be read, by name.</summary>
-    public static byte[] ReadFile(string path)
+    /// <summary>A file's bytes, refusing one larger than <see cref="MaxFileBytes"/> or that cannot be read; errors start
+    /// with <paramref name="name"/> (the path by default).</summary>
+    public static byte[] ReadFile(string path, string? name = null)
     {
+        name ??= path;
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
             if (file.Length > MaxFileBytes)
-                throw new SemisupException($"{path}: {file.Length:N0} bytes is more than any image within the pixel limit needs ({MaxFileBytes:N0}); scale it down or remove it.");
+                throw new SemisupException($"{name}: {file.Length:N0} bytes is more than any image within the pixel limit needs ({MaxFileBytes:N0}); scale it down or remove it.");
             var bytes = new byte[file.Length];
             file.ReadExactly(bytes);
             return bytes;
         }
         catch (UnauthorizedAccessException)
         {
-            throw new SemisupException($"{path}: cannot be read (permission denied); make it readable (chmod a+r) or remove it.");
+            throw new SemisupException($"{name}: cannot be read (permission denied); make it readable (chmod a+r) or remove it.");
         }
         catch (FileNotFoundException)
         {
-            throw new SemisupException($"{path}: not found (a link to a missing file, or removed while reading); fix or remove it.");
+            throw new SemisupException($"{name}: not found (a link to a missing file, or removed while reading); fix or remove it.");
         }
         catch (IOException e) when (e is not EndOfStreamException)
         {
-            throw new SemisupException($"{path}: cannot be read ({Reason(e)}); fix or remove it.");
+            throw new SemisupException($"{name}: cannot be read ({Reason(e)}); fix or remove it.");
         }
         catch (EndOfStreamException)
         {
-            throw new SemisupException($"{path}: became shorter while being read; run again once it is written whole.");
+            throw new SemisupException($"{name}: became shorter while being read; run again once it is written whole.");
         }
     }
 

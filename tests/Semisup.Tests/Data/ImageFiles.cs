@@ -9,7 +9,6 @@ static class ImageFiles
     /// <summary>An image of <paramref name="width"/>×<paramref name="height"/> whose pixel (x, y) is <paramref name="colour"/>(x, y) (unpremultiplied).</summary>
     public static byte[] Encode(int width, int height, Func<int, int, SKColor> colour, SKEncodedImageFormat format = SKEncodedImageFormat.Png, int quality = 100)
     {
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         var pixels = new byte[width * height * 4];
         for (int y = 0; y < height; y++)
             for (int x = 0; x < width; x++)
@@ -18,6 +17,9 @@ static class ImageFiles
                 int i = 4 * (y * width + x);
                 (pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3]) = (c.Red, c.Green, c.Blue, c.Alpha);
             }
+        // Opaque pixels make a file without an alpha channel, as a camera's.
+        bool opaque = Enumerable.Range(0, width * height).All(i => pixels[4 * i + 3] == 255);
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, opaque ? SKAlphaType.Opaque : SKAlphaType.Unpremul));
         System.Runtime.InteropServices.Marshal.Copy(pixels, 0, bitmap.GetPixels(), pixels.Length);
         using var data = bitmap.PeekPixels().Encode(format, quality) ?? throw new InvalidOperationException($"Skia cannot write {format}");
         return data.ToArray();
