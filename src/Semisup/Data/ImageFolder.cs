@@ -23,8 +23,12 @@ public sealed record ImageLoadOptions
     public string SkipHint { get; init; } = "To go on without such files, skip unreadable files.";
 }
 
-/// <summary>What <see cref="ImageFolder.Check"/> found: the listing, every problem, and the set when there is none.</summary>
-public sealed record ImageCheck(ImageListing Listing, ImageFolderSet? Set, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings);
+/// <summary>What <see cref="ImageFolder.Check"/> found: the listing, every problem, and the images that decoded (null
+/// when the set was too large to decode). The set is usable only when there are no <see cref="Errors"/>.</summary>
+public sealed record ImageCheck(ImageListing Listing, ImageFolderSet? Set, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings)
+{
+    public bool Ok => Errors.Count == 0;
+}
 
 /// <summary>Loads a folder (or CSV) of images: scans it, refuses it with the first problem, bounds its memory, and
 /// decodes it in parallel, or reads it from the cache when no file changed. See <see cref="ImageListing"/> for the
@@ -61,7 +65,7 @@ public static class ImageFolder
             return new(listing, null, [.. errors, large], listing.Warnings);
         var (set, problems) = Build(listing, options, stopAtFirst: false, useCache: errors.Count == 0, log, cancel);
         if (!options.SkipUnreadable) errors.AddRange(problems.Select(p => p.Problem));
-        return new(listing, errors.Count == 0 ? set : null, errors, set?.Warnings ?? listing.Warnings);
+        return new(listing, set, errors, set?.Warnings ?? listing.Warnings);
     }
 
     /// <summary>Bytes the decoded set takes: one C×H×W image per file.</summary>

@@ -379,7 +379,8 @@ public class ImageFolderTests
         File.WriteAllText(Path.Combine(root, "labeled", "cat", "x.png"), "hello");
         File.WriteAllText(Path.Combine(root, "unlabeled", "y.jpg"), "hello");
         var check = ImageFolder.Check(root, Options(dir));
-        Assert.Null(check.Set);
+        Assert.False(check.Ok);
+        Assert.Equal(6, check.Set!.Count); // what did decode
         Assert.Equal(3, check.Errors.Count);
         Assert.Contains(check.Errors, e => e.StartsWith($"{root}/labeled/eel: no images"));
         Assert.Contains(check.Errors, e => e.StartsWith($"{root}/labeled/cat/x.png: not an image"));
