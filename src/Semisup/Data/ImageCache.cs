@@ -22,7 +22,7 @@ public sealed class ImageCache(string dir)
 
     /// <summary>The cache file for a listing decoded at a shape.</summary>
     public string FileFor(ImageListing listing, ImageShape shape) =>
-        Path.Combine(dir, Hex(Encoding.UTF8.GetBytes($"{listing.Kind}\n{Path.GetFullPath(listing.Source)}\n{shape}\n{string.Join("\n", listing.Classes)}"))[..32] + ".bin");
+        Path.Combine(dir, Hex(Encoding.UTF8.GetBytes($"{listing.Kind}\n{Path.TrimEndingDirectorySeparator(Path.GetFullPath(listing.Source))}\n{shape}\n{string.Join("\n", listing.Classes)}"))[..32] + ".bin");
 
     /// <summary>What the cached bytes depend on: the decoder and Skia, the shape, the classes, and each file's part,
     /// label, path, size and modification time (and the problem the scan found with it).</summary>

@@ -74,6 +74,9 @@ public sealed class ImageFolderSet
     public ImagePartition? Validation => Parts.GetValueOrDefault(ImagePart.Validation);
     public ImagePartition? Test => Parts.GetValueOrDefault(ImagePart.Test);
 
+    /// <summary>The file behind a partition's path, to open it again (a report's picture of a mistake).</summary>
+    public string FullPath(string relative) => System.IO.Path.Combine(Root, relative);
+
     public int Count => Parts.Values.Sum(p => p.Count);
     public long Bytes => Parts.Values.Sum(p => p.Pixels.LongLength);
 }
