@@ -154,9 +154,10 @@ public sealed class ImageListing
                     if (folders.Count == 0) errors.Add($"{Show(folder)}: no class folders; put each class's images in {Show(folder)}/<class>/, or remove it.");
                     ReadClasses(folder, part, folders, classes);
                 }
-            foreach (var other in EnumerateSorted(root).OfType<DirectoryInfo>())
-                if (!Folders.Contains(other.Name) && !other.Name.StartsWith('.') && parts.Contains(ImagePart.Labeled))
-                    warnings.Add($"{Show(other.Name)}/: not read; Semisup reads labeled/, unlabeled/, validation/ and test/.");
+            if (parts.Contains(ImagePart.Labeled))
+                foreach (var other in EnumerateSorted(root).OfType<DirectoryInfo>())
+                    if (!Folders.Contains(other.Name) && !other.Name.StartsWith('.'))
+                        warnings.Add($"{Show(other.Name)}/: not read; Semisup reads labeled/, unlabeled/, validation/ and test/.");
             return Done("folders", classes);
         }
 
@@ -193,11 +194,18 @@ public sealed class ImageListing
             var dir = folder.Length == 0 ? root : System.IO.Path.Combine(root, folder);
             var found = new List<DirectoryInfo>();
             var loose = new List<string>();
-            foreach (var child in EnumerateSorted(dir))
+            List<FileSystemInfo> children;
+            try { children = EnumerateSorted(dir); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                errors.Add($"{Show(folder.Length == 0 ? "." : folder)}: cannot list this folder ({(e is UnauthorizedAccessException ? "permission denied" : e.Message)}); make it readable (chmod a+rx).");
+                return found;
+            }
+            foreach (var child in children)
             {
                 var rel = folder.Length == 0 ? child.Name : $"{folder}/{child.Name}";
                 if (child.Name.StartsWith('.')) continue;
-                if (child.Name.Contains('\uFFFD')) { errors.Add($"{Show(rel)}: the folder name is not valid UTF-8; rename it (e.g. with convmv)."); continue; }
+                if (child.Name.Contains('\uFFFD')) { errors.Add($"{Show(rel)}: the name is not valid UTF-8; rename it (e.g. with convmv)."); continue; }
                 var (kind, _, problem) = Resolve(child);
                 if (kind == EntryKind.Directory) found.Add(new DirectoryInfo(child.FullName));
                 else if (problem != null) errors.Add($"{Show(rel)}: {problem}.");

@@ -38,6 +38,8 @@ public class ImageFolderTests
         // Ordinal order, as torchvision sorts: digits before capitals before small letters, "10" before "9".
         var root = MakeLayout(dir, ["b", "B", "a", "10", "9"], evaluation: true);
         File.WriteAllText(Path.Combine(root, "labeled", "a", "notes.txt"), "not an image");
+        ImageFiles.Solid(Path.Combine(root, "labeled", ".thumbnails", "t.png"), SKColors.Black); // hidden: not a class
+        ImageFiles.Solid(Path.Combine(root, "extras", "e.png"), SKColors.Black);
         var set = ImageFolder.Load(root, Options(dir));
         Assert.Equal(["10", "9", "B", "a", "b"], set.Classes);
         Assert.Equal([ImagePart.Labeled, ImagePart.Unlabeled, ImagePart.Validation, ImagePart.Test], set.Parts.Keys.Order());
@@ -56,6 +58,7 @@ public class ImageFolderTests
         Assert.Equal([0, 1, 2, 3, 4], set.Test!.Labels);
         Assert.Equal(5, set.Validation!.Count);
         Assert.Contains(set.Warnings, w => w.StartsWith("1 file is not PNG, JPEG, BMP, GIF or WebP by name and left out (e.g. ") && w.EndsWith("labeled/a/notes.txt)."));
+        Assert.Contains($"{root}/extras/: not read; Semisup reads labeled/, unlabeled/, validation/ and test/.", set.Warnings);
         using var images = labeled.ToTensor();
         Assert.Equal([10L, 3, 16, 16], images.shape);
         Assert.Equal(labeled.Pixels[3 * 256 + 5], images[1, 0, 0, 5].item<byte>());
