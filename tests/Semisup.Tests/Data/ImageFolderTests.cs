@@ -200,6 +200,7 @@ public class ImageFolderTests
 
     [DllImport("libc", SetLastError = true)] static extern int open(byte[] path, int flags, int mode);
     [DllImport("libc")] static extern int close(int fd);
+    [DllImport("libc")] static extern int unlink(byte[] path);
 
     public static TheoryData<string> BadCases => new()
     {
@@ -216,6 +217,7 @@ public class ImageFolderTests
         using var dir = new TempDir();
         var root = MakeLayout(dir, ["cat", "dog"]);
         string path = root, expected;
+        byte[]? rawName = null; // .NET cannot name a file whose name is not UTF-8, so cannot delete it either
         var options = Options(dir);
         void Csv(string rows) { path = Path.Combine(root, "list.csv"); File.WriteAllText(path, "path,label\n" + rows); }
         switch (bad)
@@ -259,7 +261,8 @@ public class ImageFolderTests
                 expected = $"{root}/unlabeled/a/up: a link back to {root}, a folder it is in (a loop); remove the link. To go on without such files, skip unreadable files.";
                 break;
             case "not utf-8":
-                int fd = open([.. System.Text.Encoding.UTF8.GetBytes(Path.Combine(root, "labeled", "cat", "caf")), 0xE9, .. ".png"u8, 0], 0x41, 0x1A4); // O_CREAT | O_WRONLY
+                rawName = [.. System.Text.Encoding.UTF8.GetBytes(Path.Combine(root, "labeled", "cat", "caf")), 0xE9, .. ".png"u8, 0];
+                int fd = open(rawName, 0x41, 0x1A4); // O_CREAT | O_WRONLY
                 Assert.True(fd >= 0);
                 close(fd);
                 expected = $"{root}/labeled/cat/caf\uFFFD.png: its name is not valid UTF-8, so it cannot be opened by name; rename it (e.g. with convmv). To go on without such files, skip unreadable files.";
@@ -296,13 +299,20 @@ public class ImageFolderTests
                 break;
             default: throw new ArgumentException(bad);
         }
-        var e = Assert.Throws<SemisupException>(() => ImageFolder.Load(path, options));
-        Assert.Equal(expected, e.Message);
-        Assert.DoesNotContain('\n', e.Message);
-        Assert.Empty(CacheFiles(dir));
-        // `check` reports the same problem among its errors.
-        Assert.Contains(ImageFolder.Check(path, options).Errors, m => expected.StartsWith(m));
-        Assert.Empty(CacheFiles(dir));
+        try
+        {
+            var e = Assert.Throws<SemisupException>(() => ImageFolder.Load(path, options));
+            Assert.Equal(expected, e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+            Assert.Empty(CacheFiles(dir));
+            // `check` reports the same problem among its errors.
+            Assert.Contains(ImageFolder.Check(path, options).Errors, m => expected.StartsWith(m));
+            Assert.Empty(CacheFiles(dir));
+        }
+        finally
+        {
+            if (rawName != null) unlink(rawName);
+        }
     }
 
     [StructLayout(LayoutKind.Sequential)] struct CapHeader { public uint Version; public int Pid; }
