@@ -71,6 +71,6 @@ static class DataCommands
             return 0;
         });
 
-        return new Command("data", "Fetch, verify and look at datasets.") { fetch, verify, show };
+        return new Command("data", "Fetch, verify and look at datasets; check, export and make folders of images.") { fetch, verify, show, ImageDataCommands.Check(), ImageDataCommands.Export(), ImageDataCommands.Synth() };
     }
 }
