@@ -39,4 +39,9 @@ public abstract record ModelOptions
 
     /// <summary>The network for images of this shape and this many classes.</summary>
     public abstract Classifier Build(int channels, int height, int width, int classes);
+
+    /// <summary>These options for images of this shape and this many classes, as <see cref="Build"/> uses them: their
+    /// <see cref="Problems"/> include the image size, their counts are at that size. A kind whose recipe gives its
+    /// sizes itself returns itself.</summary>
+    public virtual ModelOptions ForInput(int channels, int height, int width, int classes) => this;
 }

@@ -39,8 +39,11 @@ public sealed record MlpConfig(int[] Hidden, double NoiseStd = 0, double Dropout
         if (InputStd <= 0) yield return $"inputStd: {InputStd} must be positive";
     }
 
+    public override ModelOptions ForInput(int channels, int height, int width, int classes) =>
+        this with { Channels = channels, Height = height, Width = width, Classes = classes };
+
     public override Classifier Build(int channels, int height, int width, int classes) =>
-        new Mlp(this with { Channels = channels, Height = height, Width = width, Classes = classes });
+        new Mlp((MlpConfig)ForInput(channels, height, width, classes));
 }
 
 /// <summary>The network of <see cref="MlpConfig"/>: flatten; (linear → BN → ReLU) for each hidden layer; linear.</summary>
