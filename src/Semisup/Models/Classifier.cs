@@ -23,6 +23,7 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
 [JsonDerivedType(typeof(LadderConfig), "mlp-ladder")]
 [JsonDerivedType(typeof(GapNetConfig), "gap")]
 [JsonDerivedType(typeof(MlpConfig), "mlp")]
+[JsonDerivedType(typeof(AirbenchConfig), "airbench")]
 public abstract record ModelOptions
 {
     /// <summary>A checkpoint whose layers of matching name and shape initialise this model (VGG's warm start, lab 2.3).</summary>

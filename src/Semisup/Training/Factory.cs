@@ -33,7 +33,7 @@ public static class Factory
         if (need <= have) return null;
         string what = n > 1 ? $" to train ({n} float32 copies: the weights, their gradients, the optimizer's state and any weight average)" : "";
         return $"{parameters:N0} parameters need {need / GiB:F1} GiB{what}, more than the {have / GiB:F1} GiB this process may use; " +
-            $"check {r.Model switch { LadderConfig => "model.layers", GapNetConfig => "model.widths", MlpConfig => "model.hidden", _ => "model.convWidth and model.hiddenUnits" }}";
+            $"check {r.Model switch { LadderConfig => "model.layers", GapNetConfig => "model.widths", MlpConfig => "model.hidden", AirbenchConfig => "model.width", _ => "model.convWidth and model.hiddenUnits" }}";
     }
 
     /// <summary>A new model initialised as the recipe says: its kind's initialisation, then k-means filters or a warm
