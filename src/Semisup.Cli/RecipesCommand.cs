@@ -22,7 +22,7 @@ static class RecipesCommand
                 try // by path: a file named like the recipe in the working directory must not shadow it
                 {
                     var r = Recipe.Load(Path.Combine(recipesDir, name + ".json")).Validate();
-                    Console.WriteLine($"{name.PadRight(width)}  {r.MethodKind,-17} {r.ModelKind,-10} {r.Model.Parameters,10:N0} {r.Model.MultiplyAdds / 1e6,7:F1} {(r.Data.Labels < 0 ? "all" : r.Data.Labels.ToString()),6} {r.Run.Epochs,6}  {r.Description}");
+                    Console.WriteLine($"{name.PadRight(width)}  {r.MethodKind,-17} {r.ModelKind,-10} {r.SizedModel.Parameters,10:N0} {r.SizedModel.MultiplyAdds / 1e6,7:F1} {(r.Data.Labels < 0 ? "all" : r.Data.Labels.ToString()),6} {r.Run.Epochs,6}  {r.Description}");
                 }
                 catch (SemisupException e)
                 {

@@ -18,8 +18,17 @@ namespace Semisup.Data;
 /// clipped to [0, 1]: faint or heavy strokes, a grey background; 0 turns it off.</param>
 /// <param name="Flip">Mirror each image left to right with probability ½, in the same grid: for clothes, never for
 /// digits (a mirrored 2 is no digit).</param>
+/// <param name="Crop">The photo views' translation (FixMatch's weak view): pad each side by this fraction of the side
+/// (rounded: 0.125 is 4 pixels at 32, as FixMatch), reflecting, and crop back at a random place; 0 turns it off.</param>
+/// <param name="RandAugment">The photo views' RandAugment (FixMatch's strong view): this many operations per image,
+/// each drawn from FixMatch's 14 at a random magnitude (<see cref="PhotoOps.RandAugment"/>); 0 turns it off.</param>
+/// <param name="CutoutFill">The value cutout's square is set to (0 background; FixMatch's code: 0.5, grey).</param>
+/// <remarks>With <c>crop</c> or <c>randAugment</c> on (a photo view), the steps are exact pixel operations in this order:
+/// crop, flip, the grid (only if rotation, shift, zoom, shear or elastic distortion is on), RandAugment, cutout,
+/// contrast. Without them (a digit view), flipping stays in the grid as before, so digit recipes draw the same random
+/// numbers as they always have.</remarks>
 public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4, string Interpolation = "bilinear", int Cutout = 0,
-    double Scale = 0, double Shear = 0, double Contrast = 0, bool Flip = false)
+    double Scale = 0, double Shear = 0, double Contrast = 0, bool Flip = false, double Crop = 0, int RandAugment = 0, double CutoutFill = 0)
 {
     /// <summary>FixMatch's strongly altered view of the unlabeled images (its methods say which use it); none if null.</summary>
     public Augment? Strong { get; init; }
@@ -33,7 +42,14 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
     public static IReadOnlyCollection<string> Interpolations => [.. Samplers.Keys];
 
     /// <summary>Whether it alters images at all.</summary>
-    public bool IsIdentity => RotationDegrees == 0 && Shift == 0 && ElasticAlpha == 0 && Cutout == 0 && Scale == 0 && Shear == 0 && Contrast == 0 && !Flip;
+    public bool IsIdentity => RotationDegrees == 0 && Shift == 0 && ElasticAlpha == 0 && Cutout == 0 && Scale == 0 && Shear == 0 && Contrast == 0 && !Flip
+        && Crop == 0 && RandAugment == 0;
+
+    /// <summary>Whether it is a photo view: exact crop, flip and RandAugment instead of the digits' sampled grid.</summary>
+    bool IsPhoto => Crop > 0 || RandAugment > 0;
+
+    /// <summary>Whether the sampled grid moves anything apart from flipping.</summary>
+    bool Warps => RotationDegrees != 0 || Shift != 0 || ElasticAlpha != 0 || Scale != 0 || Shear != 0;
 
     /// <summary>What cannot augment, each as "key: why".</summary>
     public IEnumerable<string> Problems()
@@ -47,6 +63,9 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
         if (Scale is < 0 or >= 1) yield return $"scale: {Scale} must be in [0, 1)";
         if (Shear is < 0 or > 1) yield return $"shear: {Shear} must be in [0, 1]";
         if (Contrast is < 0 or > 1) yield return $"contrast: {Contrast} must be in [0, 1]";
+        if (Crop is < 0 or >= 0.5) yield return $"crop: {Crop} must be in [0, 0.5) (a fraction of the side; 0.125 pads 32 pixels by 4)";
+        if (RandAugment is < 0 or > 14) yield return $"randAugment: {RandAugment} must be between 0 (off) and 14 operations per image (FixMatch: 2)";
+        if (CutoutFill is < 0 or > 1) yield return $"cutoutFill: {CutoutFill} must be in [0, 1]";
         foreach (var problem in Strong?.Problems() ?? []) yield return $"strong.{problem}";
         if (Strong?.Strong != null) yield return "strong.strong: a strong view has no strong view of its own";
     }
@@ -57,6 +76,37 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
         if (Cutout < 0 || Cutout > Math.Min(images.shape[2], images.shape[3]))
             throw new SemisupException($"cutout {Cutout}: must be between 0 (off) and the image side, {Math.Min(images.shape[2], images.shape[3])}.");
         using var scope = NewDisposeScope();
+        long n = images.shape[0], h = images.shape[2], w = images.shape[3];
+        Tensor sampled;
+        if (IsPhoto)
+        {
+            sampled = images;
+            if (Crop > 0) sampled = PhotoOps.Crop(sampled, Padding(h), Padding(w));
+            if (Flip) sampled = PhotoOps.Flip(sampled);
+            if (Warps) sampled = Warp(sampled, flip: false);
+            if (RandAugment > 0) sampled = PhotoOps.RandAugment(sampled, RandAugment);
+        }
+        else sampled = Warp(images, Flip);
+        if (Cutout > 0)
+        {
+            var keep = CutoutMask(n, h, w);
+            sampled = CutoutFill == 0 ? sampled * keep : sampled * keep + (1 - keep) * CutoutFill;
+        }
+        if (Contrast > 0)
+        {
+            var factor = (1 + (rand(n, 1, 1, 1) * 2 - 1) * Contrast).to_type(sampled.dtype);
+            var mean = sampled.mean([1, 2, 3], keepdim: true);
+            sampled = ((sampled - mean) * factor + mean).clamp(0, 1);
+        }
+        return sampled.MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="Crop"/>'s padding of a side: the fraction rounded to whole pixels.</summary>
+    int Padding(long side) => (int)Math.Round(Crop * side, MidpointRounding.AwayFromZero);
+
+    /// <summary>Rotation, shift, zoom, shear, flip if <paramref name="flip"/>, and elastic distortion, as one grid sampled once.</summary>
+    Tensor Warp(Tensor images, bool flip)
+    {
         long n = images.shape[0], h = images.shape[2], w = images.shape[3];
         var angle = (rand(n) * 2 - 1) * (RotationDegrees * Math.PI / 180);
         // Integer pixel shifts, converted to the grid's [−1, 1] coordinates (align_corners=false: a pixel is 2/size).
@@ -70,18 +120,10 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
         // Drawn only when asked for, so recipes without them keep the random stream they had before the options existed.
         if (Scale > 0 || Shear > 0) theta = ScaledAndSheared(theta, n, dx, dy);
         // The input point's x negated: the output samples the mirrored image (pixel centres map onto pixel centres).
-        if (Flip) theta = theta * stack([(randint(0, 2, [n]) * 2 - 1).to_type(ScalarType.Float32), ones(n)], 1).unsqueeze(2);
+        if (flip) theta = theta * stack([(randint(0, 2, [n]) * 2 - 1).to_type(ScalarType.Float32), ones(n)], 1).unsqueeze(2);
         var grid = functional.affine_grid(theta, [n, images.shape[1], h, w], align_corners: false);
         if (ElasticAlpha > 0) grid = grid + ElasticField(n, h, w);
-        var sampled = Sample(images, grid);
-        if (Cutout > 0) sampled = sampled * CutoutMask(n, h, w);
-        if (Contrast > 0)
-        {
-            var factor = (1 + (rand(n, 1, 1, 1) * 2 - 1) * Contrast).to_type(sampled.dtype);
-            var mean = sampled.mean([1, 2, 3], keepdim: true);
-            sampled = ((sampled - mean) * factor + mean).clamp(0, 1);
-        }
-        return sampled.MoveToOuterDisposeScope();
+        return Sample(images, grid);
     }
 
     /// <summary>The rotation's map followed by a zoom and a shear: the input point of output p is M⁻¹R⁻¹(p − t), with

@@ -22,6 +22,7 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
 [JsonDerivedType(typeof(ConvNetConfig), "conv")]
 [JsonDerivedType(typeof(LadderConfig), "mlp-ladder")]
 [JsonDerivedType(typeof(GapNetConfig), "gap")]
+[JsonDerivedType(typeof(AirbenchConfig), "airbench")]
 public abstract record ModelOptions
 {
     /// <summary>A checkpoint whose layers of matching name and shape initialise this model (VGG's warm start, lab 2.3).</summary>
@@ -38,4 +39,9 @@ public abstract record ModelOptions
 
     /// <summary>The network for images of this shape and this many classes.</summary>
     public abstract Classifier Build(int channels, int height, int width, int classes);
+
+    /// <summary>These options for images of this shape and this many classes, as <see cref="Build"/> uses them: their
+    /// <see cref="Problems"/> include the image size, their counts are at that size. A kind whose recipe gives its
+    /// sizes itself returns itself.</summary>
+    public virtual ModelOptions ForInput(int channels, int height, int width, int classes) => this;
 }

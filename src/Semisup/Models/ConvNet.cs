@@ -119,8 +119,11 @@ public sealed record ConvNetConfig(
         if (WarmStart != null && Init == "kmeans") yield return "init: kmeans with warmStart: the warm start would overwrite the k-means filters of conv1; choose one";
     }
 
+    public override ModelOptions ForInput(int channels, int height, int width, int classes) =>
+        this with { Channels = channels, Height = height, Width = width, Classes = classes };
+
     public override Classifier Build(int channels, int height, int width, int classes) =>
-        new ConvNet(this with { Channels = channels, Height = height, Width = width, Classes = classes });
+        new ConvNet((ConvNetConfig)ForInput(channels, height, width, classes));
 }
 
 /// <summary>The lab's conv net: conv32 5×5 → pool → BN → lReLU → conv64 3×3 → BN → lReLU → conv64 3×3 → pool → BN →

@@ -17,14 +17,19 @@ public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double In
 
     public GapNetConfig() : this(DefaultWidths) { }
 
-    /// <summary>The convolutions' (input channels, output channels, side of their input) from the first on.</summary>
-    IEnumerable<(int In, int Out, int Side)> Convolutions()
+    /// <summary>The convolutions' (input channels, output channels, height and width of their input) from the first on.</summary>
+    IEnumerable<(int In, int Out, int Height, int Width)> Convolutions()
     {
-        int channels = Channels, side = Height;
-        for (int s = 0; s < Widths.Length; s++, side /= 2)
+        int channels = Channels, height = Height, width = Width;
+        for (int s = 0; s < Widths.Length; s++, height /= 2, width /= 2)
             for (int c = 0; c < ConvsPerStage; c++, channels = Widths[s])
-                yield return (channels, Widths[s], side);
+                yield return (channels, Widths[s], height, width);
     }
+
+    /// <summary>Height and width of the last stage's input and output: the image halved (rounded down) by the pooling
+    /// between each two stages.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public (int Height, int Width) FeatureMap => (Height >> Math.Max(0, Widths.Length - 1), Width >> Math.Max(0, Widths.Length - 1));
 
     [System.Text.Json.Serialization.JsonIgnore]
     public override double Parameters =>
@@ -32,18 +37,23 @@ public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double In
 
     /// <summary>Multiply-adds of one image's pass: the convolutions at their inputs' size (padding keeps it), and the linear layer.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public override double MultiplyAdds => Convolutions().Sum(c => 9.0 * c.In * c.Out * c.Side * c.Side) + (double)(Widths.Length > 0 ? Widths[^1] : 0) * Classes;
+    public override double MultiplyAdds => Convolutions().Sum(c => 9.0 * c.In * c.Out * c.Height * c.Width) + (double)(Widths.Length > 0 ? Widths[^1] : 0) * Classes;
 
     public override IEnumerable<string> Problems()
     {
         if (Widths.Length == 0 || Widths.Any(w => w < 1)) yield return $"widths: [{string.Join(", ", Widths)}]; give at least one stage, each at least 1 channel";
         if (ConvsPerStage < 1) yield return $"convsPerStage: {ConvsPerStage} must be at least 1";
-        if (Height >> Math.Max(0, Widths.Length - 1) < 1) yield return $"widths: {Widths.Length} stages halve {Height}×{Width} images to nothing";
+        if (FeatureMap.Height < 1 || FeatureMap.Width < 1)
+            yield return $"widths: images of {Height}×{Width} are too small for {Widths.Length} stages: the {Widths.Length - 1} poolings between them " +
+                $"halve them to {FeatureMap.Height}×{FeatureMap.Width}; give at most {1 + (int)Math.Log2(Math.Min(Height, Width))} widths";
         if (InputStd <= 0) yield return $"inputStd: {InputStd} must be positive";
     }
 
+    public override ModelOptions ForInput(int channels, int height, int width, int classes) =>
+        this with { Channels = channels, Height = height, Width = width, Classes = classes };
+
     public override Classifier Build(int channels, int height, int width, int classes) =>
-        new GapNet(this with { Channels = channels, Height = height, Width = width, Classes = classes });
+        new GapNet((GapNetConfig)ForInput(channels, height, width, classes));
 }
 
 /// <summary>The network of <see cref="GapNetConfig"/>: for each stage, (conv 3×3 → BN → ReLU) × n, then max pooling

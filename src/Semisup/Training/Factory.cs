@@ -13,9 +13,10 @@ public static class Factory
     /// <summary>The recipe's network, for its dataset's images and classes.</summary>
     public static Classifier Model(Recipe r)
     {
-        if (!r.Model.Problems().Any() && SizeProblem(r, copies: 1) is { } problem) throw new SemisupException($"Cannot build the network: its {problem}.");
-        var ds = Datasets.Get(r.Data.Dataset);
-        return r.Model.Build(channels: 1, height: 28, width: 28, classes: ClassNames.Of(ds).Count);
+        if (!r.SizedModel.Problems().Any() && SizeProblem(r, copies: 1) is { } problem) throw new SemisupException($"Cannot build the network: its {problem}.");
+        Datasets.Get(r.Data.Dataset); // an unknown name fails here, with the known ones
+        var (channels, height, width, classes) = r.Input;
+        return r.Model.Build(channels, height, width, classes);
     }
 
     public static IOptimizer Optimizer(Classifier model, Recipe r) => r.Optimizer.Create(model.parameters());
@@ -27,12 +28,12 @@ public static class Factory
     public static string? SizeProblem(Recipe r, int? copies = null)
     {
         int n = copies ?? 2 + r.Optimizer.StateCopies + (r.AverageDecay > 0 ? 1 : 0);
-        double parameters = r.Model.Parameters;
+        double parameters = r.SizedModel.Parameters;
         double need = parameters * sizeof(float) * n, have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (need <= have) return null;
         string what = n > 1 ? $" to train ({n} float32 copies: the weights, their gradients, the optimizer's state and any weight average)" : "";
         return $"{parameters:N0} parameters need {need / GiB:F1} GiB{what}, more than the {have / GiB:F1} GiB this process may use; " +
-            $"check {r.Model switch { LadderConfig => "model.layers", GapNetConfig => "model.widths", _ => "model.hiddenUnits" }}";
+            $"check {r.Model switch { LadderConfig => "model.layers", GapNetConfig => "model.widths", AirbenchConfig => "model.width", _ => "model.hiddenUnits" }}";
     }
 
     /// <summary>A new model initialised as the recipe says: its kind's initialisation, then k-means filters or a warm

@@ -72,6 +72,14 @@ public sealed record Recipe
 
     [JsonIgnore] public string ModelKind => RecipeFile.KindOf(Model);
 
+    /// <summary>Channels, height and width of the images the data gives the network, and their classes: 1×28×28 and
+    /// ten for the built-in datasets.</summary>
+    [JsonIgnore] public (int Channels, int Height, int Width, int Classes) Input =>
+        (1, 28, 28, Datasets.All.FirstOrDefault(d => d.Name.Equals(Data.Dataset, StringComparison.OrdinalIgnoreCase)) is { } ds ? ClassNames.Of(ds).Count : 10);
+
+    /// <summary>The model's options at <see cref="Input"/>: what validation checks, the factory builds and counts describe.</summary>
+    [JsonIgnore] public ModelOptions SizedModel => Model.ForInput(Input.Channels, Input.Height, Input.Width, Input.Classes);
+
     /// <summary>The decay of the weight average the run keeps (the method's teacher, or run.emaDecay), 0 for none:
     /// validation, the checkpoints' model and the report use the average.</summary>
     [JsonIgnore] public double AverageDecay => Method.TeacherDecay ?? Run.EmaDecay;
@@ -86,7 +94,7 @@ public sealed record Recipe
         var bad = new List<string>();
         void Add(string block, IEnumerable<string> problems) => bad.AddRange(problems.Select(p => $"{block}.{p}"));
         Add("data", Data.Problems());
-        var modelProblems = Model.Problems().ToList();
+        var modelProblems = SizedModel.Problems().ToList();
         Add("model", modelProblems);
         Add("method", Method.Problems());
         Add("optimizer", Optimizer.Problems());
