@@ -50,7 +50,6 @@ public static class Checkpoint
     public static void Save(string path, Classifier model, Recipe recipe, TrainingState state, IOptimizer? optimizer, Classifier? trained = null)
     {
         if (trained != null && optimizer == null) throw new ArgumentException("The trained weights are saved only for resuming, with the optimizer's state.", nameof(trained));
-        var temp = path + ".tmp";
         try
         {
             using var content = new MemoryStream();
@@ -72,6 +71,23 @@ public static class Checkpoint
                 }
             }
             content.Position = 0;
+            RefuseUnloadable(content, path, model);
+            WriteVerified(content, path);
+        }
+        catch (IOException e)
+        {
+            throw new SemisupException($"Could not save checkpoint {path} ({e.Message}); the previous checkpoint, if any, is intact.", e);
+        }
+    }
+
+    /// <summary>Writes <paramref name="content"/> and its SHA-256 to a temporary file beside <paramref name="path"/>, then
+    /// renames it over <paramref name="path"/>: a kill or a full disk leaves the previous file whole.</summary>
+    static void WriteVerified(MemoryStream content, string path)
+    {
+        var temp = path + ".tmp";
+        try
+        {
+            content.Position = 0;
             var hash = SHA256.HashData(content);
             using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
             {
@@ -82,11 +98,37 @@ public static class Checkpoint
             }
             File.Move(temp, path, overwrite: true);
         }
-        catch (IOException e)
+        catch (IOException)
         {
             try { File.Delete(temp); } catch (IOException) { }
-            throw new SemisupException($"Could not save checkpoint {path} ({e.Message}); the previous checkpoint, if any, is intact.", e);
+            throw;
         }
+    }
+
+    /// <summary>A checkpoint is replaced only by one that loads back: its header must parse, its tensors match it, and
+    /// its recipe build the network whose weights it holds. Building draws initial weights, so the random generator is
+    /// put back: saving must not change what training draws next.</summary>
+    static void RefuseUnloadable(MemoryStream content, string path, Classifier model)
+    {
+        string built;
+        try
+        {
+            using var r = new BinaryReader(content, Encoding.UTF8, leaveOpen: true);
+            var header = Header(r, path);
+            using var rng = torch.random.get_rng_state();
+            try
+            {
+                using var fresh = Factory.Model(header.Recipe);
+                built = fresh.Signature();
+            }
+            finally { torch.random.set_rng_state(rng); }
+        }
+        catch (SemisupException e)
+        {
+            throw new SemisupException($"Did not save {path}: it could not be loaded back ({e.Message}); the previous checkpoint, if any, is intact.", e);
+        }
+        if (built != model.Signature())
+            throw new SemisupException($"Did not save {path}: its recipe builds another network than the one saved ({model.GetType().Name}), so it could not be loaded back; the previous checkpoint, if any, is intact.");
     }
 
     public static CheckpointHeader ReadHeader(string path)
