@@ -25,7 +25,7 @@ static class ModelCommands
             Threads.Use(parse.GetValue(ThreadCount));
             if (Threads.Warning(parse.GetValue(ThreadCount) ?? 1) is { } warning) Console.Error.WriteLine(warning);
             if (parse.GetValue(ExportCommand.Onnx) is { } onnx) return await ExportCommand.EvaluateOnnxAsync(onnx, parse.GetValue(split)!, DataCommands.Locator(parse, cancel));
-            var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts));
+            var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts), Console.Error.WriteLine);
             foreach (var (path, recipe, epoch, evaluation, shifted) in report.Members)
                 Console.WriteLine($"{path}: {report.Split} {Describe(evaluation)}{WithShifts(shifted)}  [{recipe.Name}, epoch {epoch}]");
             if (report.Ensemble is { } ensemble)
@@ -57,7 +57,7 @@ static class ModelCommands
         cmd.SetAction(parse =>
         {
             Threads.Use(parse.GetValue(ThreadCount));
-            var (images, classes, failures) = Prediction.Predict(parse.GetValue(CheckpointPaths)!, parse.GetValue(input)!, parse.GetValue(limit), parse.GetValue(Shifts));
+            var (images, classes, failures) = Prediction.Predict(parse.GetValue(CheckpointPaths)!, parse.GetValue(input)!, parse.GetValue(limit), parse.GetValue(Shifts), Console.Error.WriteLine);
             foreach (var image in images)
             {
                 if (image.Blank) Console.Error.WriteLine($"warning: {image.Name}: no ink found (a blank image), so the prediction below means nothing.");

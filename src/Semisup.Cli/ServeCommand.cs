@@ -14,7 +14,7 @@ public static class ServeCommand
         var cmd = new Command("serve", "Serve a draw-a-digit page at / and POST /api/predict (PNG or JPEG body) on 127.0.0.1.") { checkpoints, port };
         cmd.SetAction(async (parse, token) =>
         {
-            await using var server = DigitServer.Start(parse.GetValue(checkpoints)!, parse.GetValue(port));
+            await using var server = DigitServer.Start(parse.GetValue(checkpoints)!, parse.GetValue(port), Console.Error.WriteLine);
             Console.WriteLine($"serving {server.Url} (Ctrl+C to stop)");
             await server.App.WaitForShutdownAsync(token);
             return 0;

@@ -15,9 +15,9 @@ public sealed record DigitAnswer(int Class, float[] Probabilities, float[] Previ
 
 /// <summary>Checkpoints (one, or an ensemble averaged) answering one image at a time; inference is serialized because
 /// TorchSharp modules are not thread-safe.</summary>
-public sealed class DigitPredictor(IReadOnlyList<string> checkpoints) : IDisposable
+public sealed class DigitPredictor(IReadOnlyList<string> checkpoints, Action<string>? warn = null) : IDisposable
 {
-    readonly Members members = new(checkpoints);
+    readonly Members members = new(checkpoints, warn);
     readonly Lock gate = new();
 
     public DigitAnswer Predict(byte[] encoded)
@@ -54,9 +54,9 @@ public sealed class DigitServer : IAsyncDisposable
     }
 
     /// <summary>Loads the checkpoints and starts listening on 127.0.0.1:<paramref name="port"/> (0: any free port).</summary>
-    public static DigitServer Start(IReadOnlyList<string> checkpoints, int port)
+    public static DigitServer Start(IReadOnlyList<string> checkpoints, int port, Action<string>? warn = null)
     {
-        var predictor = new DigitPredictor(checkpoints);
+        var predictor = new DigitPredictor(checkpoints, warn);
         try
         {
             var builder = WebApplication.CreateSlimBuilder();

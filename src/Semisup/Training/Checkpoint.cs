@@ -131,6 +131,50 @@ public static class Checkpoint
             throw new SemisupException($"Did not save {path}: its recipe builds another network than the one saved ({model.GetType().Name}), so it could not be loaded back; the previous checkpoint, if any, is intact.");
     }
 
+    /// <summary>A warning for a checkpoint of the first format, which has no checksum: a changed byte in it goes unnoticed.
+    /// Null for a verified one.</summary>
+    public static string? Unverified(string path, CheckpointHeader header) => header.Format == FirstMagic
+        ? $"warning: {path} is of the first checkpoint format, without a checksum, so a changed or corrupt byte in it would go unnoticed; if you trust it, save it verified with `semisup checkpoint upgrade {path}`."
+        : null;
+
+    /// <summary>Re-saves a checkpoint of the first format with its SHA-256 (the second format), its content otherwise
+    /// unchanged, once it loads whole (and resumes, if it holds optimizer state); atomically. False if it was verified
+    /// already, and left as it was.</summary>
+    public static bool Upgrade(string path)
+    {
+        var header = ReadHeader(path);
+        if (header.Format == Magic) return false;
+        Load(path).Model.Dispose();
+        bool resumable;
+        using (var r = Open(path))
+        {
+            Header(r, path);
+            SkipTensors(r);
+            resumable = r.ReadBoolean();
+        }
+        if (resumable)
+        {
+            // Resuming restores the random generator's state; put it back, as nothing here trains.
+            using var rng = torch.random.get_rng_state();
+            try { Resume(path, m => Factory.Optimizer(m, header.Recipe)).Dispose(); }
+            finally { torch.random.set_rng_state(rng); }
+        }
+        using var content = new MemoryStream();
+        using (var r = Open(path))
+        using (var w = new BinaryWriter(content, Encoding.UTF8, leaveOpen: true))
+        {
+            r.ReadString();
+            var json = JsonNode.Parse(r.ReadString())!;
+            json["format"] = Magic;
+            w.Write(Magic);
+            w.Write(json.ToJsonString(RecipeFile.Json));
+            r.BaseStream.CopyTo(content);
+        }
+        try { WriteVerified(content, path); }
+        catch (IOException e) { throw new SemisupException($"Could not save checkpoint {path} ({e.Message}); it is unchanged.", e); }
+        return true;
+    }
+
     public static CheckpointHeader ReadHeader(string path)
     {
         using var r = Open(path);
@@ -206,6 +250,46 @@ public static class Checkpoint
                 throw new SemisupException($"{path}: corrupt checkpoint: {name} holds a value that is not a finite number.");
     }
 
+    /// <summary>Reads past one module's tensor records; returns their signature (as <see cref="Classifier.Signature"/>
+    /// writes it) and how many values they hold.</summary>
+    static (string Signature, long Values) SkipTensors(BinaryReader r)
+    {
+        var stream = r.BaseStream;
+        long count = Decode(r), values = 0;
+        if (count > 100_000) throw new InvalidDataException($"{count:N0} tensors");
+        var entries = new List<string>();
+        for (long i = 0; i < count; i++)
+        {
+            var name = r.ReadString();
+            long type = Decode(r), rank = Decode(r);
+            // TorchSharp's ScalarType numbering: the types a state dict may hold, by their size in bytes.
+            int size = type switch { 0 or 1 or 11 => 1, 2 or 5 or 15 => 2, 3 or 6 => 4, 4 or 7 => 8, _ => throw new InvalidDataException($"{name} has element type {type}") };
+            if (rank > 8) throw new InvalidDataException($"{name} has {rank} dimensions");
+            var shape = new long[rank];
+            long n = 1;
+            for (int d = 0; d < rank; d++) n = checked(n * (shape[d] = Decode(r)));
+            long bytes = checked(n * size);
+            if (bytes > stream.Length - stream.Position) throw new EndOfStreamException($"{name} ({string.Join("x", shape)}) ends past the end of the file");
+            stream.Position += bytes;
+            values += n;
+            entries.Add($"{name}:{string.Join("x", shape)}");
+        }
+        return (string.Join(";", entries), values);
+    }
+
+    /// <summary>TorchSharp's 7-bit encoding of a non-negative long, refusing more than a long's bytes.</summary>
+    static long Decode(BinaryReader r)
+    {
+        long result = 0;
+        for (int i = 0; i < 9; i++)
+        {
+            long b = r.ReadByte();
+            result |= (b & 0x7f) << (7 * i);
+            if ((b & 0x80) == 0) return result;
+        }
+        throw new InvalidDataException("a size of more than 63 bits");
+    }
+
     /// <summary>Runs <paramref name="read"/>; if the file turns out corrupt, disposes what it made (and listed) and says so.</summary>
     static void Guard(string path, Action<List<IDisposable>> read)
     {
@@ -218,7 +302,8 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>The file's content, its checksum verified (files of the first format, from before checksums, have none).</summary>
+    /// <summary>The file's content, its checksum verified (files of the first format, from before checksums, have none:
+    /// <see cref="Unverified"/> words the warning their readers give).</summary>
     static BinaryReader Open(string path)
     {
         // Opening a directory fails as "access denied", which would send the user after permissions.
@@ -256,7 +341,8 @@ public static class Checkpoint
     {
         try
         {
-            if (r.ReadString() is not (Magic or FirstMagic)) throw new SemisupException($"{path}: not a Semisup checkpoint.");
+            var magic = r.ReadString();
+            if (magic is not (Magic or FirstMagic)) throw new SemisupException($"{path}: not a Semisup checkpoint.");
             // The recipe is read as a recipe file is, so headers of the flat form load too.
             var header = JsonNode.Parse(r.ReadString()) as JsonObject ?? throw new SemisupException($"{path}: empty checkpoint header.");
             var recipe = header["recipe"] ?? throw new SemisupException($"{path}: its header holds no recipe.");
@@ -266,7 +352,8 @@ public static class Checkpoint
             var parsed = RecipeFile.Parse(recipe.ToJsonString(), $"{path} (its recipe)");
             try { parsed.Validate(checkFiles: false); }
             catch (SemisupException e) { throw new SemisupException($"{path}: its recipe is invalid: {e.Message}", e); }
-            return new(read.Format, read.Model, read.Signature, parsed, read.State);
+            // The format is the magic's, whatever the header says: only the magic decides whether the checksum is checked.
+            return new(magic, read.Model, read.Signature, parsed, read.State);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or IOException or FormatException)
         {

@@ -10,12 +10,13 @@ public static class Exporting
     public static readonly string[] Formats = ["onnx", "safetensors"];
 
     /// <summary>Writes the file; returns the test accuracy its metadata states.</summary>
-    public static async Task<double> ExportAsync(string checkpoint, string format, string output, LocateData locate)
+    public static async Task<double> ExportAsync(string checkpoint, string format, string output, LocateData locate, Action<string>? warn = null)
     {
         if (!Formats.Contains(format)) throw new SemisupException($"--format {format}: give onnx or safetensors.");
         CheckOutput(checkpoint, output, format);
         var (model, header) = Checkpoint.Load(checkpoint);
         using var _ = model;
+        if (Checkpoint.Unverified(checkpoint, header) is { } warning) warn?.Invoke(warning);
         if (format == "safetensors") PyTorchExport.Check(model);
         var ds = Datasets.Get(header.Recipe.Data.Dataset);
         using var test = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);

@@ -91,6 +91,7 @@ public static class Trainer
         if (resume && !File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {RunDirectory.Last} to resume from.");
         // Before anything is written: saving another recipe's header over these weights would lose them.
         if (resume) RefuseOtherRecipe(lastPath, recipe, "the run's recipe");
+        if (resume && Checkpoint.Unverified(lastPath, Checkpoint.ReadHeader(lastPath)) is { } unverified) observer.Message(unverified);
         if (!resume) run.RefuseUsed();
         run.RemoveUnfinishedSaves();
         using var learner = resume ? Checkpoint.Resume(lastPath, m => Factory.Optimizer(m, recipe)) : Start(recipe, data, observer);
