@@ -115,6 +115,7 @@ public static class Checkpoint
         {
             using var r = new BinaryReader(content, Encoding.UTF8, leaveOpen: true);
             var header = Header(r, path);
+            CheckTensors(r, path, header);
             using var rng = torch.random.get_rng_state();
             try
             {
@@ -186,6 +187,7 @@ public static class Checkpoint
     {
         using var r = Open(path);
         var header = Header(r, path);
+        CheckTensors(r, path, header);
         Classifier model = null!;
         Guard(path, made =>
         {
@@ -201,6 +203,7 @@ public static class Checkpoint
     {
         using var r = Open(path);
         var header = Header(r, path);
+        CheckTensors(r, path, header);
         bool averaging = header.Recipe.AverageDecay > 0;
         Learner resumed = null!;
         Guard(path, made =>
@@ -217,7 +220,11 @@ public static class Checkpoint
             // A NaN moment would turn the first step's update into NaN, which training reports as a diverged loss.
             if (optimizer.State().Any(t => !torch.isfinite(t).all().item<bool>()))
                 throw new SemisupException($"{path}: corrupt checkpoint: its optimizer state holds a value that is not a finite number.");
-            var rngState = r.ReadBytes(r.ReadInt32());
+            int rngLength = r.ReadInt32();
+            // ReadBytes allocates the length it is given before it reads.
+            if (rngLength < 0 || rngLength > r.BaseStream.Length - r.BaseStream.Position)
+                throw new SemisupException($"{path}: corrupt checkpoint: its random generator's state is cut short.");
+            var rngState = r.ReadBytes(rngLength);
             // Checkpoints from before weight averaging end here.
             bool hasTrained = r.BaseStream.Position < r.BaseStream.Length && r.ReadBoolean();
             if (hasTrained != averaging) throw new SemisupException($"{path}: corrupt checkpoint: its recipe and its contents disagree about weight averaging.");
@@ -248,6 +255,27 @@ public static class Checkpoint
         foreach (var (name, tensor) in model.state_dict())
             if (tensor.is_floating_point() && !torch.isfinite(tensor).all().item<bool>())
                 throw new SemisupException($"{path}: corrupt checkpoint: {name} holds a value that is not a finite number.");
+    }
+
+    /// <summary>Walks the model's tensor records (TorchSharp's format: their count, then each one's name, element type,
+    /// shape and values) without reading the values, and refuses a file whose records differ from its header's names and
+    /// shapes, whose values are not all there, or whose recipe declares more parameters than it holds: nothing is
+    /// built, so a forged header cannot make the loader allocate more than the file holds.</summary>
+    static void CheckTensors(BinaryReader r, string path, CheckpointHeader header)
+    {
+        long start = r.BaseStream.Position;
+        string found;
+        long values;
+        try { (found, values) = SkipTensors(r); }
+        catch (Exception e) when (e is EndOfStreamException or OverflowException or IOException or InvalidDataException)
+        {
+            throw new SemisupException($"{path}: corrupt checkpoint: its tensors are cut short or unreadable ({e.Message}).", e);
+        }
+        finally { r.BaseStream.Position = start; }
+        if (found != header.Signature)
+            throw new SemisupException($"{path}: corrupt checkpoint: its tensors' names and shapes differ from those its header declares (a {header.Model}).");
+        if (header.Recipe.Model.Parameters > values)
+            throw new SemisupException($"{path}: corrupt checkpoint: its recipe's network has {header.Recipe.Model.Parameters:N0} parameters but the file holds {values:N0} values; its header does not describe its weights.");
     }
 
     /// <summary>Reads past one module's tensor records; returns their signature (as <see cref="Classifier.Signature"/>
@@ -352,6 +380,9 @@ public static class Checkpoint
             var parsed = RecipeFile.Parse(recipe.ToJsonString(), $"{path} (its recipe)");
             try { parsed.Validate(checkFiles: false); }
             catch (SemisupException e) { throw new SemisupException($"{path}: its recipe is invalid: {e.Message}", e); }
+            if (read.State is not { Epoch: >= 0, BestEpoch: >= 0, BestValidationAccuracy: >= 0 and <= 1, WallSeconds: >= 0 } state
+                || state.BestEpoch > state.Epoch || !double.IsFinite(state.WallSeconds))
+                throw new SemisupException($"{path}: corrupt checkpoint: its training state (epoch {read.State?.Epoch}, best epoch {read.State?.BestEpoch}) is impossible.");
             // The format is the magic's, whatever the header says: only the magic decides whether the checksum is checked.
             return new(magic, read.Model, read.Signature, parsed, read.State);
         }
