@@ -7,6 +7,10 @@ namespace Semisup.Cli;
 /// <summary>semisup serve: a draw-a-digit page and a prediction API on loopback.</summary>
 public static class ServeCommand
 {
+    /// <summary>Whether a command line runs the server, which keeps no training-time allocator setting: glibc keeping
+    /// every freed block held the RSS of a burst of large images (2.3 GB) for good.</summary>
+    public static bool Runs(string[] args) => args is ["serve", ..];
+
     public static Command Create()
     {
         var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = "A checkpoint file; give it more than once to serve an ensemble (probabilities averaged).", Required = true };

@@ -42,6 +42,13 @@ public sealed class DigitServer : IAsyncDisposable
     /// <summary>Bodies larger than this are refused with 413.</summary>
     public const long MaxBodyBytes = 5 * 1024 * 1024;
 
+    /// <summary>Images decode one per core at a time: 32 clients sending 4096×4096 images at once took 3.5 GB.</summary>
+    public static int DecodeSlots => Environment.ProcessorCount;
+
+    /// <summary>Requests admitted at once, decoding or waiting with their bodies (320 MB at most); more are answered 503
+    /// with Retry-After, so memory stays bounded however many clients send.</summary>
+    public const int MaxPending = 64;
+
     public WebApplication App { get; }
     public string Url { get; }
     readonly DigitPredictor predictor;
@@ -54,7 +61,8 @@ public sealed class DigitServer : IAsyncDisposable
     }
 
     /// <summary>Loads the checkpoints and starts listening on 127.0.0.1:<paramref name="port"/> (0: any free port).</summary>
-    public static DigitServer Start(IReadOnlyList<string> checkpoints, int port, Action<string>? warn = null)
+    /// <param name="maxPending">Requests admitted at once (<see cref="MaxPending"/>); more get 503.</param>
+    public static DigitServer Start(IReadOnlyList<string> checkpoints, int port, Action<string>? warn = null, int maxPending = MaxPending)
     {
         var predictor = new DigitPredictor(checkpoints, warn);
         try
@@ -64,7 +72,7 @@ public sealed class DigitServer : IAsyncDisposable
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
             builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxBodyBytes);
             var app = builder.Build();
-            Map(app, predictor);
+            Map(app, predictor, new Admission(DecodeSlots, maxPending));
             try { app.StartAsync().GetAwaiter().GetResult(); }
             catch (IOException e) { throw new SemisupException($"cannot listen on 127.0.0.1:{port}: {e.Message}"); }
             var server = new DigitServer(app, predictor);
@@ -77,35 +85,70 @@ public sealed class DigitServer : IAsyncDisposable
         }
     }
 
-    static void Map(WebApplication app, DigitPredictor predictor)
+    /// <summary>How many requests are in (a counter) and how many decode at once (a semaphore).</summary>
+    sealed class Admission(int slots, int maxPending)
+    {
+        readonly SemaphoreSlim decoding = new(slots, slots);
+        int pending;
+
+        /// <summary>Admits a request, or false when <c>maxPending</c> are in; an admitted one must call <see cref="Leave"/>.</summary>
+        public bool TryEnter()
+        {
+            if (Interlocked.Increment(ref pending) <= maxPending) return true;
+            Interlocked.Decrement(ref pending);
+            return false;
+        }
+
+        public void Leave() => Interlocked.Decrement(ref pending);
+
+        public async Task<T> Decode<T>(Func<T> work, CancellationToken cancel)
+        {
+            await decoding.WaitAsync(cancel);
+            try { return work(); }
+            finally { decoding.Release(); }
+        }
+    }
+
+    static void Map(WebApplication app, DigitPredictor predictor, Admission admission)
     {
         app.MapGet("/", () => Results.Content(DigitPage.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapPost("/api/predict", async (HttpRequest request) =>
+        app.MapPost("/api/predict", async (HttpContext context) =>
         {
-            var type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
-            if (type is not ("image/png" or "image/jpeg"))
-                return Error(415, $"Content-Type {(type ?? "(none)")} is not accepted: send image/png or image/jpeg.");
-            if (request.ContentLength > MaxBodyBytes) return TooLarge();
-            byte[] body;
-            try
+            if (!admission.TryEnter())
             {
-                using var buffer = new MemoryStream();
-                await request.Body.CopyToAsync(buffer);
-                body = buffer.ToArray();
+                context.Response.Headers.RetryAfter = "1";
+                return Error(503, "The server is busy with other images; try again in a second.");
             }
-            catch (BadHttpRequestException e) when (e.StatusCode == 413) { return TooLarge(); }
-            if (body.Length == 0) return Error(400, "The body is empty: send a PNG or JPEG image.");
-            try
-            {
-                var answer = predictor.Predict(body);
-                return Results.Json(new Dictionary<string, object>
-                {
-                    ["class"] = answer.Class, ["probabilities"] = answer.Probabilities, ["preview"] = answer.Preview,
-                });
-            }
-            catch (SemisupException e) { return Error(e.Message.Contains("too large") ? 413 : 400, e.Message); }
+            try { return await Predict(context.Request, predictor, admission); }
+            finally { admission.Leave(); }
         });
+    }
+
+    static async Task<IResult> Predict(HttpRequest request, DigitPredictor predictor, Admission admission)
+    {
+        var type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (type is not ("image/png" or "image/jpeg"))
+            return Error(415, $"Content-Type {(type ?? "(none)")} is not accepted: send image/png or image/jpeg.");
+        if (request.ContentLength > MaxBodyBytes) return TooLarge();
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer);
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == 413) { return TooLarge(); }
+        if (body.Length == 0) return Error(400, "The body is empty: send a PNG or JPEG image.");
+        try
+        {
+            var answer = await admission.Decode(() => predictor.Predict(body), request.HttpContext.RequestAborted);
+            return Results.Json(new Dictionary<string, object>
+            {
+                ["class"] = answer.Class, ["probabilities"] = answer.Probabilities, ["preview"] = answer.Preview,
+            });
+        }
+        catch (SemisupException e) { return Error(e.Message.Contains("too large") ? 413 : 400, e.Message); }
     }
 
     static IResult TooLarge() => Error(413, $"The body is larger than {MaxBodyBytes / (1024 * 1024)} MB.");

