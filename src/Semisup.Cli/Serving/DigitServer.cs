@@ -42,6 +42,9 @@ public sealed class DigitServer : IAsyncDisposable
     /// <summary>Bodies larger than this are refused with 413.</summary>
     public const long MaxBodyBytes = 5 * 1024 * 1024;
 
+    /// <summary>The host names a request may address (a DNS-rebinding page sends its own); any port.</summary>
+    public static readonly string[] AllowedHosts = ["localhost", "127.0.0.1", "[::1]"];
+
     /// <summary>Images decode one per core at a time: 32 clients sending 4096×4096 images at once took 3.5 GB.</summary>
     public static int DecodeSlots => Environment.ProcessorCount;
 
@@ -71,7 +74,13 @@ public sealed class DigitServer : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
             builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxBodyBytes);
+            builder.Services.AddHostFiltering(o =>
+            {
+                o.AllowedHosts = AllowedHosts;
+                o.AllowEmptyHosts = false;
+            });
             var app = builder.Build();
+            app.UseHostFiltering();
             Map(app, predictor, new Admission(DecodeSlots, maxPending));
             try { app.StartAsync().GetAwaiter().GetResult(); }
             catch (IOException e) { throw new SemisupException($"cannot listen on 127.0.0.1:{port}: {e.Message}"); }

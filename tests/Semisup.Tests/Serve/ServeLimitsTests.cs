@@ -65,6 +65,28 @@ public class ServeLimitsTests(MnistFixture mnist)
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
 
+    [Theory]
+    [InlineData("evil.example", HttpStatusCode.BadRequest)]
+    [InlineData("evil.example:{port}", HttpStatusCode.BadRequest)]
+    [InlineData("127.0.0.1.evil.example", HttpStatusCode.BadRequest)]
+    [InlineData("localhost:{port}", HttpStatusCode.OK)]
+    [InlineData("127.0.0.1:{port}", HttpStatusCode.OK)]
+    [InlineData("[::1]:{port}", HttpStatusCode.OK)]
+    public async Task Only_the_loopback_host_names_are_served(string host, HttpStatusCode expected)
+    {
+        await using var server = DigitServer.Start([ServeData.Checkpoint], 0);
+        var url = new Uri(server.Url);
+        using var client = new HttpClient();
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/"), (HttpMethod.Post, "/api/predict") })
+        {
+            using var request = new HttpRequestMessage(method, new Uri(url, path));
+            request.Headers.Host = host.Replace("{port}", $"{url.Port}");
+            if (method == HttpMethod.Post) request.Content = Png(ServeData.Png(ServeData.Pixels(mnist, 0)));
+            using var response = await client.SendAsync(request);
+            Assert.Equal(expected, response.StatusCode);
+        }
+    }
+
     [Fact]
     public void The_server_process_keeps_no_training_allocator_setting()
     {
