@@ -10,8 +10,12 @@ using static TorchSharp.torch;
 
 namespace Semisup.Cli.Serving;
 
-/// <summary>The answer to one image: its class, the classes' probabilities and the 28×28 image the model saw.</summary>
-public sealed record DigitAnswer(int Class, float[] Probabilities, float[] Preview);
+/// <summary>The answer to one image: its class, the classes' probabilities and the 28×28 image the model saw, and whether
+/// that image held no ink at all (then the class means nothing).</summary>
+public sealed record DigitAnswer(int Class, float[] Probabilities, float[] Preview)
+{
+    public bool Blank => DigitImage.IsBlank(Preview);
+}
 
 /// <summary>Checkpoints (one, or an ensemble averaged) answering one image at a time; inference is serialized because
 /// TorchSharp modules are not thread-safe.</summary>
@@ -154,7 +158,7 @@ public sealed class DigitServer : IAsyncDisposable
             var answer = await admission.Decode(() => predictor.Predict(body), request.HttpContext.RequestAborted);
             return Results.Json(new Dictionary<string, object>
             {
-                ["class"] = answer.Class, ["probabilities"] = answer.Probabilities, ["preview"] = answer.Preview,
+                ["class"] = answer.Class, ["probabilities"] = answer.Probabilities, ["preview"] = answer.Preview, ["blank"] = answer.Blank,
             });
         }
         catch (SemisupException e) { return Error(e.Message.Contains("too large") ? 413 : 400, e.Message); }

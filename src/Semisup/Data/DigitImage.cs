@@ -170,4 +170,8 @@ public static class DigitImage
                 result[(oy + y) * Size + ox + x] = small[y * sw + x];
         return result;
     }
+
+    /// <summary>Whether an image <see cref="FromBitmap"/> (or a load) made holds no ink at all: every prediction from it
+    /// is meaningless.</summary>
+    public static bool IsBlank(ReadOnlySpan<float> pixels) => pixels.IndexOfAnyExcept(0f) < 0;
 }

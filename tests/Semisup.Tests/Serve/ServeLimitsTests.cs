@@ -88,6 +88,25 @@ public class ServeLimitsTests(MnistFixture mnist)
     }
 
     [Fact]
+    public async Task A_blank_image_is_answered_as_blank_and_the_page_says_so()
+    {
+        await using var server = DigitServer.Start([ServeData.Checkpoint], 0);
+        using var client = new HttpClient { BaseAddress = new Uri(server.Url) };
+        async Task<JsonElement> Ask(byte[] png)
+        {
+            using var response = await client.PostAsync("/api/predict", Png(png));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        }
+        using var white = new SKBitmap(200, 200);
+        white.Erase(SKColors.White);
+        using var encoded = white.Encode(SKEncodedImageFormat.Png, 100);
+        Assert.True((await Ask(encoded.ToArray())).GetProperty("blank").GetBoolean());
+        Assert.False((await Ask(ServeData.Png(ServeData.Pixels(mnist, 0)))).GetProperty("blank").GetBoolean());
+        Assert.Contains("j.blank ? '<span id=\"blank\">No ink found", await client.GetStringAsync("/"));
+    }
+
+    [Fact]
     public void The_server_process_keeps_no_training_allocator_setting()
     {
         Assert.True(ServeCommand.Runs(["serve", "-c", "x.ckpt"]));
