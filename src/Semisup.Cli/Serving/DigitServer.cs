@@ -71,6 +71,7 @@ public sealed class DigitServer : IAsyncDisposable
     /// <param name="maxPending">Requests admitted at once (<see cref="MaxPending"/>); more get 503.</param>
     public static DigitServer Start(IReadOnlyList<string> checkpoints, int port, Action<string>? warn = null, int maxPending = MaxPending)
     {
+        if (port is < 0 or > 65535) throw new SemisupException($"--port {port}: give a port from 1 to 65535 (or 0 for any free port).");
         var predictor = new DigitPredictor(checkpoints, warn);
         try
         {

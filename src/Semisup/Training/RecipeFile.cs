@@ -26,6 +26,10 @@ public static class RecipeFile
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
+    /// <summary>Blocks nest a few levels (augmentation.strong.cutout); far deeper is an error, found before the JSON
+    /// writer's limit of 64 or the stack runs out.</summary>
+    const int MaxDepth = 16;
+
     static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     /// <summary>A recipe by file path, or by name from the recipes directory, with <paramref name="sets"/> applied.</summary>
@@ -108,6 +112,8 @@ public static class RecipeFile
         var (path, value) = set.IndexOf('=') is int eq and > 0 ? (set[..eq].Trim(), set[(eq + 1)..].Trim())
             : throw new SemisupException($"--set {set}: give block.key=value, e.g. --set method.threshold=0.9.");
         var parts = path.Split('.');
+        if (parts.Length > MaxDepth)
+            throw new SemisupException($"--set {(path.Length > 60 ? path[..60] + "…" : path)}: {parts.Length:N0} levels; recipe keys are at most {MaxDepth} deep.");
         JsonNode parsed;
         try { parsed = JsonNode.Parse(value) ?? JsonValue.Create((string?)null)!; }
         catch (JsonException) { parsed = JsonValue.Create(value); }
@@ -140,6 +146,7 @@ public static class RecipeFile
     /// of the wrong sort is reported in the recipe's terms.</summary>
     static void Check(JsonObject node, Type type, string at, string source)
     {
+        if (at.Count(c => c == '.') >= MaxDepth) throw new SemisupException($"{source}: {at[..at.IndexOf('.')]}: blocks nested more than {MaxDepth} deep.");
         var info = Json.GetTypeInfo(type);
         bool polymorphic = info.PolymorphismOptions != null;
         string? kindName = null;

@@ -106,6 +106,17 @@ public class ServeLimitsTests(MnistFixture mnist)
         Assert.Contains("j.blank ? '<span id=\"blank\">No ink found", await client.GetStringAsync("/"));
     }
 
+    [Theory]
+    [InlineData("99999")]
+    [InlineData("-1")]
+    [InlineData("65536")]
+    public async Task A_port_out_of_range_is_a_one_line_error(string port)
+    {
+        var (code, _, error) = await CliCapture.Run("serve", "-c", ServeData.Checkpoint, "--port", port);
+        Assert.Equal(1, code);
+        Assert.Equal($"error: --port {port}: give a port from 1 to 65535 (or 0 for any free port).", error.Trim());
+    }
+
     [Fact]
     public void The_server_process_keeps_no_training_allocator_setting()
     {
