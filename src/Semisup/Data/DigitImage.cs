@@ -17,7 +17,11 @@ public static class DigitImage
     /// 4096×4096 image then needs 4 MB of grayscale instead of 64 MB of pixels, and the 20-pixel box loses nothing.</summary>
     public const int WorkingSide = 1024;
 
-    public static float[] Load(string path) => Decode(SKCodec.Create(path), path, "the file");
+    public static float[] Load(string path)
+    {
+        SafeFiles.RequireRegular(path, "an image file");
+        return Decode(SKCodec.Create(path), path, "the file");
+    }
 
     /// <summary>As <see cref="Load"/>, from an encoded image in memory; <paramref name="name"/> starts its error messages.</summary>
     public static float[] FromBytes(byte[] encoded, string name = "the image")

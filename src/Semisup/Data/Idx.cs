@@ -73,13 +73,12 @@ public static class Idx
         return file;
     }
 
-    /// <summary>Refuses a path that is, or links to, a device or a process file (/dev/zero reads forever), naming it.</summary>
+    /// <summary>Refuses a path that is missing or is not a regular file: a FIFO, a device or a process file (/dev/zero
+    /// reads forever), naming it (<see cref="SafeFiles.RequireRegular"/>).</summary>
     public static void CheckRegular(string path, string what)
     {
-        var target = File.Exists(path) ? new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path) : null;
-        if (target == null) throw new SemisupException($"{path}: file not found.");
-        if (target.StartsWith("/dev/", StringComparison.Ordinal) || target.StartsWith("/proc/", StringComparison.Ordinal))
-            throw new SemisupException($"{path}: not a regular file ({target}); give {what}.");
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new SemisupException($"{path}: file not found.");
+        SafeFiles.RequireRegular(path, what);
     }
 
     /// <summary>The header, then exactly the data it declares (or its first <paramref name="maxItems"/> items), read in

@@ -126,6 +126,7 @@ public sealed record LocalDirectorySource(string Directory, string InstallHint) 
         {
             var found = new[] { file.Name, file.Name + ".gz" }.Select(n => Path.Combine(Directory, n)).FirstOrDefault(File.Exists)
                 ?? throw new SourceUnavailableException($"{Path.Combine(Directory, file.Name)}(.gz) not found; install it with: {InstallHint}");
+            if (SafeFiles.NotRegular(found) is { } reason) throw new SourceUnavailableException($"{found}: {reason}");
             File.Copy(found, Path.Combine(stagingDir, Path.GetFileName(found)));
             context.Progress.Report(new(Describe, file.Name, file.Length, file.Length));
         }

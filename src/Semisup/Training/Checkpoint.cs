@@ -336,6 +336,7 @@ public static class Checkpoint
     {
         // Opening a directory fails as "access denied", which would send the user after permissions.
         if (Directory.Exists(path)) throw new SemisupException($"{path}: is a directory; give a checkpoint file (such as {Path.Combine(path, "best.ckpt")}).");
+        SafeFiles.RequireRegular(path, "a checkpoint file");
         byte[] bytes;
         try
         {

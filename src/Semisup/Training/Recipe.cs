@@ -120,6 +120,7 @@ public sealed record Recipe
         if (Method.UsesUnlabeled && Run.UnlabeledBatch == 0) bad.Add($"run.unlabeledBatch: the {MethodKind} method learns from unlabeled images, so it must be positive");
         if (Method.UsesUnlabeled && Data.Labels == Split.AllLabels) bad.Add($"data.labels: all leaves no unlabeled image for the {MethodKind} method; use fewer labels or the supervised method");
         if (checkFiles && Model.WarmStart != null && !File.Exists(Model.WarmStart)) bad.Add($"model.warmStart: no checkpoint at '{Model.WarmStart}'");
+        else if (checkFiles && Model.WarmStart != null && SafeFiles.NotRegular(Model.WarmStart) is { } special) bad.Add($"model.warmStart: '{Model.WarmStart}' {special}; give a checkpoint file");
         if (modelProblems.Count == 0 && Factory.SizeProblem(this) is { } tooLarge) bad.Add($"model: {tooLarge}");
         if (bad.Count > 0) throw new SemisupException($"Recipe '{Name}' is invalid: {string.Join("; ", bad)}.");
         return this;

@@ -37,7 +37,7 @@ public static class RecipeFile
     {
         var dir = recipesDir ?? Recipe.FindRecipesDir();
         // A name ending in .json is a path, even when no such file exists: the error then names that file.
-        var path = File.Exists(nameOrPath) || nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+        var path = File.Exists(nameOrPath) || Directory.Exists(nameOrPath) || nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
             ? nameOrPath : Path.Combine(dir, nameOrPath + ".json");
         if (!File.Exists(path))
         {
@@ -50,6 +50,7 @@ public static class RecipeFile
     public static Recipe Read(string path, IReadOnlyList<string>? sets = null)
     {
         if (Directory.Exists(path)) throw new SemisupException($"{path}: is a directory, not a recipe file.");
+        SafeFiles.RequireRegular(path, "a recipe file");
         return Parse(File.ReadAllText(path), path, sets);
     }
 
