@@ -26,6 +26,10 @@ public static class RecipeFile
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
+    /// <summary>The recipes are about a kilobyte; a 100 MB description took 2.6 GB of memory and was copied into
+    /// recipe.json, summary.md and every checkpoint. Larger files and longer texts are refused unread.</summary>
+    public const int MaxFileBytes = 1 << 20, MaxTextLength = 4000;
+
     /// <summary>Blocks nest a few levels (augmentation.strong.cutout); far deeper is an error, found before the JSON
     /// writer's limit of 64 or the stack runs out.</summary>
     const int MaxDepth = 16;
@@ -51,12 +55,15 @@ public static class RecipeFile
     {
         if (Directory.Exists(path)) throw new SemisupException($"{path}: is a directory, not a recipe file.");
         SafeFiles.RequireRegular(path, "a recipe file");
+        if (File.Exists(path) && new FileInfo(path).Length is var length and > MaxFileBytes)
+            throw new SemisupException($"{path}: {length:N0} bytes is larger than a recipe file may be ({MaxFileBytes:N0} bytes at most).");
         return Parse(File.ReadAllText(path), path, sets);
     }
 
     /// <summary>A recipe from JSON text; <paramref name="source"/> names it in errors.</summary>
     public static Recipe Parse(string text, string source, IReadOnlyList<string>? sets = null)
     {
+        if (text.Length > MaxFileBytes) throw new SemisupException($"{source}: {text.Length:N0} characters is larger than a recipe may be ({MaxFileBytes:N0} at most).");
         JsonObject file;
         try
         {
@@ -202,6 +209,8 @@ public static class RecipeFile
                     || type == typeof(int) && int.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
                     || type == typeof(ulong) && ulong.TryParse(v.ToJsonString(), NumberStyles.None, CultureInfo.InvariantCulture, out _)));
             if (!fits) throw new SemisupException($"{source}: {where}: give {Expected(type)}, not {value.ToJsonString()}.");
+            if (type == typeof(string) && value.GetValue<string>().Length is var chars and > MaxTextLength)
+                throw new SemisupException($"{source}: {where}: {chars:N0} characters is longer than a recipe's texts may be ({MaxTextLength:N0} at most).");
             return;
         }
         if (value is not JsonObject block) throw new SemisupException($"{source}: {where}: give a block {{ ... }}, not {value.ToJsonString()}.");
