@@ -21,7 +21,16 @@ public static class Idx
     };
 
     /// <param name="maxItems">Read only the first this many items (images, labels) and nothing after them.</param>
-    public static IdxArray Read(string path, int? maxItems = null) => Parse(ReadContent(path, maxItems: maxItems), path, partial: maxItems != null);
+    public static IdxArray Read(string path, int? maxItems = null)
+    {
+        var bytes = ReadContent(path, maxItems: maxItems);
+        var idx = Parse(bytes, path, partial: maxItems != null);
+        // A file cut at an item boundary parses as fewer whole items: say so, as for a file cut inside one.
+        long declared = BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(4));
+        if (maxItems is int n && idx.Count < Math.Min(n, declared))
+            throw Bad(path, $"file is truncated: its header declares {declared:N0} items, the file holds {idx.Count:N0}");
+        return idx;
+    }
 
     /// <summary>The file's IDX bytes, decompressed when it starts with the gzip magic. Nothing is read past what the
     /// header declares (or <paramref name="maxItems"/> of it) and <paramref name="maxBytes"/>: neither a lying header,

