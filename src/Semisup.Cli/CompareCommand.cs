@@ -19,7 +19,9 @@ public static class CompareCommand
         overrides.AddTo(cmd);
         cmd.SetAction(async (parse, cancel) =>
         {
-            var dirs = parse.GetValue(runs)!.ToList();
+            if (parse.GetValue(target) is var t and (<= 0 or > 1)) throw new SemisupException($"--target {t}: give a validation accuracy between 0 and 1, such as 0.98.");
+            // The same directory given twice (runs/a and runs/a/) is one run, not two seeds.
+            var dirs = parse.GetValue(runs)!.DistinctBy(d => Path.GetFullPath(d).TrimEnd(Path.DirectorySeparatorChar)).ToList();
             var toTrain = (parse.GetValue(recipes) ?? []).SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
             if (dirs.Count == 0 && toTrain.Count == 0) throw new SemisupException("Give finished run directories, or --recipes to train.");
             var locate = DataCommands.Locator(parse, cancel);

@@ -22,7 +22,7 @@ static class ExportCommand
         cmd.SetAction(async (parse, cancel) =>
         {
             var (kind, path) = (parse.GetValue(format)!, parse.GetValue(output)!);
-            double accuracy = await Exporting.ExportAsync(parse.GetValue(checkpoint)!, kind, path, DataCommands.Locator(parse, cancel));
+            double accuracy = await Exporting.ExportAsync(parse.GetValue(checkpoint)!, kind, path, DataCommands.Locator(parse, cancel), Console.Error.WriteLine);
             string what = kind == "onnx"
                 ? $"ONNX opset {OnnxExport.Opset}, input '{OnnxExport.Input}' float32 [N,1,28,28] in [0,1], outputs '{OnnxExport.Logits}' and '{OnnxExport.Probabilities}' [N,classes]; check it with: semisup evaluate --onnx {path}"
                 : "weights of SemisupConvNet in python/semisup_models.py, loaded by its load_conv_net(path)";

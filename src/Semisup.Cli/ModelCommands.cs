@@ -25,7 +25,7 @@ static class ModelCommands
             Threads.Use(parse.GetValue(ThreadCount));
             if (Threads.Warning(parse.GetValue(ThreadCount) ?? 1) is { } warning) Console.Error.WriteLine(warning);
             if (parse.GetValue(ExportCommand.Onnx) is { } onnx) return await ExportCommand.EvaluateOnnxAsync(onnx, parse.GetValue(split)!, DataCommands.Locator(parse, cancel));
-            var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts));
+            var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts), Console.Error.WriteLine);
             foreach (var (path, recipe, epoch, evaluation, shifted) in report.Members)
                 Console.WriteLine($"{path}: {report.Split} {Describe(evaluation)}{WithShifts(shifted)}  [{recipe.Name}, epoch {epoch}]");
             if (report.Ensemble is { } ensemble)
@@ -57,14 +57,17 @@ static class ModelCommands
         cmd.SetAction(parse =>
         {
             Threads.Use(parse.GetValue(ThreadCount));
-            var (images, classes, failures) = Prediction.Predict(parse.GetValue(CheckpointPaths)!, parse.GetValue(input)!, parse.GetValue(limit), parse.GetValue(Shifts));
+            if (Threads.Warning(parse.GetValue(ThreadCount) ?? 1) is { } warning) Console.Error.WriteLine(warning);
+            var (images, classes, failures) = Prediction.Predict(parse.GetValue(CheckpointPaths)!, parse.GetValue(input)!, parse.GetValue(limit), parse.GetValue(Shifts), Console.Error.WriteLine);
             foreach (var image in images)
             {
-                if (image.Blank) Console.Error.WriteLine($"warning: {image.Name}: no ink found (a blank image), so the prediction below means nothing.");
+                // A name with a line break or another control character would split the line: it is written as a JSON string.
+                var name = image.Name.Any(char.IsControl) ? System.Text.Json.JsonSerializer.Serialize(image.Name) : image.Name;
+                if (image.Blank) Console.Error.WriteLine($"warning: {name}: no ink found (a blank image), so the prediction below means nothing.");
                 var p = image.Probabilities;
                 var shifted = image.ShiftedClass is int s ? string.Create(CultureInfo.InvariantCulture, $"  with test-time shifts: {classes[s]} ({100 * image.Shifted![s]:F1}%)") : "";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{image.Name}: {classes[image.Class]}  ({100 * p[image.Class]:F1}%)  [{string.Join(" ", p.Select((v, k) => $"{classes[k]}:{v:F3}"))}]") + shifted);
+                    $"{name}: {classes[image.Class]}  ({100 * p[image.Class]:F1}%)  [{string.Join(" ", p.Select((v, k) => $"{classes[k]}:{v:F3}"))}]") + shifted);
             }
             foreach (var failure in failures) Console.Error.WriteLine($"error: {failure}");
             return failures.Count > 0 ? 1 : 0;

@@ -1,5 +1,5 @@
 using Semisup;
 using Semisup.Cli;
 
-NativeAllocator.KeepFreedMemory();
+if (!ServeCommand.Runs(args)) NativeAllocator.KeepFreedMemory();
 return await SemisupCli.RunAsync(args);

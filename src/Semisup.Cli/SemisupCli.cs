@@ -17,6 +17,7 @@ public static class SemisupCli
         CompareCommand.Create(),
         ExportCommand.Create(),
         ServeCommand.Create(),
+        CheckpointCommand.Create(),
     };
 
     /// <summary>A parse error as a user can act on it: System.CommandLine words a value that is not a number of the

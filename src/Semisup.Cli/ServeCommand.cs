@@ -7,6 +7,10 @@ namespace Semisup.Cli;
 /// <summary>semisup serve: a draw-a-digit page and a prediction API on loopback.</summary>
 public static class ServeCommand
 {
+    /// <summary>Whether a command line runs the server, which keeps no training-time allocator setting: glibc keeping
+    /// every freed block held the RSS of a burst of large images (2.3 GB) for good.</summary>
+    public static bool Runs(string[] args) => args is ["serve", ..];
+
     public static Command Create()
     {
         var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = "A checkpoint file; give it more than once to serve an ensemble (probabilities averaged).", Required = true };
@@ -14,7 +18,7 @@ public static class ServeCommand
         var cmd = new Command("serve", "Serve a draw-a-digit page at / and POST /api/predict (PNG or JPEG body) on 127.0.0.1.") { checkpoints, port };
         cmd.SetAction(async (parse, token) =>
         {
-            await using var server = DigitServer.Start(parse.GetValue(checkpoints)!, parse.GetValue(port));
+            await using var server = DigitServer.Start(parse.GetValue(checkpoints)!, parse.GetValue(port), Console.Error.WriteLine);
             Console.WriteLine($"serving {server.Url} (Ctrl+C to stop)");
             await server.App.WaitForShutdownAsync(token);
             return 0;

@@ -95,7 +95,8 @@ public static class DigitPage
    document.getElementById('m' + k).value = p; document.getElementById('v' + k).textContent = (100 * p).toFixed(1) + '%';
    meters[k].classList.toggle('best', k === j['class']);
   });
-  result.innerHTML = `Predicted: <strong id="predicted">${j['class']}</strong>`;
+  result.innerHTML = j.blank ? '<span id="blank">No ink found: the image is blank, so the answer means nothing.</span>'
+   : `Predicted: <strong id="predicted">${j['class']}</strong>`;
  }
  document.getElementById('clear').addEventListener('click', clear);
  document.getElementById('file').addEventListener('change', e => {

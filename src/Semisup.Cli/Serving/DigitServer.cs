@@ -10,14 +10,18 @@ using static TorchSharp.torch;
 
 namespace Semisup.Cli.Serving;
 
-/// <summary>The answer to one image: its class, the classes' probabilities and the 28×28 image the model saw.</summary>
-public sealed record DigitAnswer(int Class, float[] Probabilities, float[] Preview);
+/// <summary>The answer to one image: its class, the classes' probabilities and the 28×28 image the model saw, and whether
+/// that image held no ink at all (then the class means nothing).</summary>
+public sealed record DigitAnswer(int Class, float[] Probabilities, float[] Preview)
+{
+    public bool Blank => DigitImage.IsBlank(Preview);
+}
 
 /// <summary>Checkpoints (one, or an ensemble averaged) answering one image at a time; inference is serialized because
 /// TorchSharp modules are not thread-safe.</summary>
-public sealed class DigitPredictor(IReadOnlyList<string> checkpoints) : IDisposable
+public sealed class DigitPredictor(IReadOnlyList<string> checkpoints, Action<string>? warn = null) : IDisposable
 {
-    readonly Members members = new(checkpoints);
+    readonly Members members = new(checkpoints, warn);
     readonly Lock gate = new();
 
     public DigitAnswer Predict(byte[] encoded)
@@ -42,6 +46,16 @@ public sealed class DigitServer : IAsyncDisposable
     /// <summary>Bodies larger than this are refused with 413.</summary>
     public const long MaxBodyBytes = 5 * 1024 * 1024;
 
+    /// <summary>The host names a request may address (a DNS-rebinding page sends its own); any port.</summary>
+    public static readonly string[] AllowedHosts = ["localhost", "127.0.0.1", "[::1]"];
+
+    /// <summary>Images decode one per core at a time: 32 clients sending 4096×4096 images at once took 3.5 GB.</summary>
+    public static int DecodeSlots => Environment.ProcessorCount;
+
+    /// <summary>Requests admitted at once, decoding or waiting with their bodies (320 MB at most); more are answered 503
+    /// with Retry-After, so memory stays bounded however many clients send.</summary>
+    public const int MaxPending = 64;
+
     public WebApplication App { get; }
     public string Url { get; }
     readonly DigitPredictor predictor;
@@ -54,17 +68,25 @@ public sealed class DigitServer : IAsyncDisposable
     }
 
     /// <summary>Loads the checkpoints and starts listening on 127.0.0.1:<paramref name="port"/> (0: any free port).</summary>
-    public static DigitServer Start(IReadOnlyList<string> checkpoints, int port)
+    /// <param name="maxPending">Requests admitted at once (<see cref="MaxPending"/>); more get 503.</param>
+    public static DigitServer Start(IReadOnlyList<string> checkpoints, int port, Action<string>? warn = null, int maxPending = MaxPending)
     {
-        var predictor = new DigitPredictor(checkpoints);
+        if (port is < 0 or > 65535) throw new SemisupException($"--port {port}: give a port from 1 to 65535 (or 0 for any free port).");
+        var predictor = new DigitPredictor(checkpoints, warn);
         try
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
             builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxBodyBytes);
+            builder.Services.AddHostFiltering(o =>
+            {
+                o.AllowedHosts = AllowedHosts;
+                o.AllowEmptyHosts = false;
+            });
             var app = builder.Build();
-            Map(app, predictor);
+            app.UseHostFiltering();
+            Map(app, predictor, new Admission(DecodeSlots, maxPending));
             try { app.StartAsync().GetAwaiter().GetResult(); }
             catch (IOException e) { throw new SemisupException($"cannot listen on 127.0.0.1:{port}: {e.Message}"); }
             var server = new DigitServer(app, predictor);
@@ -77,35 +99,70 @@ public sealed class DigitServer : IAsyncDisposable
         }
     }
 
-    static void Map(WebApplication app, DigitPredictor predictor)
+    /// <summary>How many requests are in (a counter) and how many decode at once (a semaphore).</summary>
+    sealed class Admission(int slots, int maxPending)
+    {
+        readonly SemaphoreSlim decoding = new(slots, slots);
+        int pending;
+
+        /// <summary>Admits a request, or false when <c>maxPending</c> are in; an admitted one must call <see cref="Leave"/>.</summary>
+        public bool TryEnter()
+        {
+            if (Interlocked.Increment(ref pending) <= maxPending) return true;
+            Interlocked.Decrement(ref pending);
+            return false;
+        }
+
+        public void Leave() => Interlocked.Decrement(ref pending);
+
+        public async Task<T> Decode<T>(Func<T> work, CancellationToken cancel)
+        {
+            await decoding.WaitAsync(cancel);
+            try { return work(); }
+            finally { decoding.Release(); }
+        }
+    }
+
+    static void Map(WebApplication app, DigitPredictor predictor, Admission admission)
     {
         app.MapGet("/", () => Results.Content(DigitPage.Html, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapPost("/api/predict", async (HttpRequest request) =>
+        app.MapPost("/api/predict", async (HttpContext context) =>
         {
-            var type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
-            if (type is not ("image/png" or "image/jpeg"))
-                return Error(415, $"Content-Type {(type ?? "(none)")} is not accepted: send image/png or image/jpeg.");
-            if (request.ContentLength > MaxBodyBytes) return TooLarge();
-            byte[] body;
-            try
+            if (!admission.TryEnter())
             {
-                using var buffer = new MemoryStream();
-                await request.Body.CopyToAsync(buffer);
-                body = buffer.ToArray();
+                context.Response.Headers.RetryAfter = "1";
+                return Error(503, "The server is busy with other images; try again in a second.");
             }
-            catch (BadHttpRequestException e) when (e.StatusCode == 413) { return TooLarge(); }
-            if (body.Length == 0) return Error(400, "The body is empty: send a PNG or JPEG image.");
-            try
-            {
-                var answer = predictor.Predict(body);
-                return Results.Json(new Dictionary<string, object>
-                {
-                    ["class"] = answer.Class, ["probabilities"] = answer.Probabilities, ["preview"] = answer.Preview,
-                });
-            }
-            catch (SemisupException e) { return Error(e.Message.Contains("too large") ? 413 : 400, e.Message); }
+            try { return await Predict(context.Request, predictor, admission); }
+            finally { admission.Leave(); }
         });
+    }
+
+    static async Task<IResult> Predict(HttpRequest request, DigitPredictor predictor, Admission admission)
+    {
+        var type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (type is not ("image/png" or "image/jpeg"))
+            return Error(415, $"Content-Type {(type ?? "(none)")} is not accepted: send image/png or image/jpeg.");
+        if (request.ContentLength > MaxBodyBytes) return TooLarge();
+        byte[] body;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer);
+            body = buffer.ToArray();
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == 413) { return TooLarge(); }
+        if (body.Length == 0) return Error(400, "The body is empty: send a PNG or JPEG image.");
+        try
+        {
+            var answer = await admission.Decode(() => predictor.Predict(body), request.HttpContext.RequestAborted);
+            return Results.Json(new Dictionary<string, object>
+            {
+                ["class"] = answer.Class, ["probabilities"] = answer.Probabilities, ["preview"] = answer.Preview, ["blank"] = answer.Blank,
+            });
+        }
+        catch (SemisupException e) { return Error(e.Message.Contains("too large") ? 413 : 400, e.Message); }
     }
 
     static IResult TooLarge() => Error(413, $"The body is larger than {MaxBodyBytes / (1024 * 1024)} MB.");

@@ -92,10 +92,13 @@ public sealed class DatasetStore(DataOptions options)
             return "cache";
         }
         string staging;
+        FileStream held;
         try
         {
             Directory.CreateDirectory(target);
-            staging = Directory.CreateDirectory(Path.Combine(target, $".staging-{Guid.NewGuid():N}")).FullName;
+            RemoveAbandonedStaging(target);
+            staging = Directory.CreateDirectory(Path.Combine(target, $"{StagingPrefix}{Guid.NewGuid():N}")).FullName;
+            held = new FileStream(Path.Combine(staging, StagingLock), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -139,6 +142,7 @@ public sealed class DatasetStore(DataOptions options)
         finally
         {
             try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
+            held.Dispose();
         }
         throw new SemisupException($"Could not fetch {ds.Name}; every source failed:\n{string.Join("\n", failures)}\n{ds.ManualHelp}");
     }
@@ -157,7 +161,30 @@ public sealed class DatasetStore(DataOptions options)
 
     static void ClearDirectory(string dir)
     {
-        foreach (var f in Directory.EnumerateFiles(dir)) File.Delete(f);
+        foreach (var f in Directory.EnumerateFiles(dir).Where(f => Path.GetFileName(f) != StagingLock)) File.Delete(f);
+    }
+
+    const string StagingPrefix = ".staging-", StagingLock = ".lock";
+
+    /// <summary>Deletes the staging directories of fetches that ended without cleaning up (a kill, or an exit while a
+    /// source still wrote). A fetch holds its staging directory's lock (an flock, let go however the process ends), so
+    /// one in progress elsewhere is left alone; a directory without a lock is left for a minute, while its fetch starts.</summary>
+    static void RemoveAbandonedStaging(string target)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(target, StagingPrefix + "*"))
+        {
+            var lockPath = Path.Combine(dir, StagingLock);
+            try
+            {
+                if (!File.Exists(lockPath))
+                {
+                    if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) < TimeSpan.FromMinutes(1)) continue;
+                }
+                else using (new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // held by a fetch in progress
+        }
     }
 
     public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));

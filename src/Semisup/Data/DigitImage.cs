@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SkiaSharp;
 
 namespace Semisup.Data;
@@ -12,7 +13,15 @@ public static class DigitImage
     public const int Side = 28;
     const int Size = Side, Box = 20;
 
-    public static float[] Load(string path) => Decode(SKCodec.Create(path), path, "the file");
+    /// <summary>A larger image is reduced while it decodes, by averaging blocks of pixels, to at most this side: a
+    /// 4096×4096 image then needs 4 MB of grayscale instead of 64 MB of pixels, and the 20-pixel box loses nothing.</summary>
+    public const int WorkingSide = 1024;
+
+    public static float[] Load(string path)
+    {
+        SafeFiles.RequireRegular(path, "an image file");
+        return Decode(SKCodec.Create(path), path, "the file");
+    }
 
     /// <summary>As <see cref="Load"/>, from an encoded image in memory; <paramref name="name"/> starts its error messages.</summary>
     public static float[] FromBytes(byte[] encoded, string name = "the image")
@@ -21,33 +30,111 @@ public static class DigitImage
         return Decode(SKCodec.Create(data), name, "it");
     }
 
-    /// <summary>The codec's image as MNIST input, refusing one too large to decode or decoded only in part.</summary>
+    /// <summary>The codec's image as MNIST input, refusing one too large to decode or decoded only in part. It is read a
+    /// row at a time into the reduced grayscale where the codec allows (PNG, JPEG, BMP drawn top-down); JPEG and WebP
+    /// also decode at a fraction of their size themselves.</summary>
     static float[] Decode(SKCodec? made, string name, string what)
     {
         using var codec = made ?? throw new SemisupException($"{name}: not a readable image (PNG, JPEG, BMP, GIF or WebP expected).");
         var info = codec.Info;
         if ((long)info.Width * info.Height > MaxPixels)
             throw new SemisupException($"{name}: {info.Width}×{info.Height} pixels is too large (at most {MaxPixels:N0}); scale it down first.");
-        var decoded = new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(decoded);
+        var size = info.Size;
+        int longest = Math.Max(size.Width, size.Height);
+        if (longest > WorkingSide && codec.GetScaledDimensions((float)WorkingSide / longest) is { Width: >= 1, Height: >= 1 } scaled
+            && scaled.Width <= size.Width && scaled.Height <= size.Height)
+            size = scaled;
+        var decoded = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var gray = new Reduction(size.Width, size.Height);
         // A truncated file decodes in part and leaves the rest blank; a digit guessed from that would be a wrong answer.
-        var result = codec.GetPixels(decoded, bitmap.GetPixels());
-        if (result != SKCodecResult.Success)
+        void Refused(SKCodecResult result) =>
             throw new SemisupException($"{name}: the image could not be decoded ({result}); {what} may be truncated or corrupt.");
-        return FromBitmap(bitmap);
+        if (codec.StartScanlineDecode(decoded) == SKCodecResult.Success && codec.ScanlineOrder == SKCodecScanlineOrder.TopDown)
+        {
+            var row = new byte[decoded.RowBytes];
+            var pinned = GCHandle.Alloc(row, GCHandleType.Pinned);
+            try
+            {
+                for (int y = 0; y < size.Height; y++)
+                {
+                    if (codec.GetScanlines(pinned.AddrOfPinnedObject(), 1, row.Length) != 1) Refused(SKCodecResult.IncompleteInput);
+                    gray.Add(row, y);
+                }
+            }
+            finally { pinned.Free(); }
+        }
+        else
+        {
+            // GIF, interlaced PNG and bottom-up BMP decode whole.
+            using var bitmap = new SKBitmap(decoded);
+            var result = codec.GetPixels(decoded, bitmap.GetPixels());
+            if (result != SKCodecResult.Success) Refused(result);
+            var pixels = bitmap.GetPixelSpan();
+            for (int y = 0; y < size.Height; y++) gray.Add(pixels.Slice(y * decoded.RowBytes, decoded.RowBytes), y);
+        }
+        return FromGray(gray.Values, gray.Width, gray.Height);
     }
 
     public static float[] FromBitmap(SKBitmap bitmap)
     {
         int w = bitmap.Width, h = bitmap.Height;
-        var gray = new float[w * h];
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++)
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[info.BytesSize];
+        var pinned = GCHandle.Alloc(rgba, GCHandleType.Pinned);
+        try
+        {
+            using var pixmap = bitmap.PeekPixels();
+            if (pixmap == null || !pixmap.ReadPixels(info, pinned.AddrOfPinnedObject(), info.RowBytes))
+                throw new SemisupException($"a {w}×{h} {bitmap.ColorType} bitmap could not be read as RGBA.");
+        }
+        finally { pinned.Free(); }
+        var gray = new Reduction(w, h);
+        for (int y = 0; y < h; y++) gray.Add(rgba.AsSpan(y * info.RowBytes, info.RowBytes), y);
+        return FromGray(gray.Values, gray.Width, gray.Height);
+    }
+
+    /// <summary>Grayscale in [0, 1] (1 is paper), reduced by an integer factor to at most <see cref="WorkingSide"/> a
+    /// side by averaging each block, from unpremultiplied RGBA rows given top to bottom.</summary>
+    sealed class Reduction
+    {
+        readonly int factor, sourceWidth;
+        readonly float[] sums;
+        readonly int[] counts;
+        public int Width { get; }
+        public int Height { get; }
+
+        public Reduction(int width, int height)
+        {
+            factor = Math.Max(1, (Math.Max(width, height) + WorkingSide - 1) / WorkingSide);
+            (sourceWidth, Width, Height) = (width, (width + factor - 1) / factor, (height + factor - 1) / factor);
+            sums = new float[Width * Height];
+            counts = factor == 1 ? [] : new int[Width * Height];
+        }
+
+        public void Add(ReadOnlySpan<byte> rgba, int y)
+        {
+            int at = y / factor * Width;
+            for (int x = 0; x < sourceWidth; x++)
             {
-                var c = bitmap.GetPixel(x, y);
-                float a = c.Alpha / 255f, luma = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) / 255f;
-                gray[y * w + x] = a * luma + (1 - a); // transparent areas count as white paper
+                var c = rgba.Slice(4 * x, 4);
+                float a = c[3] / 255f, luma = (0.299f * c[0] + 0.587f * c[1] + 0.114f * c[2]) / 255f;
+                sums[at + x / factor] += a * luma + (1 - a); // transparent areas count as white paper
+                if (factor > 1) counts[at + x / factor]++;
             }
+        }
+
+        public float[] Values
+        {
+            get
+            {
+                if (factor > 1) for (int i = 0; i < sums.Length; i++) sums[i] /= Math.Max(1, counts[i]);
+                return sums;
+            }
+        }
+    }
+
+    static float[] FromGray(float[] gray, int w, int h)
+    {
         if (gray.Average() > 0.5f) for (int i = 0; i < gray.Length; i++) gray[i] = 1 - gray[i];
 
         int x0 = w, y0 = h, x1 = -1, y1 = -1;
@@ -65,15 +152,16 @@ public static class DigitImage
         for (int y = 0; y < bh; y++)
             for (int x = 0; x < bw; x++)
                 bytes[y * bw + x] = (byte)Math.Round(255 * gray[(y0 + y) * w + x0 + x]);
-        System.Runtime.InteropServices.Marshal.Copy(bytes, 0, crop.GetPixels(), bytes.Length);
+        Marshal.Copy(bytes, 0, crop.GetPixels(), bytes.Length);
         using var scaled = crop.Resize(new SKImageInfo(sw, sh, SKColorType.Gray8, SKAlphaType.Opaque), new SKSamplingOptions(SKCubicResampler.Mitchell));
+        var scaledPixels = scaled.GetPixelSpan();
 
         var small = new float[sw * sh];
         double mass = 0, cx = 0, cy = 0;
         for (int y = 0; y < sh; y++)
             for (int x = 0; x < sw; x++)
             {
-                float v = scaled.GetPixel(x, y).Red / 255f;
+                float v = scaledPixels[y * scaled.RowBytes + x] / 255f;
                 small[y * sw + x] = v;
                 mass += v; cx += v * x; cy += v * y;
             }
@@ -86,4 +174,8 @@ public static class DigitImage
                 result[(oy + y) * Size + ox + x] = small[y * sw + x];
         return result;
     }
+
+    /// <summary>Whether an image <see cref="FromBitmap"/> (or a load) made holds no ink at all: every prediction from it
+    /// is meaningless.</summary>
+    public static bool IsBlank(ReadOnlySpan<float> pixels) => pixels.IndexOfAnyExcept(0f) < 0;
 }

@@ -21,7 +21,16 @@ public static class Idx
     };
 
     /// <param name="maxItems">Read only the first this many items (images, labels) and nothing after them.</param>
-    public static IdxArray Read(string path, int? maxItems = null) => Parse(ReadContent(path, maxItems: maxItems), path, partial: maxItems != null);
+    public static IdxArray Read(string path, int? maxItems = null)
+    {
+        var bytes = ReadContent(path, maxItems: maxItems);
+        var idx = Parse(bytes, path, partial: maxItems != null);
+        // A file cut at an item boundary parses as fewer whole items: say so, as for a file cut inside one.
+        long declared = BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(4));
+        if (maxItems is int n && idx.Count < Math.Min(n, declared))
+            throw Bad(path, $"file is truncated: its header declares {declared:N0} items, the file holds {idx.Count:N0}");
+        return idx;
+    }
 
     /// <summary>The file's IDX bytes, decompressed when it starts with the gzip magic. Nothing is read past what the
     /// header declares (or <paramref name="maxItems"/> of it) and <paramref name="maxBytes"/>: neither a lying header,
@@ -73,13 +82,12 @@ public static class Idx
         return file;
     }
 
-    /// <summary>Refuses a path that is, or links to, a device or a process file (/dev/zero reads forever), naming it.</summary>
+    /// <summary>Refuses a path that is missing or is not a regular file: a FIFO, a device or a process file (/dev/zero
+    /// reads forever), naming it (<see cref="SafeFiles.RequireRegular"/>).</summary>
     public static void CheckRegular(string path, string what)
     {
-        var target = File.Exists(path) ? new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path) : null;
-        if (target == null) throw new SemisupException($"{path}: file not found.");
-        if (target.StartsWith("/dev/", StringComparison.Ordinal) || target.StartsWith("/proc/", StringComparison.Ordinal))
-            throw new SemisupException($"{path}: not a regular file ({target}); give {what}.");
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new SemisupException($"{path}: file not found.");
+        SafeFiles.RequireRegular(path, what);
     }
 
     /// <summary>The header, then exactly the data it declares (or its first <paramref name="maxItems"/> items), read in

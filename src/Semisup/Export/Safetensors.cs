@@ -68,6 +68,7 @@ public static class Safetensors
     /// name, in file order, and the metadata.</summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
+        SafeFiles.RequireRegular(path, "a safetensors file");
         var bytes = File.ReadAllBytes(path);
         string Bad(string why) => throw new SemisupException($"{path}: not a safetensors file ({why}).");
         if (bytes.Length < 8) Bad("shorter than its header length");

@@ -49,7 +49,6 @@ public static class Checkpoint
     public static void Save(string path, Classifier model, Recipe recipe, TrainingState state, IOptimizer? optimizer, Classifier? trained = null)
     {
         if (trained != null && optimizer == null) throw new ArgumentException("The trained weights are saved only for resuming, with the optimizer's state.", nameof(trained));
-        var temp = path + ".tmp";
         try
         {
             using var content = new MemoryStream();
@@ -71,6 +70,23 @@ public static class Checkpoint
                 }
             }
             content.Position = 0;
+            RefuseUnloadable(content, path, model);
+            WriteVerified(content, path);
+        }
+        catch (IOException e)
+        {
+            throw new SemisupException($"Could not save checkpoint {path} ({e.Message}); the previous checkpoint, if any, is intact.", e);
+        }
+    }
+
+    /// <summary>Writes <paramref name="content"/> and its SHA-256 to a temporary file beside <paramref name="path"/>, then
+    /// renames it over <paramref name="path"/>: a kill or a full disk leaves the previous file whole.</summary>
+    static void WriteVerified(MemoryStream content, string path)
+    {
+        var temp = path + ".tmp";
+        try
+        {
+            content.Position = 0;
             var hash = SHA256.HashData(content);
             using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
             {
@@ -81,11 +97,82 @@ public static class Checkpoint
             }
             File.Move(temp, path, overwrite: true);
         }
-        catch (IOException e)
+        catch (IOException)
         {
             try { File.Delete(temp); } catch (IOException) { }
-            throw new SemisupException($"Could not save checkpoint {path} ({e.Message}); the previous checkpoint, if any, is intact.", e);
+            throw;
         }
+    }
+
+    /// <summary>A checkpoint is replaced only by one that loads back: its header must parse, its tensors match it, and
+    /// its recipe build the network whose weights it holds. Building draws initial weights, so the random generator is
+    /// put back: saving must not change what training draws next.</summary>
+    static void RefuseUnloadable(MemoryStream content, string path, Classifier model)
+    {
+        string built;
+        try
+        {
+            using var r = new BinaryReader(content, Encoding.UTF8, leaveOpen: true);
+            var header = Header(r, path);
+            CheckTensors(r, path, header);
+            using var rng = torch.random.get_rng_state();
+            try
+            {
+                using var fresh = Factory.Model(header.Recipe);
+                built = fresh.Signature();
+            }
+            finally { torch.random.set_rng_state(rng); }
+        }
+        catch (SemisupException e)
+        {
+            throw new SemisupException($"Did not save {path}: it could not be loaded back ({e.Message}); the previous checkpoint, if any, is intact.", e);
+        }
+        if (built != model.Signature())
+            throw new SemisupException($"Did not save {path}: its recipe builds another network than the one saved ({model.GetType().Name}), so it could not be loaded back; the previous checkpoint, if any, is intact.");
+    }
+
+    /// <summary>A warning for a checkpoint of the first format, which has no checksum: a changed byte in it goes unnoticed.
+    /// Null for a verified one.</summary>
+    public static string? Unverified(string path, CheckpointHeader header) => header.Format == FirstMagic
+        ? $"warning: {path} is of the first checkpoint format, without a checksum, so a changed or corrupt byte in it would go unnoticed; if you trust it, save it verified with `semisup checkpoint upgrade {path}`."
+        : null;
+
+    /// <summary>Re-saves a checkpoint of the first format with its SHA-256 (the second format), its content otherwise
+    /// unchanged, once it loads whole (and resumes, if it holds optimizer state); atomically. False if it was verified
+    /// already, and left as it was.</summary>
+    public static bool Upgrade(string path)
+    {
+        var header = ReadHeader(path);
+        if (header.Format == Magic) return false;
+        Load(path).Model.Dispose();
+        bool resumable;
+        using (var r = Open(path))
+        {
+            Header(r, path);
+            SkipTensors(r);
+            resumable = r.ReadBoolean();
+        }
+        if (resumable)
+        {
+            // Resuming restores the random generator's state; put it back, as nothing here trains.
+            using var rng = torch.random.get_rng_state();
+            try { Resume(path, m => Factory.Optimizer(m, header.Recipe)).Dispose(); }
+            finally { torch.random.set_rng_state(rng); }
+        }
+        using var content = new MemoryStream();
+        using (var r = Open(path))
+        using (var w = new BinaryWriter(content, Encoding.UTF8, leaveOpen: true))
+        {
+            r.ReadString();
+            var json = JsonNode.Parse(r.ReadString())!;
+            json["format"] = Magic;
+            w.Write(Magic);
+            w.Write(json.ToJsonString(RecipeFile.Json));
+            r.BaseStream.CopyTo(content);
+        }
+        try { WriteVerified(content, path); }
+        catch (IOException e) { throw new SemisupException($"Could not save checkpoint {path} ({e.Message}); it is unchanged.", e); }
+        return true;
     }
 
     public static CheckpointHeader ReadHeader(string path)
@@ -99,6 +186,7 @@ public static class Checkpoint
     {
         using var r = Open(path);
         var header = Header(r, path);
+        CheckTensors(r, path, header);
         Classifier model = null!;
         Guard(path, made =>
         {
@@ -114,6 +202,7 @@ public static class Checkpoint
     {
         using var r = Open(path);
         var header = Header(r, path);
+        CheckTensors(r, path, header);
         bool averaging = header.Recipe.AverageDecay > 0;
         Learner resumed = null!;
         Guard(path, made =>
@@ -130,7 +219,11 @@ public static class Checkpoint
             // A NaN moment would turn the first step's update into NaN, which training reports as a diverged loss.
             if (optimizer.State().Any(t => !torch.isfinite(t).all().item<bool>()))
                 throw new SemisupException($"{path}: corrupt checkpoint: its optimizer state holds a value that is not a finite number.");
-            var rngState = r.ReadBytes(r.ReadInt32());
+            int rngLength = r.ReadInt32();
+            // ReadBytes allocates the length it is given before it reads.
+            if (rngLength < 0 || rngLength > r.BaseStream.Length - r.BaseStream.Position)
+                throw new SemisupException($"{path}: corrupt checkpoint: its random generator's state is cut short.");
+            var rngState = r.ReadBytes(rngLength);
             // Checkpoints from before weight averaging end here.
             bool hasTrained = r.BaseStream.Position < r.BaseStream.Length && r.ReadBoolean();
             if (hasTrained != averaging) throw new SemisupException($"{path}: corrupt checkpoint: its recipe and its contents disagree about weight averaging.");
@@ -163,6 +256,67 @@ public static class Checkpoint
                 throw new SemisupException($"{path}: corrupt checkpoint: {name} holds a value that is not a finite number.");
     }
 
+    /// <summary>Walks the model's tensor records (TorchSharp's format: their count, then each one's name, element type,
+    /// shape and values) without reading the values, and refuses a file whose records differ from its header's names and
+    /// shapes, whose values are not all there, or whose recipe declares more parameters than it holds: nothing is
+    /// built, so a forged header cannot make the loader allocate more than the file holds.</summary>
+    static void CheckTensors(BinaryReader r, string path, CheckpointHeader header)
+    {
+        long start = r.BaseStream.Position;
+        string found;
+        long values;
+        try { (found, values) = SkipTensors(r); }
+        catch (Exception e) when (e is EndOfStreamException or OverflowException or IOException or InvalidDataException)
+        {
+            throw new SemisupException($"{path}: corrupt checkpoint: its tensors are cut short or unreadable ({e.Message}).", e);
+        }
+        finally { r.BaseStream.Position = start; }
+        if (found != header.Signature)
+            throw new SemisupException($"{path}: corrupt checkpoint: its tensors' names and shapes differ from those its header declares (a {header.Model}).");
+        if (header.Recipe.Model.Parameters > values)
+            throw new SemisupException($"{path}: corrupt checkpoint: its recipe's network has {header.Recipe.Model.Parameters:N0} parameters but the file holds {values:N0} values; its header does not describe its weights.");
+    }
+
+    /// <summary>Reads past one module's tensor records; returns their signature (as <see cref="Classifier.Signature"/>
+    /// writes it) and how many values they hold.</summary>
+    static (string Signature, long Values) SkipTensors(BinaryReader r)
+    {
+        var stream = r.BaseStream;
+        long count = Decode(r), values = 0;
+        if (count > 100_000) throw new InvalidDataException($"{count:N0} tensors");
+        var entries = new List<string>();
+        for (long i = 0; i < count; i++)
+        {
+            var name = r.ReadString();
+            long type = Decode(r), rank = Decode(r);
+            // TorchSharp's ScalarType numbering: the types a state dict may hold, by their size in bytes.
+            int size = type switch { 0 or 1 or 11 => 1, 2 or 5 or 15 => 2, 3 or 6 => 4, 4 or 7 => 8, _ => throw new InvalidDataException($"{name} has element type {type}") };
+            if (rank > 8) throw new InvalidDataException($"{name} has {rank} dimensions");
+            var shape = new long[rank];
+            long n = 1;
+            for (int d = 0; d < rank; d++) n = checked(n * (shape[d] = Decode(r)));
+            long bytes = checked(n * size);
+            if (bytes > stream.Length - stream.Position) throw new EndOfStreamException($"{name} ({string.Join("x", shape)}) ends past the end of the file");
+            stream.Position += bytes;
+            values += n;
+            entries.Add($"{name}:{string.Join("x", shape)}");
+        }
+        return (string.Join(";", entries), values);
+    }
+
+    /// <summary>TorchSharp's 7-bit encoding of a non-negative long, refusing more than a long's bytes.</summary>
+    static long Decode(BinaryReader r)
+    {
+        long result = 0;
+        for (int i = 0; i < 9; i++)
+        {
+            long b = r.ReadByte();
+            result |= (b & 0x7f) << (7 * i);
+            if ((b & 0x80) == 0) return result;
+        }
+        throw new InvalidDataException("a size of more than 63 bits");
+    }
+
     /// <summary>Runs <paramref name="read"/>; if the file turns out corrupt, disposes what it made (and listed) and says so.</summary>
     static void Guard(string path, Action<List<IDisposable>> read)
     {
@@ -175,11 +329,13 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>The file's content, its checksum verified (files of the first format, from before checksums, have none).</summary>
+    /// <summary>The file's content, its checksum verified (files of the first format, from before checksums, have none:
+    /// <see cref="Unverified"/> words the warning their readers give).</summary>
     static BinaryReader Open(string path)
     {
         // Opening a directory fails as "access denied", which would send the user after permissions.
         if (Directory.Exists(path)) throw new SemisupException($"{path}: is a directory; give a checkpoint file (such as {Path.Combine(path, "best.ckpt")}).");
+        SafeFiles.RequireRegular(path, "a checkpoint file");
         byte[] bytes;
         try
         {
@@ -213,24 +369,29 @@ public static class Checkpoint
     {
         try
         {
-            if (r.ReadString() is not (Magic or FirstMagic)) throw new SemisupException($"{path}: not a Semisup checkpoint.");
+            var magic = r.ReadString();
+            if (magic is not (Magic or FirstMagic)) throw new SemisupException($"{path}: not a Semisup checkpoint.");
             // The recipe is read as a recipe file is, so headers of the flat form load too.
             var header = JsonNode.Parse(r.ReadString()) as JsonObject ?? throw new SemisupException($"{path}: empty checkpoint header.");
             var recipe = header["recipe"] ?? throw new SemisupException($"{path}: its header holds no recipe.");
             header.Remove("recipe");
             // Until distribution alignment left, headers held its running mean, null for every other run.
-            if (header["state"] is JsonObject state && state.ContainsKey("methodState"))
+            if (header["state"] is JsonObject old && old.ContainsKey("methodState"))
             {
-                if (state["methodState"] is not null)
+                if (old["methodState"] is not null)
                     throw new SemisupException($"{path}: its run kept distribution alignment's running mean, which Semisup no longer has; check out {LegacyRecipe.RetiredAt} to load or resume it.");
-                state.Remove("methodState");
+                old.Remove("methodState");
             }
             var read = header.Deserialize<HeaderFields>(RecipeFile.Json) ?? throw new SemisupException($"{path}: empty checkpoint header.");
             // Validated as a recipe file is: an edited header must not build another network or score another split.
             var parsed = RecipeFile.Parse(recipe.ToJsonString(), $"{path} (its recipe)");
             try { parsed.Validate(checkFiles: false); }
             catch (SemisupException e) { throw new SemisupException($"{path}: its recipe is invalid: {e.Message}", e); }
-            return new(read.Format, read.Model, read.Signature, parsed, read.State);
+            if (read.State is not { Epoch: >= 0, BestEpoch: >= 0, BestValidationAccuracy: >= 0 and <= 1, WallSeconds: >= 0 } state
+                || state.BestEpoch > state.Epoch || !double.IsFinite(state.WallSeconds))
+                throw new SemisupException($"{path}: corrupt checkpoint: its training state (epoch {read.State?.Epoch}, best epoch {read.State?.BestEpoch}) is impossible.");
+            // The format is the magic's, whatever the header says: only the magic decides whether the checksum is checked.
+            return new(magic, read.Model, read.Signature, parsed, read.State);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or IOException or FormatException)
         {

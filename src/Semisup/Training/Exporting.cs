@@ -10,19 +10,47 @@ public static class Exporting
     public static readonly string[] Formats = ["onnx", "safetensors"];
 
     /// <summary>Writes the file; returns the test accuracy its metadata states.</summary>
-    public static async Task<double> ExportAsync(string checkpoint, string format, string output, LocateData locate)
+    public static async Task<double> ExportAsync(string checkpoint, string format, string output, LocateData locate, Action<string>? warn = null)
     {
         if (!Formats.Contains(format)) throw new SemisupException($"--format {format}: give onnx or safetensors.");
+        CheckOutput(checkpoint, output, format);
         var (model, header) = Checkpoint.Load(checkpoint);
         using var _ = model;
+        if (Checkpoint.Unverified(checkpoint, header) is { } warning) warn?.Invoke(warning);
         if (format == "safetensors") PyTorchExport.Check(model);
         var ds = Datasets.Get(header.Recipe.Data.Dataset);
         using var test = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
         double accuracy = Evaluator.Score(model, test, header.Recipe.Run.EvalBatch).Accuracy;
         var metadata = ExportMetadata.Create(header.Recipe.ToJson(), ds.Name, accuracy);
-        if (format == "onnx") OnnxExport.Write(model, metadata, output);
-        else PyTorchExport.Write(model, metadata, output);
+        try
+        {
+            // Beside the target, then renamed: a kill or a full disk leaves the previous export whole.
+            SafeFiles.WriteAtomically(output, temp =>
+            {
+                if (format == "onnx") OnnxExport.Write(model, metadata, temp);
+                else PyTorchExport.Write(model, metadata, temp);
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SemisupException($"Could not write {output} ({e.Message}); the previous file, if any, is intact.", e);
+        }
         return accuracy;
+    }
+
+    /// <summary>Refuses, before the evaluation that precedes writing, an output that is a directory, is the checkpoint
+    /// itself, or lies in a directory that does not exist.</summary>
+    static void CheckOutput(string checkpoint, string output, string format)
+    {
+        static string Resolved(string path) =>
+            (File.Exists(path) ? new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName : null) ?? Path.GetFullPath(path);
+        if (Directory.Exists(output))
+            throw new SemisupException($"--out {output}: is a directory; give a file name, such as {Path.Combine(output, $"model.{format}")}.");
+        if (Resolved(output) == Resolved(checkpoint))
+            throw new SemisupException($"--out {output}: is the checkpoint being exported; give another file name.");
+        var parent = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (parent != null && !Directory.Exists(parent))
+            throw new SemisupException($"--out {output}: the directory {parent} does not exist; create it or give another path.");
     }
 
     /// <summary>An exported model's test score by ONNX Runtime, and the accuracy Semisup measured at export if it says.</summary>

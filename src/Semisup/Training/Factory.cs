@@ -58,11 +58,12 @@ public static class Factory
     /// shapes match; returns a line naming what was copied and what was not.</summary>
     public static string WarmStartFrom(Classifier model, string checkpoint)
     {
-        var (source, _) = Checkpoint.Load(checkpoint);
+        var (source, header) = Checkpoint.Load(checkpoint);
         using var _source = source;
         var (copied, kept) = WarmStart.Copy(model, source.state_dict());
         WarmStart.Require(copied, checkpoint);
         return $"warm start from {checkpoint}: copied {string.Join(", ", copied)}" +
-               (kept.Count > 0 ? $"; initialised randomly: {string.Join(", ", kept)}" : "");
+               (kept.Count > 0 ? $"; initialised randomly: {string.Join(", ", kept)}" : "") +
+               (Checkpoint.Unverified(checkpoint, header) is { } warning ? $"\n{warning}" : "");
     }
 }

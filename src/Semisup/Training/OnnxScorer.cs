@@ -18,6 +18,7 @@ public sealed class OnnxScorer : IDisposable
     public OnnxScorer(string path)
     {
         if (!File.Exists(path)) throw new SemisupException($"{path}: no such file.");
+        SafeFiles.RequireRegular(path, "an ONNX file written by `semisup export`");
         try { session = new InferenceSession(path); }
         catch (OnnxRuntimeException e) { throw new SemisupException($"{path}: ONNX Runtime cannot load it ({e.Message.Trim()}).", e); }
         if (!session.InputMetadata.ContainsKey(OnnxExport.Input) || !session.OutputMetadata.ContainsKey(OnnxExport.Logits) || !session.OutputMetadata.ContainsKey(OnnxExport.Probabilities))

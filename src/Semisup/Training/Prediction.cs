@@ -19,9 +19,9 @@ public static class Prediction
 
     /// <returns>The answers, the class names, and the files of a directory that could not be read, each with its reason.</returns>
     public static (IReadOnlyList<PredictedImage> Images, IReadOnlyList<string> Classes, IReadOnlyList<string> Failures) Predict(
-        IReadOnlyList<string> checkpoints, string input, int limit, bool shifts = false)
+        IReadOnlyList<string> checkpoints, string input, int limit, bool shifts = false, Action<string>? warn = null)
     {
-        using var members = new Members(checkpoints);
+        using var members = new Members(checkpoints, warn);
         var (names, pixels, failures) = DigitInputs.Read(input, limit);
         int side = DigitImage.Side, size = side * side;
         float[] Probabilities(bool shifted)

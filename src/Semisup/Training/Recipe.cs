@@ -32,6 +32,12 @@ public sealed record DataSettings(string Dataset = "mnist", int Labels = 3000, s
 /// step with this decay (Optim/WeightAverage.cs); 0.999 averages over about the last 1,000 steps; 0 turns it off.</param>
 public sealed record RunSettings(int Epochs = 500, int StepsPerEpoch = 0, int LabeledBatch = 50, int UnlabeledBatch = 50, int Threads = 2, int EvalBatch = 100, double EmaDecay = 0)
 {
+    /// <summary>Larger evaluation batches are no faster and need gigabytes of activations (all 10,000 test images at
+    /// once took 2.4 GB); a recipe or a checkpoint's header asking for more is refused before anything is allocated.</summary>
+    public const int MaxEvalBatch = 2500;
+
+    /// <summary>An epoch's batch order is held in memory: this many indices (80 MB) at most.</summary>
+    public const long MaxIndicesPerEpoch = 10_000_000;
 
     public int StepsPer(int labeledCount) => StepsPerEpoch > 0 ? StepsPerEpoch : Math.Max(1, labeledCount / LabeledBatch);
 
@@ -43,6 +49,9 @@ public sealed record RunSettings(int Epochs = 500, int StepsPerEpoch = 0, int La
         if (UnlabeledBatch < 0) yield return $"unlabeledBatch: {UnlabeledBatch} must not be negative";
         if (Threads < 1) yield return $"threads: {Threads} must be at least 1";
         if (EvalBatch < 1) yield return $"evalBatch: {EvalBatch} must be at least 1";
+        if (EvalBatch > MaxEvalBatch) yield return $"evalBatch: {EvalBatch} is more than {MaxEvalBatch:N0}; larger batches are no faster and need gigabytes of memory";
+        if ((long)StepsPerEpoch * Math.Max(LabeledBatch, UnlabeledBatch) > MaxIndicesPerEpoch)
+            yield return $"stepsPerEpoch: {StepsPerEpoch} steps of {Math.Max(LabeledBatch, UnlabeledBatch)} images is more than {MaxIndicesPerEpoch:N0} images an epoch; give fewer steps";
         if (EmaDecay is < 0 or >= 1) yield return $"emaDecay: {EmaDecay} must be in [0, 1) (0 turns weight averaging off)";
     }
 }
@@ -118,6 +127,7 @@ public sealed record Recipe
         if (Method.UsesUnlabeled && Run.UnlabeledBatch == 0) bad.Add($"run.unlabeledBatch: the {MethodKind} method learns from unlabeled images, so it must be positive");
         if (Method.UsesUnlabeled && Data.Labels == Split.AllLabels) bad.Add($"data.labels: all leaves no unlabeled image for the {MethodKind} method; use fewer labels or the supervised method");
         if (checkFiles && Model.WarmStart != null && !File.Exists(Model.WarmStart)) bad.Add($"model.warmStart: no checkpoint at '{Model.WarmStart}'");
+        else if (checkFiles && Model.WarmStart != null && SafeFiles.NotRegular(Model.WarmStart) is { } special) bad.Add($"model.warmStart: '{Model.WarmStart}' {special}; give a checkpoint file");
         if (modelProblems.Count == 0 && Factory.SizeProblem(this) is { } tooLarge) bad.Add($"model: {tooLarge}");
         if (bad.Count > 0) throw new SemisupException($"Recipe '{Name}' is invalid: {string.Join("; ", bad)}.");
         return this;

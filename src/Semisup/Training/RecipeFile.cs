@@ -26,6 +26,14 @@ public static class RecipeFile
         TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
+    /// <summary>The recipes are about a kilobyte; a 100 MB description took 2.6 GB of memory and was copied into
+    /// recipe.json, summary.md and every checkpoint. Larger files and longer texts are refused unread.</summary>
+    public const int MaxFileBytes = 1 << 20, MaxTextLength = 4000;
+
+    /// <summary>Blocks nest a few levels (augmentation.strong.cutout); far deeper is an error, found before the JSON
+    /// writer's limit of 64 or the stack runs out.</summary>
+    const int MaxDepth = 16;
+
     static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     /// <summary>A recipe by file path, or by name from the recipes directory, with <paramref name="sets"/> applied.</summary>
@@ -33,7 +41,7 @@ public static class RecipeFile
     {
         var dir = recipesDir ?? Recipe.FindRecipesDir();
         // A name ending in .json is a path, even when no such file exists: the error then names that file.
-        var path = File.Exists(nameOrPath) || nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+        var path = File.Exists(nameOrPath) || Directory.Exists(nameOrPath) || nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
             ? nameOrPath : Path.Combine(dir, nameOrPath + ".json");
         if (!File.Exists(path))
         {
@@ -46,12 +54,16 @@ public static class RecipeFile
     public static Recipe Read(string path, IReadOnlyList<string>? sets = null)
     {
         if (Directory.Exists(path)) throw new SemisupException($"{path}: is a directory, not a recipe file.");
+        SafeFiles.RequireRegular(path, "a recipe file");
+        if (File.Exists(path) && new FileInfo(path).Length is var length and > MaxFileBytes)
+            throw new SemisupException($"{path}: {length:N0} bytes is larger than a recipe file may be ({MaxFileBytes:N0} bytes at most).");
         return Parse(File.ReadAllText(path), path, sets);
     }
 
     /// <summary>A recipe from JSON text; <paramref name="source"/> names it in errors.</summary>
     public static Recipe Parse(string text, string source, IReadOnlyList<string>? sets = null)
     {
+        if (text.Length > MaxFileBytes) throw new SemisupException($"{source}: {text.Length:N0} characters is larger than a recipe may be ({MaxFileBytes:N0} at most).");
         JsonObject file;
         try
         {
@@ -109,6 +121,8 @@ public static class RecipeFile
         var (path, value) = set.IndexOf('=') is int eq and > 0 ? (set[..eq].Trim(), set[(eq + 1)..].Trim())
             : throw new SemisupException($"--set {set}: give block.key=value, e.g. --set method.threshold=0.9.");
         var parts = path.Split('.');
+        if (parts.Length > MaxDepth)
+            throw new SemisupException($"--set {(path.Length > 60 ? path[..60] + "…" : path)}: {parts.Length:N0} levels; recipe keys are at most {MaxDepth} deep.");
         JsonNode parsed;
         try { parsed = JsonNode.Parse(value) ?? JsonValue.Create((string?)null)!; }
         catch (JsonException) { parsed = JsonValue.Create(value); }
@@ -141,6 +155,7 @@ public static class RecipeFile
     /// of the wrong sort is reported in the recipe's terms.</summary>
     static void Check(JsonObject node, Type type, string at, string source)
     {
+        if (at.Count(c => c == '.') >= MaxDepth) throw new SemisupException($"{source}: {at[..at.IndexOf('.')]}: blocks nested more than {MaxDepth} deep.");
         var info = Json.GetTypeInfo(type);
         bool polymorphic = info.PolymorphismOptions != null;
         string? kindName = null;
@@ -195,6 +210,8 @@ public static class RecipeFile
                     || type == typeof(int) && int.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
                     || type == typeof(ulong) && ulong.TryParse(v.ToJsonString(), NumberStyles.None, CultureInfo.InvariantCulture, out _)));
             if (!fits) throw new SemisupException($"{source}: {where}: give {Expected(type)}, not {value.ToJsonString()}.");
+            if (type == typeof(string) && value.GetValue<string>().Length is var chars and > MaxTextLength)
+                throw new SemisupException($"{source}: {where}: {chars:N0} characters is longer than a recipe's texts may be ({MaxTextLength:N0} at most).");
             return;
         }
         if (value is not JsonObject block) throw new SemisupException($"{source}: {where}: give a block {{ ... }}, not {value.ToJsonString()}.");

@@ -91,6 +91,7 @@ public sealed class RunDirectory(string path)
     public IReadOnlyList<EpochMetrics> ReadMetrics()
     {
         if (!File.Exists(this[Metrics])) return [];
+        SafeFiles.RequireRegular(this[Metrics], "the run's metrics file");
         return File.ReadLines(this[Metrics]).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, RecipeFile.Json)!).ToList();
     }
 
@@ -117,7 +118,12 @@ public sealed class RunDirectory(string path)
         WriteAtomically(this[Metrics], string.Concat(keep.Select(l => l + "\n")));
     }
 
-    public TestResult? ReadTest() => File.Exists(this[Test]) ? JsonSerializer.Deserialize<TestResult>(File.ReadAllText(this[Test]), RecipeFile.Json) : null;
+    public TestResult? ReadTest()
+    {
+        if (!File.Exists(this[Test])) return null;
+        SafeFiles.RequireRegular(this[Test], "the run's test result");
+        return JsonSerializer.Deserialize<TestResult>(File.ReadAllText(this[Test]), RecipeFile.Json);
+    }
 
     public void WriteTest(TestResult result) => WriteAtomically(this[Test], JsonSerializer.Serialize(result, Compact));
 

@@ -13,8 +13,7 @@ public sealed record TrainOutcome(Recipe Recipe, string RunDir, TrainingState St
 /// split; then training and the one test measurement.</summary>
 public static class Runs
 {
-    /// <summary>The keys a resumed run may change: a longer run of the same experiment, on another thread count.</summary>
-    static readonly string[] ResumeMayChange = ["run.epochs", "run.threads"];
+    static readonly string[] ResumeMayChange = Trainer.ResumeMayChange;
 
     /// <summary>The recipe a resumed run continues with: the one it recorded, with only <see cref="ResumeMayChange"/>
     /// set; recorded again when they change it. <paramref name="note"/> hears what changes.</summary>
@@ -46,6 +45,8 @@ public static class Runs
         {
             if (!Directory.Exists(runDir)) throw new SemisupException($"{runDir} is not a run directory.");
             using var held = dir.Lock();
+            // Checked before recipe.json is rewritten, so an edited recipe.json or a foreign last.ckpt changes nothing.
+            if (File.Exists(dir.LastPath)) Trainer.RefuseOtherRecipe(dir.LastPath, r, RunDirectory.Recipe);
             if (dir.ReadRecipe().ToJson() != r.ToJson()) dir.WriteRecipe(r);
             // A run that stopped before its first checkpoint has nothing to continue: it starts again, on its recorded recipe.
             if (!File.Exists(dir.LastPath))

@@ -10,7 +10,8 @@ public sealed class Members : IDisposable
     public List<(string Path, Classifier Model, CheckpointHeader Header)> All { get; } = [];
     public DatasetInfo Dataset { get; }
 
-    public Members(IReadOnlyList<string> paths)
+    /// <param name="warn">Hears a warning for each checkpoint loaded unverified (<see cref="Checkpoint.Unverified"/>).</param>
+    public Members(IReadOnlyList<string> paths, Action<string>? warn = null)
     {
         try
         {
@@ -18,6 +19,7 @@ public sealed class Members : IDisposable
             {
                 var (model, header) = Checkpoint.Load(path);
                 All.Add((path, model, header));
+                if (Checkpoint.Unverified(path, header) is { } warning) warn?.Invoke(warning);
             }
             var (first, _, firstHeader) = All[0];
             if (All.FirstOrDefault(m => m.Header.Recipe.Data.Dataset != firstHeader.Recipe.Data.Dataset) is { Path: not null } other)
@@ -48,10 +50,10 @@ public static class Scoring
 {
     public static readonly string[] Splits = ["validation", "test"];
 
-    public static async Task<ScoreReport> EvaluateAsync(IReadOnlyList<string> checkpoints, string split, LocateData locate, bool shifts = false)
+    public static async Task<ScoreReport> EvaluateAsync(IReadOnlyList<string> checkpoints, string split, LocateData locate, bool shifts = false, Action<string>? warn = null)
     {
         if (!Splits.Contains(split)) throw new SemisupException($"--split {split}: give validation or test.");
-        using var members = new Members(checkpoints);
+        using var members = new Members(checkpoints, warn);
         var ds = members.Dataset;
         var files = DatasetFiles.Read(await locate(ds), ds);
         using var set = split == "test" ? TestSet(files, ds) : ValidationSet(files, members);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
@@ -88,10 +89,11 @@ public static class Trainer
 
         var lastPath = run.LastPath;
         if (resume && !File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {RunDirectory.Last} to resume from.");
+        // Before anything is written: saving another recipe's header over these weights would lose them.
+        if (resume) RefuseOtherRecipe(lastPath, recipe, "the run's recipe");
+        if (resume && Checkpoint.Unverified(lastPath, Checkpoint.ReadHeader(lastPath)) is { } unverified) observer.Message(unverified);
         if (!resume) run.RefuseUsed();
         run.RemoveUnfinishedSaves();
-        if (resume && Checkpoint.ReadHeader(lastPath).Recipe.AverageDecay != recipe.AverageDecay)
-            throw new SemisupException($"{lastPath} was written with another run.emaDecay; a run resumes with the recipe it started with.");
         using var learner = resume ? Checkpoint.Resume(lastPath, m => Factory.Optimizer(m, recipe)) : Start(recipe, data, observer);
         if (resume) run.TrimMetrics(learner.State.Epoch);
         var (model, optimizer, average, state) = learner;
@@ -171,6 +173,34 @@ public static class Trainer
             }
         }
         return new(state, false);
+    }
+
+    /// <summary>The recipe keys a resumed run may change: a longer run of the same experiment, on another thread count.</summary>
+    public static readonly string[] ResumeMayChange = ["run.epochs", "run.threads"];
+
+    /// <summary>Refuses to resume from <paramref name="checkpoint"/> when it was written with another recipe than
+    /// <paramref name="recipe"/> (named <paramref name="source"/>), apart from <see cref="ResumeMayChange"/>: the run
+    /// would train the checkpoint's network and save it under the other recipe's header, which nothing could load.</summary>
+    public static void RefuseOtherRecipe(string checkpoint, Recipe recipe, string source)
+    {
+        var saved = Checkpoint.ReadHeader(checkpoint).Recipe;
+        saved = saved with { Run = saved.Run with { Epochs = recipe.Run.Epochs, Threads = recipe.Run.Threads } };
+        if (FirstDifference(JsonNode.Parse(saved.ToJson()), JsonNode.Parse(recipe.ToJson()), "") is { } d)
+            throw new SemisupException($"{checkpoint} was written with another {d.Key} ({d.Saved} there, {d.Given} in {source}); " +
+                "a run resumes only with the recipe it started with: restore that recipe, or train a new run.");
+    }
+
+    /// <summary>The first key, in file order, whose value differs between two recipes' JSON.</summary>
+    static (string Key, string Saved, string Given)? FirstDifference(JsonNode? saved, JsonNode? given, string at)
+    {
+        if (saved is JsonObject a && given is JsonObject b)
+        {
+            foreach (var key in a.Select(p => p.Key).Concat(b.Select(p => p.Key)).Distinct())
+                if (FirstDifference(a[key], b[key], at.Length == 0 ? key : $"{at}.{key}") is { } d) return d;
+            return null;
+        }
+        string Text(JsonNode? n) => n?.ToJsonString() ?? "none";
+        return Text(saved) == Text(given) ? null : (at, Text(saved), Text(given));
     }
 
     static void Log(SummaryWriter tensorboard, EpochMetrics m)

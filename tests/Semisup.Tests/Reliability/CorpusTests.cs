@@ -46,6 +46,14 @@ public class CorpusTests
         new("an empty image", d => File.WriteAllBytes(d["x.png"], []), ["predict", "-c", "{dir}/m.ckpt", "-i", "{dir}/x.png"], "x.png"),
         new("resume with a new seed", d => Recipe(d, "{}"), ["train", "--resume", "{dir}", "--seed", "3"], "is not a run directory"),
         new("--set without a block", d => Recipe(d, "{}"), [.. Train, "--set", "epochs=3"], "give block.key=value"),
+        new("--set 100 levels deep", d => Recipe(d, "{}"), [.. Train, "--set", $"augmentation.{string.Concat(Enumerable.Repeat("strong.", 100))}shift=1"], "102 levels; recipe keys are at most 16 deep"),
+        new("--set 10,000 levels deep", d => Recipe(d, "{}"), [.. Train, "--set", $"augmentation.{string.Concat(Enumerable.Repeat("strong.", 10_000))}shift=1"], "10,002 levels"),
+        new("a recipe nested 60 deep", d => Recipe(d, $"{{ \"augmentation\": {string.Concat(Enumerable.Repeat("{ \"strong\": ", 60))}{{ \"shift\": 1 }}{new string('}', 60)} }}"), Train, "augmentation: blocks nested more than 16 deep"),
+        new("a 2 MB recipe file", d => Recipe(d, $"{{ \"description\": \"{new string('x', 2 << 20)}\" }}"), Train, "bytes is larger than a recipe file may be (1,048,576 bytes at most)"),
+        new("a description of 5,000 characters", d => Recipe(d, $"{{ \"description\": \"{new string('x', 5000)}\" }}"), Train, "description: 5,000 characters is longer than a recipe's texts may be (4,000 at most)"),
+        new("--set a warm start path of 5,000 characters", d => Recipe(d, "{}"), [.. Train, "--set", $"model.warmStart={new string('x', 5000)}"], "model.warmStart: 5,000 characters is longer"),
+        new("serve on port 99999", _ => { }, ["serve", "-c", "{dir}/m.ckpt", "--port", "99999"], "--port 99999: give a port from 1 to 65535"),
+        new("serve on port -1", _ => { }, ["serve", "-c", "{dir}/m.ckpt", "--port", "-1"], "--port -1: give a port from 1 to 65535"),
     };
 
     [Theory]
