@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Semisup.Reports;
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 

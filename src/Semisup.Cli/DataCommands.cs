@@ -3,6 +3,8 @@ using Semisup.Data;
 using Semisup.Reports;
 using Semisup.Training;
 using Spectre.Console;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 

@@ -3,6 +3,8 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Semisup.Export;
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Semisup.Reports;
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 
@@ -22,7 +24,7 @@ static class TrainCommand
             var resuming = parse.GetValue(resume);
             if (resuming != null && (parse.GetResult(recipe) is { Implicit: false } || parse.GetValue(outDir) is not null))
                 throw new SemisupException("--resume continues the run in its directory with the recipe it recorded; leave out --recipe and --out.");
-            var r = resuming != null ? Runs.ForResume(resuming, sets, Console.WriteLine) : Recipe.Load(parse.GetValue(recipe)!, sets: sets);
+            var r = resuming != null ? TrainingRuns.ForResume(resuming, sets, Console.WriteLine) : Recipe.Load(parse.GetValue(recipe)!, sets: sets);
             var runDir = resuming ?? parse.GetValue(outDir) ?? Path.Combine("runs", $"{r.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
             return await TrainAsync(r, runDir, resuming != null, DataCommands.Locator(parse, cancel), cancel);
         });
@@ -38,7 +40,7 @@ static class TrainCommand
         void Stop(PosixSignalContext signal) { signal.Cancel = true; interrupt.Cancel(); }
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        var outcome = await Runs.TrainAsync(r, runDir, resuming, locate, TrainingProgress.Run, Console.WriteLine, interrupt.Token);
+        var outcome = await TrainingRuns.TrainAsync(r, runDir, resuming, locate, TrainingProgress.Run, Console.WriteLine, interrupt.Token);
         if (outcome.Interrupted)
         {
             Console.WriteLine($"interrupted. {new RunDirectory(runDir).WhereToContinue(outcome.State.Epoch)}");

@@ -1,5 +1,7 @@
 using Semisup.Training;
 using Spectre.Console;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 

@@ -7,6 +7,8 @@ using Microsoft.Extensions.Logging;
 using Semisup.Data;
 using Semisup.Training;
 using static TorchSharp.torch;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Cli.Serving;
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Reports;
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using Semisup.Data;
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Reports;
 

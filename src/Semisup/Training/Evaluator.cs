@@ -2,6 +2,7 @@ using Semisup.Data;
 using Semisup.Models;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Semisup.Recipes;
 
 namespace Semisup.Training;
 

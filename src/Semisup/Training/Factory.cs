@@ -2,6 +2,7 @@ using Semisup.Data;
 using Semisup.Models;
 using Semisup.Nn;
 using Semisup.Optim;
+using Semisup.Recipes;
 
 namespace Semisup.Training;
 

@@ -9,6 +9,8 @@ using Semisup.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Training;
 

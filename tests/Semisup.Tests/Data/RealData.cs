@@ -110,7 +110,7 @@ public class RealMnistTests(MnistFixture mnist)
         s.Save(dir["split.json"]);
         Assert.Equal(Split.Lab, Split.Load(dir["split.json"], 60000).Scheme);
         Assert.Contains("known schemes", Assert.Throws<SemisupException>(() => Split.Create("mnist", labels, 100, 1, "first")).Message);
-        Assert.Contains("data.split: 'first' is not one of random, lab", Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Data = new(Split: "first") }.Validate()).Message);
+        Assert.Contains("data.split: 'first' is not one of random, lab", Assert.Throws<SemisupException>(() => new Semisup.Recipes.Recipe { Data = new(Split: "first") }.Validate()).Message);
     }
 
     [Fact]

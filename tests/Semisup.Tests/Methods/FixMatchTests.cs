@@ -210,19 +210,19 @@ public class FixMatchTests
     public void Teacher_pseudo_labels_need_a_weight_average_and_a_recipe_says_so()
     {
         const string Recipe = """{ "method": { "kind": "fixmatch", "pseudoLabels": "teacher" }, "augmentation": { "strong": { "cutout": 8 } } }""";
-        var e = Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse(Recipe, "test").Validate());
+        var e = Assert.Throws<SemisupException>(() => Semisup.Recipes.RecipeFile.Parse(Recipe, "test").Validate());
         Assert.Contains("method.pseudoLabels: teacher needs a weight average; give run.emaDecay, e.g. 0.999", e.Message);
-        Semisup.Training.RecipeFile.Parse(Recipe, "test", ["run.emaDecay=0.999"]).Validate();
-        e = Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse(Recipe.Replace("teacher", "oracle"), "test").Validate());
+        Semisup.Recipes.RecipeFile.Parse(Recipe, "test", ["run.emaDecay=0.999"]).Validate();
+        e = Assert.Throws<SemisupException>(() => Semisup.Recipes.RecipeFile.Parse(Recipe.Replace("teacher", "oracle"), "test").Validate());
         Assert.Contains("method.pseudoLabels: 'oracle' is not one of batch, model, teacher", e.Message);
     }
 
     [Fact]
     public void Fixmatch_needs_a_strong_augmentation_and_a_recipe_says_so()
     {
-        var e = Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse("""{ "method": { "kind": "fixmatch" } }""", "test").Validate());
+        var e = Assert.Throws<SemisupException>(() => Semisup.Recipes.RecipeFile.Parse("""{ "method": { "kind": "fixmatch" } }""", "test").Validate());
         Assert.Contains("augmentation.strong: the fixmatch method needs a strong augmentation", e.Message);
-        var r = Semisup.Training.RecipeFile.Parse("""{ "method": { "kind": "fixmatch", "threshold": 0.9 }, "augmentation": { "shift": 2, "strong": { "shear": 0.3, "cutout": 10 } } }""", "test").Validate();
+        var r = Semisup.Recipes.RecipeFile.Parse("""{ "method": { "kind": "fixmatch", "threshold": 0.9 }, "augmentation": { "shift": 2, "strong": { "shear": 0.3, "cutout": 10 } } }""", "test").Validate();
         Assert.Equal(new FixMatch(Threshold: 0.9), r.Method);
         Assert.Equal(new Augment(Shear: 0.3, Cutout: 10), r.Augmentation.Strong);
     }

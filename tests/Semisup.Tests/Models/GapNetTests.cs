@@ -40,6 +40,6 @@ public class GapNetTests
         Assert.Equal(0.1 * 0.5 * (1 + Math.Cos(Math.PI * 0.55)), s.At(8, 0.1, 12), 12);
         Assert.True(s.At(12, 0.1, 12) < 0.001);
         Assert.Contains("schedule.warmupEpochs: -1 must not be negative",
-            Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Schedule = new Cosine(-1) }.Validate()).Message);
+            Assert.Throws<SemisupException>(() => new Semisup.Recipes.Recipe { Schedule = new Cosine(-1) }.Validate()).Message);
     }
 }

@@ -1,6 +1,8 @@
 using Semisup.Data;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Runs;
 
 /// <summary>Finds a dataset's four files (fetching them if need be) and returns their directory; the CLI supplies it
 /// with its progress bar.</summary>
@@ -11,7 +13,7 @@ public sealed record TrainOutcome(Recipe Recipe, string RunDir, TrainingState St
 
 /// <summary>What the train command does, with its policy: which recipe a new or resumed run trains, where, on which
 /// split; then training and the one test measurement.</summary>
-public static class Runs
+public static class TrainingRuns
 {
     /// <summary>The keys a resumed run may change: a longer run of the same experiment, on another thread count.</summary>
     static readonly string[] ResumeMayChange = ["run.epochs", "run.threads"];
@@ -22,7 +24,7 @@ public static class Runs
     {
         var dir = new RunDirectory(runDir);
         var recorded = dir.ReadRecipe();
-        // The recipe is recorded again, if it changed, once the run holds the directory (Runs.TrainAsync).
+        // The recipe is recorded again, if it changed, once the run holds the directory (TrainingRuns.TrainAsync).
         if (sets.FirstOrDefault(s => !ResumeMayChange.Contains(s.Split('=')[0].Trim())) is { } other)
             throw new SemisupException($"--resume continues a run as it was recorded; only --epochs (to extend it) and --threads may change, not {other.Split('=')[0]}.");
         var continued = RecipeFile.Parse(recorded.ToJson(), dir.RecipePath, sets).Validate();

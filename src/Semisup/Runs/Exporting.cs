@@ -1,7 +1,9 @@
 using Semisup.Data;
 using Semisup.Export;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Runs;
 
 /// <summary>What export does: a checkpoint's model written for ONNX Runtime or PyTorch, with its recipe, dataset and
 /// test accuracy (measured here by Semisup's own evaluation) as metadata; and the score of such a file by ONNX Runtime.</summary>

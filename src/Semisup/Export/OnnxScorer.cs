@@ -2,8 +2,9 @@ using Microsoft.ML.OnnxRuntime;
 using Semisup.Data;
 using static TorchSharp.torch;
 using Semisup.Export;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Export;
 
 /// <summary>Runs an exported model (<see cref="OnnxExport"/>) with ONNX Runtime: what a user of the .onnx file gets.</summary>
 public sealed class OnnxScorer : IDisposable

@@ -4,8 +4,9 @@ using Semisup.Data;
 using Semisup.Methods;
 using Semisup.Models;
 using Semisup.Optim;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Recipes;
 
 /// <summary>Which images a run learns from: the dataset, how many labels, and how the training images divide into
 /// labeled, validation and unlabeled (Data/Split.cs).</summary>

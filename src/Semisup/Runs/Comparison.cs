@@ -1,6 +1,8 @@
 using Semisup.Data;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Runs;
 
 /// <summary>One finished run as compare shows it: its recipe, where validation peaked, its test accuracy (of the
 /// best-on-validation checkpoint, as its own report measured it) and its curve.</summary>

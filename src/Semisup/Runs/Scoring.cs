@@ -1,7 +1,9 @@
 using Semisup.Data;
 using Semisup.Models;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Runs;
 
 /// <summary>Checkpoints loaded for evaluation or prediction; an ensemble's members must share a dataset (and so its
 /// classes).</summary>

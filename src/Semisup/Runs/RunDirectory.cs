@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Semisup.Data;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Runs;
 
 /// <summary>One epoch's line of metrics.jsonl.</summary>
 public sealed record EpochMetrics(
@@ -27,13 +29,13 @@ public sealed class RunDirectory(string path)
     public string BestPath => this[Best];
     public string LastPath => this[Last];
 
-    public Training.Recipe ReadRecipe()
+    public Recipes.Recipe ReadRecipe()
     {
         if (!File.Exists(RecipePath)) throw new SemisupException($"{Path} is not a run directory (no {Recipe}).");
-        return Training.Recipe.Read(RecipePath);
+        return Recipes.Recipe.Read(RecipePath);
     }
 
-    public void WriteRecipe(Training.Recipe recipe) => WriteAtomically(RecipePath, recipe.ToJson());
+    public void WriteRecipe(Recipes.Recipe recipe) => WriteAtomically(RecipePath, recipe.ToJson());
 
     public Data.Split ReadSplit(int trainCount) => Data.Split.Load(this[Split], trainCount);
 

@@ -1,7 +1,9 @@
 using Semisup.Data;
 using static TorchSharp.torch;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Runs;
 
 /// <summary>One image's answer: its name, the classes' probabilities, and whether it held any ink.</summary>
 /// <param name="Shifted">With test-time shifts, the probabilities averaged over the image and its four one-pixel shifts.</param>

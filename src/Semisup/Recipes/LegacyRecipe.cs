@@ -5,7 +5,7 @@ using Semisup.Methods;
 using Semisup.Models;
 using Semisup.Optim;
 
-namespace Semisup.Training;
+namespace Semisup.Recipes;
 
 /// <summary>The flat form recipes had before their blocks: one object of 57 keys. The shipped checkpoints, the kept
 /// runs under docs/runs and users' own recipes still hold it; this is the one place that reads it, converting it once

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 
-namespace Semisup.Training;
+namespace Semisup.Recipes;
 
 /// <summary>Reads recipe files: comments allowed; each block given replaces the default block whole (its kind picks
 /// the record, its missing keys take that record's defaults); <c>--set block.key=value</c> edits the result; the old
