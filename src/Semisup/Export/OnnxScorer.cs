@@ -1,8 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Semisup.Data;
 using static TorchSharp.torch;
-using Semisup.Export;
-using Semisup.Training;
 
 namespace Semisup.Export;
 
@@ -40,7 +38,7 @@ public sealed class OnnxScorer : IDisposable
     }
 
     /// <summary>Accuracy, cross-entropy (from the logits), predictions (the largest logit's class) and probabilities over
-    /// a set, in batches, as <see cref="Evaluator.Evaluate"/> reports them for a Semisup model.</summary>
+    /// a set, in batches, as Semisup's evaluation reports them for its own models.</summary>
     public Evaluation Evaluate(ImageSet set, int batchSize)
     {
         int n = (int)set.Count;

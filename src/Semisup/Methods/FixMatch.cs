@@ -35,7 +35,7 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
 
     public StepLoss Loss(Classifier model, Batch b)
     {
-        var strong = b.Augmentation.Strong ?? throw new SemisupException("The fixmatch method needs augmentation.strong.");
+        var strong = b.Augmentation.Strong ?? throw new SemisupException("FixMatch needs a strong augmentation (Augment.Strong).");
         int nl = (int)b.Labeled.shape[0], nu = (int)b.Unlabeled.shape[0];
         var weak = b.Augmentation.Apply(b.Unlabeled);
         var altered = strong.Apply(b.Unlabeled);
@@ -43,7 +43,7 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
         Tensor? weakly = null, adversarial = null;
         if (PseudoLabels == "batch")
         {
-            // Only with the term: a recipe without it keeps its random stream and its batch.
+            // Only with the term: a run without it keeps its random stream and its batch.
             Tensor[] views = VirtualAdversarialWeight > 0
                 ? [b.Labeled, weak, altered, weak + VirtualAdversarial.Perturbation(model, weak, VirtualAdversarialRadius)]
                 : [b.Labeled, weak, altered];
@@ -54,18 +54,18 @@ public sealed record FixMatch(double Threshold = 0.95, double UnsupervisedWeight
         }
         else
         {
-            q = Predict(PseudoLabels == "teacher" ? b.Teacher ?? throw new SemisupException("method.pseudoLabels: teacher needs run.emaDecay above 0.") : model, weak);
+            q = Predict(PseudoLabels == "teacher" ? b.Teacher ?? throw new SemisupException("FixMatch's teacher pseudo-labels need the weight average of the model (Batch.Teacher).") : model, weak);
             var logits = model.call(cat([b.Labeled, altered], 0));
             (labeled, strongly) = (logits[..nl], logits[nl..]);
         }
-        if (DistributionAlignment) q = Align(q, b.State ?? throw new SemisupException("method.distributionAlignment needs the trainer's method state."));
+        if (DistributionAlignment) q = Align(q, b.State ?? throw new SemisupException("Distribution alignment needs the state the trainer keeps (Batch.State)."));
         var supervised = functional.cross_entropy(labeled, b.Labels, label_smoothing: LabelSmoothing);
         var (confidence, pseudoLabel) = q.max(1);
         var mask = confidence.ge(Threshold).to_type(ScalarType.Float32);
         var unsupervised = (functional.cross_entropy(strongly, pseudoLabel, reduction: Reduction.None) * mask).mean();
         if (MutualInformationWeight > 0)
         {
-            if (weakly is null) throw new SemisupException("method.mutualInformationWeight needs method.pseudoLabels batch.");
+            if (weakly is null) throw new SemisupException("The mutual-information term needs the pseudo-labels of the batch (PseudoLabels batch).");
             unsupervised = unsupervised + MutualInformationWeight / UnsupervisedWeight * MutualInformation(functional.softmax(weakly, 1), functional.softmax(strongly, 1));
         }
         if (adversarial is not null)

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,11 +21,11 @@ namespace Semisup.Models;
 /// <param name="ConvWidth">Multiplies the lab's 32, 64, 64 and 128 channels of the four convolutions (rounded).</param>
 /// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
 /// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
-/// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not a recipe.</param>
+/// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not the settings.</param>
 public sealed record ConvNetConfig(
     double NoiseStd = 0.3, double Dropout = 0.5, double LeakySlope = 0.1, double BnMomentum = 0.1, double InitRange = 0.1,
-    [property: JsonIgnore] int Channels = 1, [property: JsonIgnore] int Height = 28, [property: JsonIgnore] int Width = 28,
-    [property: JsonIgnore] int Classes = 10, double InputMean = 0, double InputStd = 1,
+    int Channels = 1, int Height = 28, int Width = 28,
+    int Classes = 10, double InputMean = 0, double InputStd = 1,
     string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
     int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones", bool CleanDropout = true,
     double ConvWidth = 1) : ModelOptions
@@ -40,11 +39,11 @@ public sealed record ConvNetConfig(
 
     /// <summary>The four convolutions' output channels. An absurd width saturates at int.MaxValue (.NET's double-to-int
     /// conversion does since .NET 9), which the size check then refuses.</summary>
-    [JsonIgnore] public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
+    public int[] ConvChannels => [.. new[] { 32, 64, 64, 128 }.Select(c => (int)Math.Round(c * ConvWidth))];
 
     /// <summary>Channels, height and width of each convolution's input, where the noisy path adds its noise:
     /// the image, then (H−4)/2 after the 5×5 convolution and the pooling, −2, and −4 then /2.</summary>
-    [JsonIgnore] public (int Channels, int Height, int Width)[] ConvInputs
+    public (int Channels, int Height, int Width)[] ConvInputs
     {
         get
         {
@@ -55,11 +54,11 @@ public sealed record ConvNetConfig(
     }
 
     /// <summary>Height and width of the last convolution's output.</summary>
-    [JsonIgnore] public (int Height, int Width) FeatureMap => (ConvInputs[^1].Height - 2, ConvInputs[^1].Width - 2);
+    public (int Height, int Width) FeatureMap => (ConvInputs[^1].Height - 2, ConvInputs[^1].Width - 2);
 
     /// <summary>The learned parameters, counted from the shapes before anything is allocated (in double: an absurd
     /// width must not overflow the count that refuses it).</summary>
-    [JsonIgnore] public override double Parameters
+    public override double Parameters
     {
         get
         {
@@ -78,7 +77,7 @@ public sealed record ConvNetConfig(
 
     /// <summary>Multiply-adds of one image's pass through each convolution: stride 1, no padding, so each output
     /// pixel of each output channel takes channels × k² of them.</summary>
-    [JsonIgnore] public double[] ConvMultiplyAdds
+    public double[] ConvMultiplyAdds
     {
         get
         {
@@ -97,7 +96,7 @@ public sealed record ConvNetConfig(
     /// <summary>Multiply-adds of one image's pass through the convolutions and fully connected layers: nearly all of the
     /// arithmetic (batch norm, pooling and activations do a few operations per value), so what bounds evaluation's speed
     /// (docs/performance.md).</summary>
-    [JsonIgnore] public override double MultiplyAdds
+    public override double MultiplyAdds
     {
         get
         {
@@ -134,7 +133,7 @@ public sealed record ConvNetConfig(
 
 /// <summary>The lab's conv net: conv32 5×5 → pool → BN → lReLU → conv64 3×3 → BN → lReLU → conv64 3×3 → pool → BN →
 /// lReLU → conv128 3×3 → BN → lReLU → FC100 → BN → ReLU → dropout → FC10 → BN (channels × ConvWidth, FC × HiddenUnits/100
-/// when a recipe widens it). Its noisy path adds Gaussian noise before every convolution (not before pooling or the
+/// when ConvWidth and HiddenUnits widen it). Its noisy path adds Gaussian noise before every convolution (not before pooling or the
 /// fully connected layers).</summary>
 public sealed class ConvNet : Classifier
 {

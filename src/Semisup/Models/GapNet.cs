@@ -14,8 +14,8 @@ namespace Semisup.Models;
 /// <param name="Dropout">Dropout before the linear layer, on both paths while training.</param>
 public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double NoiseStd = 0, double Dropout = 0, double BnMomentum = 0.1,
     double InputMean = 0.1307, double InputStd = 0.3081,
-    [property: System.Text.Json.Serialization.JsonIgnore] int Channels = 1, [property: System.Text.Json.Serialization.JsonIgnore] int Height = 28,
-    [property: System.Text.Json.Serialization.JsonIgnore] int Width = 28, [property: System.Text.Json.Serialization.JsonIgnore] int Classes = 10) : ModelOptions
+    int Channels = 1, int Height = 28,
+    int Width = 28, int Classes = 10) : ModelOptions
 {
     public static readonly int[] DefaultWidths = [32, 64, 128];
 
@@ -29,13 +29,10 @@ public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double No
             for (int c = 0; c < ConvsPerStage; c++, channels = Widths[s])
                 yield return (channels, Widths[s], side);
     }
-
-    [System.Text.Json.Serialization.JsonIgnore]
     public override double Parameters =>
         Convolutions().Sum(c => 9.0 * c.In * c.Out + 2.0 * c.Out) + ((double)(Widths.Length > 0 ? Widths[^1] : 0) + 1) * Classes;
 
     /// <summary>Multiply-adds of one image's pass: the convolutions at their inputs' size (padding keeps it), and the linear layer.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
     public override double MultiplyAdds => Convolutions().Sum(c => 9.0 * c.In * c.Out * c.Side * c.Side) + (double)(Widths.Length > 0 ? Widths[^1] : 0) * Classes;
 
     public override IEnumerable<string> Problems()

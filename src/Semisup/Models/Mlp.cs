@@ -1,7 +1,6 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
-using JsonIgnore = System.Text.Json.Serialization.JsonIgnoreAttribute;
 
 namespace Semisup.Models;
 
@@ -14,8 +13,8 @@ namespace Semisup.Models;
 /// <param name="Dropout">Dropout before the last linear layer, on both paths while training.</param>
 public sealed record MlpConfig(int[] Hidden, double NoiseStd = 0, double Dropout = 0, double BnMomentum = 0.1,
     double InputMean = 0.1307, double InputStd = 0.3081,
-    [property: JsonIgnore] int Channels = 1, [property: JsonIgnore] int Height = 28,
-    [property: JsonIgnore] int Width = 28, [property: JsonIgnore] int Classes = 10) : ModelOptions
+    int Channels = 1, int Height = 28,
+    int Width = 28, int Classes = 10) : ModelOptions
 {
     public static readonly int[] DefaultHidden = [1000, 500, 250, 250, 250];
 
@@ -26,9 +25,9 @@ public sealed record MlpConfig(int[] Hidden, double NoiseStd = 0, double Dropout
         Hidden.Prepend(Channels * Height * Width).Zip(Hidden.Append(Classes), (i, o) => ((double)i, (double)o));
 
     /// <summary>Hidden layers have no bias (batch norm's β replaces it) and two batch-norm parameters a unit.</summary>
-    [JsonIgnore] public override double Parameters => Layers().Sum(l => l.In * l.Out) + 2.0 * Hidden.Sum(h => (double)h) + Classes;
+    public override double Parameters => Layers().Sum(l => l.In * l.Out) + 2.0 * Hidden.Sum(h => (double)h) + Classes;
 
-    [JsonIgnore] public override double MultiplyAdds => Layers().Sum(l => l.In * l.Out);
+    public override double MultiplyAdds => Layers().Sum(l => l.In * l.Out);
 
     public override IEnumerable<string> Problems()
     {

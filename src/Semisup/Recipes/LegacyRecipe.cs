@@ -99,10 +99,15 @@ sealed record LegacyRecipe
         new[] { "method", "model", "optimizer" }.Any(k => file[k] is JsonValue)
         || (file.Any(p => Moved.ContainsKey(p.Key)) && !file.Any(p => p.Key is "data" or "run" || p.Value is JsonObject && p.Key is "method" or "model"));
 
-    static readonly JsonSerializerOptions FlatJson = new(RecipeFile.Json) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
+    /// <summary>A flat file's keys are plain values and one plain block: it has no kinds to read.</summary>
+    static readonly JsonSerializerOptions FlatJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
 
-    /// <summary>The blocks a flat recipe means.</summary>
-    public static JsonObject Convert(JsonObject file, string source)
+    /// <summary>The recipe a flat file means, in blocks.</summary>
+    public static Recipe Convert(JsonObject file, string source)
     {
         // Versions before the blocks wrote the computed "net", "augmentation" and "ladder" next to the keys they came from.
         foreach (var computed in new[] { "net", "augmentation", "ladder" }) file.Remove(computed);
@@ -112,7 +117,7 @@ sealed record LegacyRecipe
         {
             throw new SemisupException($"{source}: a recipe in the flat form with a key or value it did not have ({(e.Path ?? "$").TrimStart('$', '.')}); write it in blocks (docs/recipes.md).", e);
         }
-        return (JsonObject)JsonSerializer.SerializeToNode(flat.ToRecipe(source), RecipeFile.Json)!;
+        return flat.ToRecipe(source);
     }
 
     Recipe ToRecipe(string source) => new()

@@ -23,7 +23,8 @@ public static class RecipeFile
         IgnoreReadOnlyProperties = true,
         // Γ, μ and → stay readable in recipe.json and checkpoint headers.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+        // Every kind of model, method, optimizer and schedule, from the one table of them.
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { Kinds.Modify } },
     };
 
     static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
@@ -31,13 +32,13 @@ public static class RecipeFile
     /// <summary>A recipe by file path, or by name from the recipes directory, with <paramref name="sets"/> applied.</summary>
     public static Recipe Load(string nameOrPath, string? recipesDir = null, IReadOnlyList<string>? sets = null)
     {
-        var dir = recipesDir ?? Recipe.FindRecipesDir();
+        var dir = recipesDir ?? FindRecipesDir();
         // A name ending in .json is a path, even when no such file exists: the error then names that file.
         var path = File.Exists(nameOrPath) || nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
             ? nameOrPath : Path.Combine(dir, nameOrPath + ".json");
         if (!File.Exists(path))
         {
-            var known = Recipe.Names(dir);
+            var known = Names(dir);
             throw new SemisupException($"Recipe '{nameOrPath}' not found (looked for {path}). Known recipes: {(known.Count > 0 ? string.Join(", ", known) : "none")}.");
         }
         return Read(path, sets) with { Name = Path.GetFileNameWithoutExtension(path) };
@@ -48,6 +49,22 @@ public static class RecipeFile
         if (Directory.Exists(path)) throw new SemisupException($"{path}: is a directory, not a recipe file.");
         return Parse(File.ReadAllText(path), path, sets);
     }
+
+    /// <summary>The recipe names in a directory (its *.json files), sorted.</summary>
+    public static IReadOnlyList<string> Names(string recipesDir) =>
+        Directory.Exists(recipesDir) ? [.. Directory.GetFiles(recipesDir, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal)] : [];
+
+    /// <summary>recipes/ beside the working directory or any parent, else beside the program.</summary>
+    public static string FindRecipesDir()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+                if (Directory.Exists(Path.Combine(d.FullName, "recipes"))) return Path.Combine(d.FullName, "recipes");
+        return Path.Combine(Directory.GetCurrentDirectory(), "recipes");
+    }
+
+    /// <summary>The recipe as <see cref="Parse"/> reads it back; two recipes with equal JSON train the same run.</summary>
+    public static string ToJson(this Recipe recipe) => JsonSerializer.Serialize(recipe, Json);
 
     /// <summary>A recipe from JSON text; <paramref name="source"/> names it in errors.</summary>
     public static Recipe Parse(string text, string source, IReadOnlyList<string>? sets = null)
@@ -63,7 +80,7 @@ public static class RecipeFile
         {
             throw new SemisupException($"{source}: not valid JSON (line {e.LineNumber + 1}, character {e.BytePositionInLine + 1}).", e);
         }
-        if (LegacyRecipe.IsFlat(file)) file = LegacyRecipe.Convert(file, source);
+        if (LegacyRecipe.IsFlat(file)) file = (JsonObject)JsonSerializer.SerializeToNode(LegacyRecipe.Convert(file, source), Json)!;
         var merged = (JsonObject)JsonSerializer.SerializeToNode(new Recipe(), Json)!;
         foreach (var (key, value) in file.ToList())
         {
@@ -81,25 +98,6 @@ public static class RecipeFile
             // Check has looked at every key and value, so this is a combination it did not foresee.
             throw new SemisupException($"{source}: {Key(e.Path)}: {e.Message.Split(" Path:")[0]}", e);
         }
-    }
-
-    /// <summary>The kind a polymorphic block is written with (conv, gamma, adam, ...).</summary>
-    public static string KindOf(object block)
-    {
-        var info = Json.GetTypeInfo(PolymorphicBase(block.GetType()) ?? block.GetType());
-        return info.PolymorphismOptions?.DerivedTypes.First(d => d.DerivedType == block.GetType()).TypeDiscriminator?.ToString() ?? "";
-    }
-
-    /// <summary>Every floating-point key must be a finite number: JSON reads 1e309 as infinity.</summary>
-    public static IEnumerable<string> NonFinite(Recipe recipe)
-    {
-        foreach (var (key, block) in recipe.Blocks)
-            foreach (var p in Json.GetTypeInfo(block.GetType()).Properties)
-            {
-                var value = p.Get?.Invoke(block);
-                var numbers = value switch { double d => [d], double[] ds => ds, _ => Array.Empty<double>() };
-                if (numbers.Any(d => !double.IsFinite(d))) yield return $"{key}.{p.Name}: must be a finite number";
-            }
     }
 
     /// <summary><c>block.key=value</c>: the value is read as JSON (a number, true, [1, 2]) or else taken as text.</summary>
@@ -154,7 +152,8 @@ public static class RecipeFile
             if (derived.DerivedType == null) throw new SemisupException($"{source}: {at}.kind: '{kind}' is not one of {list}.");
             info = Json.GetTypeInfo(derived.DerivedType);
         }
-        var properties = info.Properties.Where(p => p.Set != null || p.AssociatedParameter != null).ToDictionary(p => p.Name);
+        // A key is read and written; a model's shape, which the dataset decides, is neither (Kinds.Modify).
+        var properties = info.Properties.Where(p => p.Get != null && (p.Set != null || p.AssociatedParameter != null)).ToDictionary(p => p.Name);
         foreach (var (key, value) in node)
         {
             var where = at.Length == 0 ? key : $"{at}.{key}";
@@ -221,13 +220,6 @@ public static class RecipeFile
         }
     }
 
-    static Type? PolymorphicBase(Type type)
-    {
-        for (var t = type.BaseType; t != null && t != typeof(object); t = t.BaseType)
-            if (Json.GetTypeInfo(t).PolymorphismOptions != null) return t;
-        return type.GetInterfaces().FirstOrDefault(i => Json.GetTypeInfo(i).PolymorphismOptions != null);
-    }
-
     static string Key(string? jsonPath) => (jsonPath ?? "$").TrimStart('$', '.');
 
     /// <summary>Levenshtein distance.</summary>
@@ -246,5 +238,26 @@ public static class RecipeFile
             }
         }
         return row[b.Length];
+    }
+}
+
+/// <summary><c>Recipe.Load</c>, <c>Recipe.Read</c>, <c>Recipe.Names</c> and <c>Recipe.FindRecipesDir</c>: where a
+/// caller looks for them, while the record itself knows no files.</summary>
+public static class RecipeLookup
+{
+    extension(Recipe)
+    {
+        /// <summary>A recipe by file path, or by name from the recipes directory.</summary>
+        public static Recipe Load(string nameOrPath, string? recipesDir = null, IReadOnlyList<string>? sets = null) =>
+            RecipeFile.Load(nameOrPath, recipesDir, sets);
+
+        /// <summary>A recipe file as written, e.g. a run directory's resolved recipe.json.</summary>
+        public static Recipe Read(string path) => RecipeFile.Read(path);
+
+        /// <summary>The recipe names in a directory (its *.json files), sorted.</summary>
+        public static IReadOnlyList<string> Names(string recipesDir) => RecipeFile.Names(recipesDir);
+
+        /// <summary>recipes/ beside the working directory or any parent, else beside the program.</summary>
+        public static string FindRecipesDir() => RecipeFile.FindRecipesDir();
     }
 }

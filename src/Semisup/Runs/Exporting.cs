@@ -21,11 +21,18 @@ public static class Exporting
         var ds = Datasets.Get(header.Recipe.Data.Dataset);
         using var test = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
         double accuracy = Evaluator.Score(model, test, header.Recipe.Run.EvalBatch).Accuracy;
-        var metadata = ExportMetadata.Create(header.Recipe.ToJson(), ds.Name, accuracy);
+        var metadata = Metadata(header.Recipe, accuracy);
         if (format == "onnx") OnnxExport.Write(model, metadata, output);
         else PyTorchExport.Write(model, metadata, output);
         return accuracy;
     }
+
+    /// <summary>The metadata key of the recipe the model was trained by, as JSON text.</summary>
+    public const string RecipeKey = "recipe";
+
+    /// <summary>What an exported file says of its model: the recipe, the dataset, the test accuracy if measured.</summary>
+    public static Dictionary<string, string> Metadata(Recipe recipe, double? testAccuracy) =>
+        ExportMetadata.Create(Datasets.Get(recipe.Data.Dataset).Name, testAccuracy, new Dictionary<string, string> { [RecipeKey] = recipe.ToJson() });
 
     /// <summary>An exported model's test score by ONNX Runtime, and the accuracy Semisup measured at export if it says.</summary>
     public static async Task<(Evaluation Evaluation, double? Exported)> EvaluateOnnxAsync(string path, string split, LocateData locate)

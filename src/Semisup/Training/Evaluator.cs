@@ -9,11 +9,6 @@ namespace Semisup.Training;
 /// <summary>Mean cross-entropy and accuracy over a set.</summary>
 public sealed record Score(double Loss, double Accuracy);
 
-public sealed record Evaluation(double Loss, double Accuracy, long[] Predictions, float[] Probabilities)
-{
-    public int Count => Predictions.Length;
-}
-
 public static class Evaluator
 {
     const string DifferentImages = "The ensemble's members were evaluated on different images or with different classes.";

@@ -196,7 +196,7 @@ public static class Trainer
         var made = new List<IDisposable>();
         try
         {
-            var (model, note) = Factory.Initialised(recipe, () => data.Unlabeled);
+            var (model, note) = Initialisation.NewModel(recipe, () => data.Unlabeled);
             made.Add(model);
             if (note != null) observer.Message(note);
             var optimizer = Factory.Optimizer(model, recipe);
