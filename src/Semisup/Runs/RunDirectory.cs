@@ -5,18 +5,12 @@ using Semisup.Training;
 
 namespace Semisup.Runs;
 
-/// <summary>One epoch's line of metrics.jsonl.</summary>
-public sealed record EpochMetrics(
-    int Epoch, long Step, double SupervisedLoss, double UnsupervisedLoss, double TrainLoss,
-    double ValidationLoss, double ValidationAccuracy, double LearningRate, double WallSeconds, double StepsPerSecond, double RssMegabytes = 0,
-    double ManagedMegabytes = 0, double CommittedMegabytes = 0);
-
 /// <summary>The test set's answers of a run's best-on-validation checkpoint, measured once when training ends: what the
 /// report and compare read, so neither loads a model.</summary>
 public sealed record TestResult(string Checkpoint, int Epoch, double Accuracy, double Loss, long[] Predictions);
 
 /// <summary>The format of a run directory, in one place: its files' names, and reading and writing them.</summary>
-public sealed class RunDirectory(string path)
+public sealed class RunDirectory(string path) : IRunRecord
 {
     public const string Recipe = "recipe.json", Split = "split.json", Metrics = "metrics.jsonl", Best = "best.ckpt", Last = "last.ckpt",
         Test = "test.json", Summary = "summary.md", Submission = "submission.csv", TensorBoard = "tensorboard";
@@ -28,6 +22,7 @@ public sealed class RunDirectory(string path)
     public string RecipePath => this[Recipe];
     public string BestPath => this[Best];
     public string LastPath => this[Last];
+    public string TensorBoardPath => this[TensorBoard];
 
     public Recipes.Recipe ReadRecipe()
     {

@@ -89,9 +89,21 @@ public static class TrainingRuns
         var (data, split) = Load(r, dir, resuming, await locate(ds), ds);
         using var _ = data;
         note($"{(resuming ? "resuming" : "training")} {r.Name}: {r.MethodKind}, {split.Labeled.Length} labeled / {split.Unlabeled.Length} unlabeled / {split.Validation.Length} validation, {r.Run.Epochs} epochs -> {dir.Path}");
-        var result = observe(o => Trainer.Run(r, dir.Path, data, o, cancel, resuming));
+        var result = observe(o => Trainer.Run(r, dir, data, o, cancel, resuming));
         if (result.Interrupted) return new(r, dir.Path, result.State, true, null);
-        return new(r, dir.Path, result.State, false, Trainer.Test(dir.Path, data.Test));
+        return new(r, dir.Path, result.State, false, Test(dir.Path, data.Test));
+    }
+
+    /// <summary>The test set's answers of the run's best-on-validation checkpoint, measured once, written beside it.</summary>
+    public static TestResult Test(string runDir, ImageSet test)
+    {
+        var run = new RunDirectory(runDir);
+        var (model, header) = Checkpoint.Load(run.BestPath);
+        using var _ = model;
+        var evaluation = Evaluator.Evaluate(model, test, header.Recipe.Run.EvalBatch);
+        var result = new TestResult(RunDirectory.Best, header.State.Epoch, evaluation.Accuracy, evaluation.Loss, evaluation.Predictions);
+        run.WriteTest(result);
+        return result;
     }
 
     /// <summary>The run's sets, from the dataset's files, by the run's split (made and saved for a new run).</summary>

@@ -170,8 +170,8 @@ public class CommandTests(MnistFixture mnist)
         using var a = new TempDir();
         using var b = new TempDir();
         var recipe = Semisup.Tests.Training.SmallRuns.Recipe(epochs: 1);
-        Semisup.Training.Trainer.Run(recipe, a.Path, data);
-        Semisup.Training.Trainer.Run(recipe with { Data = recipe.Data with { Seed = 2 } }, b.Path, data);
+        Semisup.Training.Trainer.Run(recipe, new RunDirectory(a.Path), data);
+        Semisup.Training.Trainer.Run(recipe with { Data = recipe.Data with { Seed = 2 } }, new RunDirectory(b.Path), data);
         var seeds = await Captured("compare", a.Path, b.Path, "--data-dir", mnist.Dir, "--plot", a["compare.png"]);
         Assert.Equal(0, seeds.Code);
         Assert.Contains("mean ± std of 2 seeds**", seeds.Out);
