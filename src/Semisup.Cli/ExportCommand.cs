@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Semisup.Data;
 using Semisup.Export;
-using Semisup.Training;
-using Semisup.Recipes;
 using Semisup.Runs;
 
 namespace Semisup.Cli;

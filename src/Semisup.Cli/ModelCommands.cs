@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Semisup.Data;
-using Semisup.Training;
-using Semisup.Recipes;
 using Semisup.Runs;
 
 namespace Semisup.Cli;

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using Semisup.Training;
 using Semisup.Recipes;
-using Semisup.Runs;
 
 namespace Semisup.Cli;
 

@@ -1,7 +1,6 @@
 using Semisup.Training;
 using Spectre.Console;
 using Semisup.Recipes;
-using Semisup.Runs;
 
 namespace Semisup.Cli;
 

@@ -5,9 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Semisup.Data;
-using Semisup.Training;
-using static TorchSharp.torch;
-using Semisup.Recipes;
 using Semisup.Runs;
 
 namespace Semisup.Cli.Serving;
@@ -15,27 +12,19 @@ namespace Semisup.Cli.Serving;
 /// <summary>The answer to one image: its class, the classes' probabilities and the 28×28 image the model saw.</summary>
 public sealed record DigitAnswer(int Class, float[] Probabilities, float[] Preview);
 
-/// <summary>Checkpoints (one, or an ensemble averaged) answering one image at a time; inference is serialized because
-/// TorchSharp modules are not thread-safe.</summary>
+/// <summary>Checkpoints (one, or an ensemble averaged) answering one image at a time.</summary>
 public sealed class DigitPredictor(IReadOnlyList<string> checkpoints) : IDisposable
 {
-    readonly Members members = new(checkpoints);
-    readonly Lock gate = new();
+    readonly Ensemble ensemble = new(checkpoints);
 
     public DigitAnswer Predict(byte[] encoded)
     {
         var pixels = DigitImage.FromBytes(encoded);
-        float[] p;
-        lock (gate)
-        {
-            using var scope = NewDisposeScope();
-            var images = tensor(pixels).reshape(1, 1, DigitImage.Side, DigitImage.Side);
-            p = Evaluator.Average(members.All.Select(m => Evaluator.Probabilities(m.Model, images)).ToList());
-        }
+        var p = ensemble.Probabilities(pixels);
         return new DigitAnswer(Array.IndexOf(p, p.Max()), p, pixels);
     }
 
-    public void Dispose() => members.Dispose();
+    public void Dispose() => ensemble.Dispose();
 }
 
 /// <summary>The web server: GET / (the page), POST /api/predict, GET /healthz; loopback only.</summary>

@@ -18,8 +18,8 @@ public static class Exporting
         var (model, header) = Checkpoint.Load(checkpoint);
         using var _ = model;
         if (format == "safetensors") PyTorchExport.Check(model);
-        var ds = Datasets.Get(header.Recipe.Data.Dataset);
-        using var test = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
+        var (ds, files) = await locate.ReadAsync(header.Recipe.Data.Dataset);
+        using var test = Scoring.TestSet(files, ds);
         double accuracy = Evaluator.Score(model, test, header.Recipe.Run.EvalBatch).Accuracy;
         var metadata = Metadata(header.Recipe, accuracy);
         if (format == "onnx") OnnxExport.Write(model, metadata, output);
@@ -39,8 +39,8 @@ public static class Exporting
     {
         if (split != "test") throw new SemisupException($"--onnx with --split {split}: an exported model does not carry its training split; evaluate on test.");
         using var scorer = new OnnxScorer(path);
-        var ds = Datasets.Get(scorer.Metadata.GetValueOrDefault(ExportMetadata.Dataset, Datasets.Mnist.Name));
-        using var test = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
+        var (ds, files) = await locate.ReadAsync(scorer.Metadata.GetValueOrDefault(ExportMetadata.Dataset, Datasets.Mnist.Name));
+        using var test = Scoring.TestSet(files, ds);
         double? exported = scorer.Metadata.TryGetValue(ExportMetadata.TestAccuracy, out var a)
             && double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : null;
         return (scorer.Evaluate(test, 1000), exported);

@@ -1,7 +1,4 @@
 using Semisup.Data;
-using static TorchSharp.torch;
-using Semisup.Recipes;
-using Semisup.Training;
 
 namespace Semisup.Runs;
 
@@ -16,32 +13,17 @@ public sealed record PredictedImage(string Name, float[] Probabilities, bool Bla
 /// <summary>What predict does: images through a checkpoint, or an ensemble's averaged probabilities.</summary>
 public static class Prediction
 {
-    /// <summary>Images go through the network in batches of this many, so memory does not grow with their number.</summary>
-    public const int Batch = 100;
-
     /// <returns>The answers, the class names, and the files of a directory that could not be read, each with its reason.</returns>
     public static (IReadOnlyList<PredictedImage> Images, IReadOnlyList<string> Classes, IReadOnlyList<string> Failures) Predict(
         IReadOnlyList<string> checkpoints, string input, int limit, bool shifts = false)
     {
-        using var members = new Members(checkpoints);
+        using var ensemble = new Ensemble(checkpoints);
         var (names, pixels, failures) = DigitInputs.Read(input, limit);
-        int side = DigitImage.Side, size = side * side;
-        float[] Probabilities(bool shifted)
-        {
-            var all = new List<float>();
-            for (int start = 0; start < names.Count; start += Batch)
-            {
-                int n = Math.Min(Batch, names.Count - start);
-                using var images = tensor(pixels.AsSpan(start * size, n * size).ToArray()).reshape(n, 1, side, side);
-                all.AddRange(Evaluator.Average(members.All.Select(m => Evaluator.Probabilities(m.Model, images, shifted)).ToList()));
-            }
-            return [.. all];
-        }
-        var probabilities = Probabilities(false);
-        var shifted = shifts ? Probabilities(true) : null;
-        var classes = ClassNames.Of(members.Dataset);
-        var answers = names.Select((name, i) => new PredictedImage(name, probabilities.AsSpan(i * classes.Count, classes.Count).ToArray(),
-            pixels.AsSpan(i * size, size).IndexOfAnyExcept(0f) < 0, shifted?.AsSpan(i * classes.Count, classes.Count).ToArray())).ToList();
-        return (answers, classes, failures);
+        var probabilities = ensemble.Probabilities(pixels);
+        var shifted = shifts ? ensemble.Probabilities(pixels, shifted: true) : null;
+        int size = DigitImage.Side * DigitImage.Side, classes = ensemble.Classes.Count;
+        var answers = names.Select((name, i) => new PredictedImage(name, probabilities.AsSpan(i * classes, classes).ToArray(),
+            pixels.AsSpan(i * size, size).IndexOfAnyExcept(0f) < 0, shifted?.AsSpan(i * classes, classes).ToArray())).ToList();
+        return (answers, ensemble.Classes, failures);
     }
 }

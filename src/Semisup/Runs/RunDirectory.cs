@@ -17,6 +17,9 @@ public sealed class RunDirectory(string path) : IRunRecord
 
     public string Path { get; } = path;
 
+    /// <summary>A new run directory's default: runs/NAME-TIMESTAMP, beside the working directory.</summary>
+    public static string NewPath(string name) => System.IO.Path.Combine("runs", $"{name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+
     public string this[string file] => System.IO.Path.Combine(Path, file);
 
     public string RecipePath => this[Recipe];
@@ -38,6 +41,9 @@ public sealed class RunDirectory(string path) : IRunRecord
 
     /// <summary>The last epoch the last checkpoint holds on disk; 0 before the first is saved.</summary>
     public int SavedEpoch => File.Exists(LastPath) ? Checkpoint.ReadHeader(LastPath).State.Epoch : 0;
+
+    /// <summary>Whether a run here holds a saved epoch to continue from: a run is resumed exactly when it does.</summary>
+    public bool CanResume => File.Exists(LastPath);
 
     /// <summary>Whether training ended and measured the test set.</summary>
     public bool IsFinished => File.Exists(this[Test]);

@@ -4,9 +4,8 @@ using Semisup.Training;
 
 namespace Semisup.Runs;
 
-/// <summary>Finds a dataset's four files (fetching them if need be) and returns their directory; the CLI supplies it
-/// with its progress bar.</summary>
-public delegate Task<string> LocateData(DatasetInfo dataset);
+/// <summary>A run to train: its recipe, its directory, and whether it continues the run recorded there.</summary>
+public sealed record TrainPlan(Recipe Recipe, string RunDir, bool Resuming);
 
 /// <summary>How a training command ended: interrupted (resumable), or finished with the test set measured once.</summary>
 public sealed record TrainOutcome(Recipe Recipe, string RunDir, TrainingState State, bool Interrupted, TestResult? Test);
@@ -17,6 +16,24 @@ public static class TrainingRuns
 {
     /// <summary>The keys a resumed run may change: a longer run of the same experiment, on another thread count.</summary>
     static readonly string[] ResumeMayChange = ["run.epochs", "run.threads"];
+
+    /// <summary>The recipe a new run trains when none is given.</summary>
+    public const string DefaultRecipe = "gamma";
+
+    /// <summary>The train command's rule: a new run of <paramref name="recipe"/> (by default <see cref="DefaultRecipe"/>)
+    /// into <paramref name="outDir"/> (by default <see cref="RunDirectory.NewPath"/>), or, with <paramref name="resume"/>,
+    /// the run recorded there, continued as it was recorded.</summary>
+    public static TrainPlan Plan(string? recipe, string? outDir, string? resume, IReadOnlyList<string> sets, Action<string> note)
+    {
+        if (resume == null)
+        {
+            var r = Recipe.Load(recipe ?? DefaultRecipe, sets: sets);
+            return new(r, outDir ?? RunDirectory.NewPath(r.Name), Resuming: false);
+        }
+        if (recipe != null || outDir != null)
+            throw new SemisupException("--resume continues the run in its directory with the recipe it recorded; leave out --recipe and --out.");
+        return new(ForResume(resume, sets, note), resume, Resuming: true);
+    }
 
     /// <summary>The recipe a resumed run continues with: the one it recorded, with only <see cref="ResumeMayChange"/>
     /// set; recorded again when they change it. <paramref name="note"/> hears what changes.</summary>
@@ -50,7 +67,7 @@ public static class TrainingRuns
             using var held = dir.Lock();
             if (dir.ReadRecipe().ToJson() != r.ToJson()) dir.WriteRecipe(r);
             // A run that stopped before its first checkpoint has nothing to continue: it starts again, on its recorded recipe.
-            if (!File.Exists(dir.LastPath))
+            if (!dir.CanResume)
             {
                 note($"{runDir} holds no saved epoch; starting the run again.");
                 dir.RefuseUsed();
@@ -85,8 +102,8 @@ public static class TrainingRuns
         Func<Func<ITrainingObserver, TrainResult>, TrainResult> observe, Action<string> note, CancellationToken cancel)
     {
         if (Threads.Warning(r.Run.Threads) is { } warning) note(warning);
-        var ds = Datasets.Get(r.Data.Dataset);
-        var (data, split) = Load(r, dir, resuming, await locate(ds), ds);
+        // Passed on, not kept: the files' bytes must not outlive Load in this method's state.
+        var (data, split) = Load(r, dir, resuming, await locate.ReadAsync(r.Data.Dataset));
         using var _ = data;
         note($"{(resuming ? "resuming" : "training")} {r.Name}: {r.MethodKind}, {split.Labeled.Length} labeled / {split.Unlabeled.Length} unlabeled / {split.Validation.Length} validation, {r.Run.Epochs} epochs -> {dir.Path}");
         var result = observe(o => Trainer.Run(r, dir, data, o, cancel, resuming));
@@ -107,9 +124,10 @@ public static class TrainingRuns
     }
 
     /// <summary>The run's sets, from the dataset's files, by the run's split (made and saved for a new run).</summary>
-    static (RunData Data, Split Split) Load(Recipe r, RunDirectory dir, bool resuming, string dataDir, DatasetInfo ds)
+    static (RunData Data, Split Split) Load(Recipe r, RunDirectory dir, bool resuming, (DatasetInfo Dataset, DatasetFiles Files) located)
     {
-        var files = DatasetFiles.Read(dataDir, ds);
+        var (ds, files) = located;
+        located = default;
         var split = resuming ? dir.ReadSplit(files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Data.Labels, r.Data.Seed, r.Data.Split);
         if (!resuming)
         {
