@@ -6,7 +6,7 @@ using System.Text.Json.Serialization.Metadata;
 namespace Semisup.Recipes;
 
 /// <summary>Reads recipe files: comments allowed; each block given replaces the default block whole (its kind picks
-/// the record, its missing keys take that record's defaults); <c>--set block.key=value</c> edits the result; the old
+/// the record, its missing keys take that record's defaults); settings <c>block.key=value</c> edit the result; the old
 /// flat form (<see cref="LegacyRecipe"/>) is converted. Every error names the key with its block, never a .NET type.</summary>
 public static class RecipeFile
 {
@@ -104,25 +104,25 @@ public static class RecipeFile
     static void Apply(JsonObject recipe, string set)
     {
         var (path, value) = set.IndexOf('=') is int eq and > 0 ? (set[..eq].Trim(), set[(eq + 1)..].Trim())
-            : throw new SemisupException($"--set {set}: give block.key=value, e.g. --set method.threshold=0.9.");
+            : throw new SettingException(Setting.RecipeKey, set, "give block.key=value, e.g. method.threshold=0.9.");
         var parts = path.Split('.');
         JsonNode parsed;
         try { parsed = JsonNode.Parse(value) ?? JsonValue.Create((string?)null)!; }
         catch (JsonException) { parsed = JsonValue.Create(value); }
         if (parts.Length == 1)
         {
-            if (parts[0] is not ("description")) throw new SemisupException($"--set {set}: give block.key=value; the blocks are {string.Join(", ", BlockKeys)}.");
+            if (parts[0] is not ("description")) throw new SettingException(Setting.RecipeKey, set, $"give block.key=value; the blocks are {string.Join(", ", BlockKeys)}.");
             recipe[parts[0]] = parsed;
             return;
         }
         if (recipe[parts[0]] is not JsonObject block)
-            throw new SemisupException($"--set {set}: '{parts[0]}' is not a block; the blocks are {string.Join(", ", BlockKeys)}.");
+            throw new SettingException(Setting.RecipeKey, set, $"'{parts[0]}' is not a block; the blocks are {string.Join(", ", BlockKeys)}.");
         // A key inside a block's sub-block (augmentation.strong.cutout) makes the sub-block if the recipe has none.
         foreach (var inner in parts[1..^1])
         {
             if (block[inner] is not JsonObject sub)
             {
-                if (block[inner] is not null) throw new SemisupException($"--set {set}: '{inner}' is a value, not a block of keys.");
+                if (block[inner] is not null) throw new SettingException(Setting.RecipeKey, set, $"'{inner}' is a value, not a block of keys.");
                 block[inner] = sub = new JsonObject();
             }
             block = sub;

@@ -139,7 +139,7 @@ public class RealMnistTests(MnistFixture mnist)
     [InlineData(50000, "smallest class has only")]
     public void Bad_label_counts_are_rejected(int labels, string expected)
     {
-        var e = Assert.Throws<SemisupException>(() => Split.Create("mnist", mnist.Files.TrainLabels.Data, labels, 1));
+        var e = Assert.Throws<SettingException>(() => Split.Create("mnist", mnist.Files.TrainLabels.Data, labels, 1));
         Assert.Contains(expected, e.Message);
     }
 
