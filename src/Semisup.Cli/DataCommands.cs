@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Semisup.Data;
 using Semisup.Reports;
-using Semisup.Training;
 using Spectre.Console;
 
 namespace Semisup.Cli;
@@ -26,7 +25,10 @@ static class DataCommands
         return ds => ConsoleProgress.FetchAsync(p => store.LocateAsync(ds, p, Console.Error.WriteLine, cancel));
     }
 
-    public static Command Create()
+    public static Command Create() => new("data", "Fetch, verify and look at datasets; check, export and make folders of images.")
+        { Fetch(), Verify(), Show(), ImageDataCommands.Check(), ImageDataCommands.Export(), ImageDataCommands.Synth() };
+
+    static Command Fetch()
     {
         var force = new Option<bool>("--force") { Description = "Fetch again even if verified files are present." };
         var fetch = new Command("fetch", "Download the dataset into the cache (or --data-dir), verifying every file's SHA-256.") { Dataset, DataDir, force };
@@ -38,7 +40,11 @@ static class DataCommands
             Console.WriteLine($"{ds.Name}: ready in {store.TargetDir(ds)}");
             return 0;
         });
+        return fetch;
+    }
 
+    static Command Verify()
+    {
         var verify = new Command("verify", "Print each file's SHA-256 status; exits 1 unless all four are OK.") { Dataset, DataDir };
         verify.SetAction(parse =>
         {
@@ -54,7 +60,11 @@ static class DataCommands
                 })}");
             return status.All(s => s.State == FileState.Ok) ? 0 : 1;
         });
+        return verify;
+    }
 
+    static Command Show()
+    {
         var output = new Option<string>("--output", "-o") { Description = "PNG file to write.", DefaultValueFactory = _ => "digits.png" };
         var count = new Option<int?>("--count", "-n") { Description = "How many images (from the start of the split): 50 by default, every labeled image with --split labeled." };
         var split = new Option<string>("--split") { Description = "train, test, or labeled: a run's labeled subset, by class (the split is a function of --labels, --seed and --scheme).", DefaultValueFactory = _ => "train" };
@@ -64,13 +74,12 @@ static class DataCommands
         var show = new Command("show", "Write a PNG grid of images with their labels.") { Dataset, DataDir, output, count, split, labels, seed, scheme };
         show.SetAction(async (parse, cancel) =>
         {
-            var ds = Datasets.Get(parse.GetValue(Dataset)!);
             var grid = DatasetGrid.Plan(parse.GetValue(split)!, parse.GetValue(count), parse.GetValue(labels), parse.GetValue(seed), parse.GetValue(scheme));
-            int shown = grid.Write(DatasetFiles.Read(await Locator(parse, cancel)(ds), ds), ds, parse.GetValue(output)!);
+            var (ds, files) = await Locator(parse, cancel).ReadAsync(parse.GetValue(Dataset)!);
+            int shown = grid.Write(files, ds, parse.GetValue(output)!);
             Console.WriteLine($"wrote {parse.GetValue(output)} ({shown} {grid.Split} images of {ds.Name})");
             return 0;
         });
-
-        return new Command("data", "Fetch, verify and look at datasets; check, export and make folders of images.") { fetch, verify, show, ImageDataCommands.Check(), ImageDataCommands.Export(), ImageDataCommands.Synth() };
+        return show;
     }
 }

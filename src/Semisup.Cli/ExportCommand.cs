@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Semisup.Data;
 using Semisup.Export;
-using Semisup.Training;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Semisup.Training;
+using Semisup.Data;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Semisup.Training;
+using Semisup.Recipes;
 
 namespace Semisup.Cli;
 

@@ -48,7 +48,7 @@ public static class SemisupCli
         }
         catch (Exception e) when (e is SemisupException or UnauthorizedAccessException or IOException and not (FileLoadException or EndOfStreamException))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {CliErrors.Word(e)}");
             return 1;
         }
         catch (OperationCanceledException)

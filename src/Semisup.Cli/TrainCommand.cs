@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Semisup.Data;
 using Semisup.Reports;
-using Semisup.Training;
+using Semisup.Runs;
 
 namespace Semisup.Cli;
 
@@ -9,7 +10,7 @@ static class TrainCommand
 {
     public static Command Create()
     {
-        var recipe = new Option<string>("--recipe", "-r") { Description = "Recipe name (recipes/NAME.json) or path.", DefaultValueFactory = _ => "gamma" };
+        var recipe = new Option<string?>("--recipe", "-r") { Description = $"Recipe name (recipes/NAME.json) or path (default: {TrainingRuns.DefaultRecipe})." };
         var overrides = new RecipeOverrides();
         var outDir = new Option<string?>("--out", "-o") { Description = "Run directory (default runs/RECIPE-TIMESTAMP)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last checkpoint (with --epochs, extend it; with --threads, on another thread count)." };
@@ -18,19 +19,14 @@ static class TrainCommand
         overrides.AddTo(cmd);
         cmd.SetAction(async (parse, cancel) =>
         {
-            var sets = overrides.Of(parse);
-            var resuming = parse.GetValue(resume);
-            if (resuming != null && (parse.GetResult(recipe) is { Implicit: false } || parse.GetValue(outDir) is not null))
-                throw new SemisupException("--resume continues the run in its directory with the recipe it recorded; leave out --recipe and --out.");
-            var r = resuming != null ? Runs.ForResume(resuming, sets, Console.WriteLine) : Recipe.Load(parse.GetValue(recipe)!, sets: sets);
-            var runDir = resuming ?? parse.GetValue(outDir) ?? Path.Combine("runs", $"{r.Name}-{DateTime.Now:yyyyMMdd-HHmmss}");
-            return await TrainAsync(r, runDir, resuming != null, DataCommands.Locator(parse, cancel), cancel);
+            var plan = TrainingRuns.Plan(parse.GetValue(recipe), parse.GetValue(outDir), parse.GetValue(resume), overrides.Of(parse), Console.WriteLine);
+            return await TrainAsync(plan, DataCommands.Locator(parse, cancel), cancel);
         });
         return cmd;
     }
 
     /// <summary>Trains (or resumes) one run to its end and writes its report; 130 if interrupted.</summary>
-    public static async Task<int> TrainAsync(Recipe r, string runDir, bool resuming, LocateData locate, CancellationToken cancel)
+    public static async Task<int> TrainAsync(TrainPlan plan, LocateData locate, CancellationToken cancel)
     {
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         // Ctrl+C, and SIGTERM (kill, docker stop, a cancelled CI job), which would otherwise end the process at once:
@@ -38,7 +34,8 @@ static class TrainCommand
         void Stop(PosixSignalContext signal) { signal.Cancel = true; interrupt.Cancel(); }
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        var outcome = await Runs.TrainAsync(r, runDir, resuming, locate, TrainingProgress.Run, Console.WriteLine, interrupt.Token);
+        var (r, runDir, resuming) = plan;
+        var outcome = await TrainingRuns.TrainAsync(r, runDir, resuming, locate, TrainingProgress.Run, Console.WriteLine, interrupt.Token);
         if (outcome.Interrupted)
         {
             Console.WriteLine($"interrupted. {new RunDirectory(runDir).WhereToContinue(outcome.State.Epoch)}");

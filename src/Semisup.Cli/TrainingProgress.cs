@@ -1,5 +1,6 @@
 using Semisup.Training;
 using Spectre.Console;
+using Semisup.Recipes;
 
 namespace Semisup.Cli;
 

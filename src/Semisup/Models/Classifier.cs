@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -17,27 +16,23 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
     public string Signature() => string.Join(";", state_dict().Select(kv => $"{kv.Key}:{string.Join("x", kv.Value.shape)}"));
 }
 
-/// <summary>A network's options, as a recipe's <c>model</c> block gives them; <c>kind</c> picks the network.</summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
-[JsonDerivedType(typeof(ConvNetConfig), "conv")]
-[JsonDerivedType(typeof(LadderConfig), "mlp-ladder")]
-[JsonDerivedType(typeof(GapNetConfig), "gap")]
-[JsonDerivedType(typeof(AirbenchConfig), "airbench")]
+/// <summary>A network's options; each network has its own record.</summary>
 public abstract record ModelOptions
 {
     /// <summary>A checkpoint whose layers of matching name and shape initialise this model (VGG's warm start, lab 2.3).</summary>
     public string? WarmStart { get; init; }
 
     /// <summary>The learned parameters, counted before anything is allocated.</summary>
-    [JsonIgnore] public abstract double Parameters { get; }
+    public abstract double Parameters { get; }
 
     /// <summary>Multiply-adds of one image's pass through the classifier: nearly all of its arithmetic.</summary>
-    [JsonIgnore] public abstract double MultiplyAdds { get; }
+    public abstract double MultiplyAdds { get; }
 
     /// <summary>What cannot build the network, each as "key: why".</summary>
     public abstract IEnumerable<string> Problems();
 
     /// <summary>The network for images of this shape and this many classes.</summary>
+    /// <exception cref="ArgumentException">The options do not fit such images; the message starts with the option, "key: why".</exception>
     public abstract Classifier Build(int channels, int height, int width, int classes);
 
     /// <summary>These options for images of this shape and this many classes, as <see cref="Build"/> uses them: their

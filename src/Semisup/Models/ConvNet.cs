@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,11 +17,11 @@ namespace Semisup.Models;
 /// <param name="BnScaleInit">The batch-norm scales γ: ones, uniform01 or uniform (<see cref="Nn.Init.BatchNormScales"/>).</param>
 /// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
 /// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
-/// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not a recipe.</param>
+/// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not the settings.</param>
 public sealed record ConvNetConfig(
     double NoiseStd = 0.3, double Dropout = 0.5, double LeakySlope = 0.1, double BnMomentum = 0.1, double InitRange = 0.1,
-    [property: JsonIgnore] int Channels = 1, [property: JsonIgnore] int Height = 28, [property: JsonIgnore] int Width = 28,
-    [property: JsonIgnore] int Classes = 10, double InputMean = 0, double InputStd = 1,
+    int Channels = 1, int Height = 28, int Width = 28,
+    int Classes = 10, double InputMean = 0, double InputStd = 1,
     string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
     int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones") : ModelOptions
 {
@@ -34,11 +33,11 @@ public sealed record ConvNetConfig(
     public static readonly int[] Kernels = [5, 3, 3, 3];
 
     /// <summary>The four convolutions' output channels.</summary>
-    [JsonIgnore] public int[] ConvChannels => [32, 64, 64, 128];
+    public int[] ConvChannels => [32, 64, 64, 128];
 
     /// <summary>Channels, height and width of each convolution's input, where the noisy path adds its noise:
     /// the image, then (H−4)/2 after the 5×5 convolution and the pooling, −2, and −4 then /2.</summary>
-    [JsonIgnore] public (int Channels, int Height, int Width)[] ConvInputs
+    public (int Channels, int Height, int Width)[] ConvInputs
     {
         get
         {
@@ -49,11 +48,11 @@ public sealed record ConvNetConfig(
     }
 
     /// <summary>Height and width of the last convolution's output.</summary>
-    [JsonIgnore] public (int Height, int Width) FeatureMap => (ConvInputs[^1].Height - 2, ConvInputs[^1].Width - 2);
+    public (int Height, int Width) FeatureMap => (ConvInputs[^1].Height - 2, ConvInputs[^1].Width - 2);
 
     /// <summary>The learned parameters, counted from the shapes before anything is allocated (in double: an absurd
     /// width must not overflow the count that refuses it).</summary>
-    [JsonIgnore] public override double Parameters
+    public override double Parameters
     {
         get
         {
@@ -72,7 +71,7 @@ public sealed record ConvNetConfig(
 
     /// <summary>Multiply-adds of one image's pass through each convolution: stride 1, no padding, so each output
     /// pixel of each output channel takes channels × k² of them.</summary>
-    [JsonIgnore] public double[] ConvMultiplyAdds
+    public double[] ConvMultiplyAdds
     {
         get
         {
@@ -91,7 +90,7 @@ public sealed record ConvNetConfig(
     /// <summary>Multiply-adds of one image's pass through the convolutions and fully connected layers: nearly all of the
     /// arithmetic (batch norm, pooling and activations do a few operations per value), so what bounds evaluation's speed
     /// (docs/performance.md).</summary>
-    [JsonIgnore] public override double MultiplyAdds
+    public override double MultiplyAdds
     {
         get
         {

@@ -10,8 +10,8 @@ namespace Semisup.Models;
 /// <param name="Widths">Channels of each stage (its convolutions all have that many).</param>
 /// <param name="ConvsPerStage">Convolutions in each stage.</param>
 public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double InputMean = 0.1307, double InputStd = 0.3081,
-    [property: System.Text.Json.Serialization.JsonIgnore] int Channels = 1, [property: System.Text.Json.Serialization.JsonIgnore] int Height = 28,
-    [property: System.Text.Json.Serialization.JsonIgnore] int Width = 28, [property: System.Text.Json.Serialization.JsonIgnore] int Classes = 10) : ModelOptions
+    int Channels = 1, int Height = 28,
+    int Width = 28, int Classes = 10) : ModelOptions
 {
     public static readonly int[] DefaultWidths = [32, 64, 128];
 
@@ -28,15 +28,12 @@ public sealed record GapNetConfig(int[] Widths, int ConvsPerStage = 2, double In
 
     /// <summary>Height and width of the last stage's input and output: the image halved (rounded down) by the pooling
     /// between each two stages.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
     public (int Height, int Width) FeatureMap => (Height >> Math.Max(0, Widths.Length - 1), Width >> Math.Max(0, Widths.Length - 1));
 
-    [System.Text.Json.Serialization.JsonIgnore]
     public override double Parameters =>
         Convolutions().Sum(c => 9.0 * c.In * c.Out + 2.0 * c.Out) + ((double)(Widths.Length > 0 ? Widths[^1] : 0) + 1) * Classes;
 
     /// <summary>Multiply-adds of one image's pass: the convolutions at their inputs' size (padding keeps it), and the linear layer.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
     public override double MultiplyAdds => Convolutions().Sum(c => 9.0 * c.In * c.Out * c.Height * c.Width) + (double)(Widths.Length > 0 ? Widths[^1] : 0) * Classes;
 
     public override IEnumerable<string> Problems()

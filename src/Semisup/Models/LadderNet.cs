@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,9 +19,9 @@ public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double? I
     /// <summary>The learned parameters, counted from the widths before anything is allocated: W_l and V_l, β_l, γ_L and
     /// the combinators' vectors (in double, so absurd widths cannot overflow the count that refuses them).</summary>
     /// <summary>The clean encoder's products W_l·h_(l−1), what evaluation computes.</summary>
-    [JsonIgnore] public override double MultiplyAdds => Layers.Zip(Layers.Skip(1), (below, above) => (double)below * above).Sum();
+    public override double MultiplyAdds => Layers.Zip(Layers.Skip(1), (below, above) => (double)below * above).Sum();
 
-    [JsonIgnore] public override double Parameters => Layers.Zip(Layers.Skip(1), (below, above) => 2.0 * below * above + above).Sum()
+    public override double Parameters => Layers.Zip(Layers.Skip(1), (below, above) => 2.0 * below * above + above).Sum()
         + (Layers.Length > 0 ? Layers[^1] : 0) + Combinator.Vectors * Layers.Sum(w => (double)w);
 
     public override IEnumerable<string> Problems()
@@ -36,7 +35,7 @@ public sealed record LadderConfig(int[] Layers, double NoiseStd = 0.3, double? I
     /// <summary>The widths must start at the images' pixels and end at the classes.</summary>
     public override Classifier Build(int channels, int height, int width, int classes) =>
         Layers.Length >= 2 && (Layers[0] != channels * height * width || Layers[^1] != classes)
-            ? throw new SemisupException($"model.layers: [{string.Join(", ", Layers)}] do not fit the dataset: the first width must be its {channels * height * width} pixels and the last its {classes} classes.")
+            ? throw new ArgumentException($"layers: [{string.Join(", ", Layers)}] do not fit the dataset: the first width must be its {channels * height * width} pixels and the last its {classes} classes.")
             : new LadderNet(this);
 }
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,12 +19,7 @@ public interface IOptimizer : IDisposable
     IEnumerable<Tensor> State();
 }
 
-/// <summary>A recipe's <c>optimizer</c> block (lab section 2.1); <c>kind</c> picks the update rule.</summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
-[JsonDerivedType(typeof(Adam), "adam")]
-[JsonDerivedType(typeof(Sgd), "sgd")]
-[JsonDerivedType(typeof(Momentum), "momentum")]
-[JsonDerivedType(typeof(Nesterov), "nesterov")]
+/// <summary>An optimizer's options (lab section 2.1); each update rule has its own record.</summary>
 public abstract record OptimizerOptions
 {
     public double LearningRate { get; init; } = 1e-3;
@@ -35,7 +29,7 @@ public abstract record OptimizerOptions
     public double WeightDecay { get; init; }
 
     /// <summary>Copies of the weights the optimizer keeps as state (for the memory check).</summary>
-    [JsonIgnore] public abstract int StateCopies { get; }
+    public abstract int StateCopies { get; }
 
     public abstract IOptimizer Create(IEnumerable<Parameter> parameters);
 
@@ -51,7 +45,7 @@ public sealed record Adam : OptimizerOptions
 {
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;
-    [JsonIgnore] public override int StateCopies => 2;
+    public override int StateCopies => 2;
 
     public override IOptimizer Create(IEnumerable<Parameter> parameters) =>
         new AdamOptimizer(optim.Adam(parameters, LearningRate, Beta1, Beta2, weight_decay: WeightDecay));
@@ -77,7 +71,7 @@ public sealed record Adam : OptimizerOptions
 public sealed record Sgd : OptimizerOptions
 {
     // LabSgd allocates its velocity for every rule.
-    [JsonIgnore] public override int StateCopies => 1;
+    public override int StateCopies => 1;
     public override IOptimizer Create(IEnumerable<Parameter> parameters) => new LabSgd(parameters, LearningRate, UpdateRule.Sgd, weightDecay: WeightDecay);
 }
 
@@ -86,7 +80,7 @@ public sealed record Momentum : OptimizerOptions
 {
     /// <summary>μ.</summary>
     public double Mu { get; init; } = 0.9;
-    [JsonIgnore] public override int StateCopies => 1;
+    public override int StateCopies => 1;
     public override IOptimizer Create(IEnumerable<Parameter> parameters) => new LabSgd(parameters, LearningRate, UpdateRule.Momentum, Mu, WeightDecay);
     public override IEnumerable<string> Problems() => base.Problems().Concat(Mu is < 0 or >= 1 ? [$"mu: {Mu} must be in [0, 1)"] : []);
 }
@@ -96,7 +90,7 @@ public sealed record Nesterov : OptimizerOptions
 {
     /// <summary>μ.</summary>
     public double Mu { get; init; } = 0.9;
-    [JsonIgnore] public override int StateCopies => 1;
+    public override int StateCopies => 1;
     public override IOptimizer Create(IEnumerable<Parameter> parameters) => new LabSgd(parameters, LearningRate, UpdateRule.Nesterov, Mu, WeightDecay);
     public override IEnumerable<string> Problems() => base.Problems().Concat(Mu is < 0 or >= 1 ? [$"mu: {Mu} must be in [0, 1)"] : []);
 }

@@ -1,12 +1,7 @@
-using System.Text.Json.Serialization;
 
 namespace Semisup.Optim;
 
-/// <summary>A recipe's <c>schedule</c> block: the learning rate of each epoch (from 1), set as the epoch starts.</summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
-[JsonDerivedType(typeof(LabSchedule), "lab")]
-[JsonDerivedType(typeof(LinearDecay), "linear-decay")]
-[JsonDerivedType(typeof(Cosine), "cosine")]
+/// <summary>A learning-rate schedule: the rate of each epoch (from 1), set as the epoch starts.</summary>
 public abstract record Schedule
 {
     public abstract double At(int epoch, double baseRate, int epochs);

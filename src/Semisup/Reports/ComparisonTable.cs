@@ -1,5 +1,7 @@
 using System.Globalization;
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Reports;
 
@@ -19,7 +21,7 @@ public static class ComparisonTable
         var labels = RunLabels(rows.Select(r => (r.Dir, r.Recipe.Data.Seed)).ToList());
         foreach (var (r, label) in rows.Zip(labels))
             yield return $"| {label} | {r.Recipe.Name} | {r.Recipe.MethodKind} | {r.Recipe.OptimizerKind} | {(r.Recipe.Data.Labels < 0 ? "all" : r.Recipe.Data.Labels)} | {r.Recipe.Data.Seed} | " +
-                $"{r.Metrics.Count} | {P(r.Best.BestValidationAccuracy)} ({r.Best.BestEpoch}) | {P(r.TestAccuracy)} | {Reached(r.Metrics)} | {TimeSpan.FromSeconds(r.Metrics.Count > 0 ? r.Metrics[^1].WallSeconds : 0):hh\\:mm\\:ss} |";
+                $"{r.Metrics.Count} | {P(r.BestValidationAccuracy)} ({r.BestEpoch}) | {P(r.TestAccuracy)} | {Reached(r.Metrics)} | {TimeSpan.FromSeconds(r.Metrics.Count > 0 ? r.Metrics[^1].WallSeconds : 0):hh\\:mm\\:ss} |";
         foreach (var (name, of, validation, test) in Groups(rows))
             yield return string.Create(CultureInfo.InvariantCulture,
                 $"| **{name}: mean ± std of {of}** | | | | | | | {100 * validation.Mean:F2} ± {100 * validation.Std:F2}% | **{100 * test.Mean:F2} ± {100 * test.Std:F2}%** | | |");
@@ -33,7 +35,7 @@ public static class ComparisonTable
             // A seed given twice is one experiment run twice, not two: say so rather than count it as a seed.
             int seeds = group.Select(r => r.Recipe.Data.Seed).Distinct().Count();
             var of = seeds == group.Count() ? $"{seeds} seeds" : $"{group.Count()} runs of {seeds} seed{(seeds == 1 ? "" : "s")}";
-            yield return (group.First().Recipe.Name, of, MeanStd(group.Select(r => r.Best.BestValidationAccuracy)), MeanStd(group.Select(r => r.TestAccuracy)));
+            yield return (group.First().Recipe.Name, of, MeanStd(group.Select(r => r.BestValidationAccuracy)), MeanStd(group.Select(r => r.TestAccuracy)));
         }
     }
 

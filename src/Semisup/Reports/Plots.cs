@@ -1,4 +1,6 @@
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Reports;
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using Semisup.Data;
 using Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Runs;
 
 namespace Semisup.Reports;
 
@@ -16,8 +18,7 @@ public static class RunReport
         var dir = new RunDirectory(runDir);
         var recipe = dir.ReadRecipe();
         var test = dir.ReadTest() ?? throw new SemisupException($"{runDir}: no {RunDirectory.Test}; the run has not finished (continue it with `semisup train --resume {runDir}`).");
-        var ds = Datasets.Get(recipe.Data.Dataset);
-        var files = DatasetFiles.Read(await locate(ds), ds);
+        var (ds, files) = await locate.ReadAsync(recipe.Data.Dataset);
         return Write(dir, recipe, test, files.TestImages, files.TestLabels, ClassNames.Of(ds));
     }
 

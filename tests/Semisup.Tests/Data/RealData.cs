@@ -110,7 +110,7 @@ public class RealMnistTests(MnistFixture mnist)
         s.Save(dir["split.json"]);
         Assert.Equal(Split.Lab, Split.Load(dir["split.json"], 60000).Scheme);
         Assert.Contains("known schemes", Assert.Throws<SemisupException>(() => Split.Create("mnist", labels, 100, 1, "first")).Message);
-        Assert.Contains("data.split: 'first' is not one of random, lab", Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Data = new(Split: "first") }.Validate()).Message);
+        Assert.Contains("data.split: 'first' is not one of random, lab", Assert.Throws<SemisupException>(() => new Semisup.Recipes.Recipe { Data = new(Split: "first") }.Validate()).Message);
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public class RealMnistTests(MnistFixture mnist)
     [InlineData(50000, "smallest class has only")]
     public void Bad_label_counts_are_rejected(int labels, string expected)
     {
-        var e = Assert.Throws<SemisupException>(() => Split.Create("mnist", mnist.Files.TrainLabels.Data, labels, 1));
+        var e = Assert.Throws<SettingException>(() => Split.Create("mnist", mnist.Files.TrainLabels.Data, labels, 1));
         Assert.Contains(expected, e.Message);
     }
 

@@ -20,7 +20,7 @@ static class ExportModels
         return (model, header.Recipe);
     }
 
-    public static Dictionary<string, string> Metadata(string recipeJson = "{}") => ExportMetadata.Create(recipeJson, "mnist", testAccuracy: null);
+    public static Dictionary<string, string> Metadata(string recipeJson = "{}") => ExportMetadata.Create("mnist", testAccuracy: null, new Dictionary<string, string> { [Exporting.RecipeKey] = recipeJson });
 
     /// <summary>The first <paramref name="n"/> test images.</summary>
     public static ImageSet TestImages(MnistFixture mnist, int n)

@@ -120,7 +120,7 @@ public class OnnxExportTests(MnistFixture mnist, ITestOutputHelper output)
     {
         var (model, recipe) = ExportModels.LoadShipped();
         using var _ = model;
-        var metadata = ExportMetadata.Create(recipe.ToJson(), recipe.Data.Dataset, 0.9935);
+        var metadata = Exporting.Metadata(recipe, 0.9935);
         var proto = ModelProto.Parser.ParseFrom(OnnxExport.Build(model, metadata).ToByteArray());
         Assert.Equal(OnnxExport.Opset, Assert.Single(proto.OpsetImport).Version);
         var input = Assert.Single(proto.Graph.Input);

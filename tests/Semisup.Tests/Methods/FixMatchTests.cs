@@ -134,9 +134,9 @@ public class FixMatchTests
     [Fact]
     public void Fixmatch_needs_a_strong_augmentation_and_a_recipe_says_so()
     {
-        var e = Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse("""{ "method": { "kind": "fixmatch" } }""", "test").Validate());
+        var e = Assert.Throws<SemisupException>(() => Semisup.Recipes.RecipeFile.Parse("""{ "method": { "kind": "fixmatch" } }""", "test").Validate());
         Assert.Contains("augmentation.strong: the fixmatch method needs a strong augmentation", e.Message);
-        var r = Semisup.Training.RecipeFile.Parse("""{ "method": { "kind": "fixmatch", "threshold": 0.9 }, "augmentation": { "shift": 2, "strong": { "shear": 0.3, "cutout": 10 } } }""", "test").Validate();
+        var r = Semisup.Recipes.RecipeFile.Parse("""{ "method": { "kind": "fixmatch", "threshold": 0.9 }, "augmentation": { "shift": 2, "strong": { "shear": 0.3, "cutout": 10 } } }""", "test").Validate();
         Assert.Equal(new FixMatch(Threshold: 0.9), r.Method);
         Assert.Equal(new Augment(Shear: 0.3, Cutout: 10), r.Augmentation.Strong);
     }

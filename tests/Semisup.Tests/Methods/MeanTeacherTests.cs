@@ -56,9 +56,9 @@ public class MeanTeacherTests
     [Fact]
     public void A_recipe_keeps_one_average_and_says_when_two_disagree()
     {
-        var r = Semisup.Training.RecipeFile.Parse("""{ "method": { "kind": "mean-teacher", "emaDecay": 0.99 } }""", "test").Validate();
+        var r = Semisup.Recipes.RecipeFile.Parse("""{ "method": { "kind": "mean-teacher", "emaDecay": 0.99 } }""", "test").Validate();
         Assert.Equal(0.99, r.AverageDecay);
-        var e = Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse("""{ "method": { "kind": "mean-teacher" }, "run": { "emaDecay": 0.9 } }""", "test").Validate());
+        var e = Assert.Throws<SemisupException>(() => Semisup.Recipes.RecipeFile.Parse("""{ "method": { "kind": "mean-teacher" }, "run": { "emaDecay": 0.9 } }""", "test").Validate());
         Assert.Contains("run.emaDecay: the mean-teacher method's teacher is the weight average", e.Message);
     }
 }

@@ -236,7 +236,7 @@ public class LadderTests(MnistFixture mnist)
         using var data = SmallRuns.Data(mnist);
         var recipe = SmallRuns.Recipe() with { Model = new LadderConfig([100, 50, 10]), Method = new Ladder([1, 1, 1]) };
         using var dir = new TempDir();
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe.Validate(), dir.Path, data));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe.Validate(), new RunDirectory(dir.Path), data));
         Assert.Contains("784 pixels", e.Message);
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
@@ -252,7 +252,7 @@ public class LadderTests(MnistFixture mnist)
             Augmentation = new(RotationDegrees: 0, Shift: 0), Optimizer = new Adam { LearningRate = 0.002 },
         }.Validate();
         using var dir = new TempDir();
-        var result = Trainer.Run(recipe, dir.Path, data);
+        var result = Trainer.Run(recipe, new RunDirectory(dir.Path), data);
         Assert.True(result.State.BestValidationAccuracy > 0.85, $"best validation accuracy {result.State.BestValidationAccuracy:P2}");
         var (model, _) = Checkpoint.Load(Path.Combine(dir.Path, RunDirectory.Best));
         using var _m = model;

@@ -57,7 +57,7 @@ public class KMeansAndWarmStartTests
         Checkpoint.Save(dir["small.ckpt"], small, new Recipe { Model = new ConvNetConfig(HiddenUnits: 50) }, new TrainingState(1, 1, 0.5, 1), null);
         manual_seed(2);
         using var big = new ConvNet(new ConvNetConfig());
-        var message = Factory.WarmStartFrom(big, dir["small.ckpt"]);
+        var message = Initialisation.WarmStartFrom(big, dir["small.ckpt"]);
         var (s, b) = (small.state_dict(), big.state_dict());
         foreach (var name in new[] { "conv1.weight", "conv4.bias", "bn4.running_var" })
         {

@@ -117,9 +117,9 @@ public class LabSgdTests
     [InlineData("nesterov", typeof(Nesterov))]
     public void Recipes_name_their_optimizer(string name, Type type)
     {
-        Assert.IsType(type, Semisup.Training.RecipeFile.Parse("{}", "test", [$"optimizer.kind={name}"]).Optimizer);
+        Assert.IsType(type, Semisup.Recipes.RecipeFile.Parse("{}", "test", [$"optimizer.kind={name}"]).Optimizer);
         Assert.Contains("optimizer.kind: 'rmsprop' is not one of adam, sgd, momentum, nesterov",
-            Assert.Throws<SemisupException>(() => Semisup.Training.RecipeFile.Parse("{}", "test", ["optimizer.kind=rmsprop"])).Message);
+            Assert.Throws<SemisupException>(() => Semisup.Recipes.RecipeFile.Parse("{}", "test", ["optimizer.kind=rmsprop"])).Message);
     }
 
     [Theory]
@@ -132,7 +132,7 @@ public class LabSgdTests
         double[] Step(double weightDecay)
         {
             var p = new Parameter(tensor(new[] { 1.0, -2.0 }));
-            using var opt = Semisup.Training.RecipeFile.Parse("{}", "test", [$"optimizer.kind={name}", "optimizer.learningRate=0.1", $"optimizer.weightDecay={weightDecay.ToString(System.Globalization.CultureInfo.InvariantCulture)}"]).Optimizer.Create([p]);
+            using var opt = Semisup.Recipes.RecipeFile.Parse("{}", "test", [$"optimizer.kind={name}", "optimizer.learningRate=0.1", $"optimizer.weightDecay={weightDecay.ToString(System.Globalization.CultureInfo.InvariantCulture)}"]).Optimizer.Create([p]);
             opt.BeforeGradient();
             opt.ZeroGrad();
             (p.sum() * 0).backward(); // the loss's own gradient is 0: whatever moves θ is the decay
@@ -144,6 +144,6 @@ public class LabSgdTests
         // −ε·m̂/√v̂ = −ε·sign(λθ).
         double[] expected = name == "adam" ? [0.9, -1.9] : [1 - 0.1 * 0.5 * 1, -2 - 0.1 * 0.5 * -2];
         Assert.Equal(expected, Step(0.5), (a, b) => Math.Abs(a - b) < 1e-6);
-        Assert.Contains("optimizer.weightDecay: -0.0001 must not be negative", Assert.Throws<SemisupException>(() => new Semisup.Training.Recipe { Optimizer = new Semisup.Optim.Adam { WeightDecay = -1e-4 } }.Validate()).Message);
+        Assert.Contains("optimizer.weightDecay: -0.0001 must not be negative", Assert.Throws<SemisupException>(() => new Semisup.Recipes.Recipe { Optimizer = new Semisup.Optim.Adam { WeightDecay = -1e-4 } }.Validate()).Message);
     }
 }

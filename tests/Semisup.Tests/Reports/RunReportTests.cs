@@ -15,10 +15,10 @@ public class RunReportTests(MnistFixture mnist)
     {
         using var data = SmallRuns.Data(mnist);
         using var dir = new TempDir();
-        Trainer.Run(SmallRuns.Recipe(epochs: 2), dir.Path, data);
+        Trainer.Run(SmallRuns.Recipe(epochs: 2), new RunDirectory(dir.Path), data);
         new RunDirectory(dir.Path).WriteRecipe(SmallRuns.Recipe(epochs: 2));
 
-        var test = Trainer.Test(dir.Path, data.Test);
+        var test = TrainingRuns.Test(dir.Path, data.Test);
         var numbers = await RunReport.WriteAsync(dir.Path, _ => Task.FromResult(mnist.Dir));
 
         // Training measured the test set once with the best checkpoint; the report only reads that.

@@ -1,3 +1,4 @@
+using Semisup.Data;
 using Semisup.Training;
 
 namespace Semisup.Tests.Training;

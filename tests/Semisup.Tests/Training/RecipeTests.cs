@@ -193,9 +193,9 @@ public class RecipeTests
         Assert.Equal(new PseudoLabel(Threshold: 0.9), pl.Method);
         Assert.Contains("method.threshold: method of kind 'gamma' has no such key",
             Assert.Throws<SemisupException>(() => RecipeFile.Parse("{}", "test", ["method.threshold=0.9"])).Message);
-        Assert.Contains("give block.key=value", Assert.Throws<SemisupException>(() => RecipeFile.Parse("{}", "test", ["epochs"])).Message);
-        Assert.Equal("--set nope.x=1: 'nope' is not a block; the blocks are data, model, method, optimizer, schedule, augmentation, run.",
-            Assert.Throws<SemisupException>(() => RecipeFile.Parse("{}", "test", ["nope.x=1"])).Message);
+        Assert.Contains("give block.key=value", Assert.Throws<SettingException>(() => RecipeFile.Parse("{}", "test", ["epochs"])).Message);
+        Assert.Equal("set nope.x=1: 'nope' is not a block; the blocks are data, model, method, optimizer, schedule, augmentation, run.",
+            Assert.Throws<SettingException>(() => RecipeFile.Parse("{}", "test", ["nope.x=1"])).Message);
     }
 
     [Fact]
@@ -206,8 +206,8 @@ public class RecipeTests
         Assert.Equal(new Augment(Shift: 2) { Strong = new Augment(Shear: 0.2, Cutout: 6) }, r.Augmentation);
         var made = RecipeFile.Parse("{}", "test", ["augmentation.strong.cutout=6"]);
         Assert.Equal(new Augment(Cutout: 6), made.Augmentation.Strong);
-        Assert.Equal("--set augmentation.shift.x=1: 'shift' is a value, not a block of keys.",
-            Assert.Throws<SemisupException>(() => RecipeFile.Parse(File, "test", ["augmentation.shift.x=1"])).Message);
+        Assert.Equal("set augmentation.shift.x=1: 'shift' is a value, not a block of keys.",
+            Assert.Throws<SettingException>(() => RecipeFile.Parse(File, "test", ["augmentation.shift.x=1"])).Message);
         Assert.Contains("augmentation.strong.nope", Assert.Throws<SemisupException>(() => RecipeFile.Parse(File, "test", ["augmentation.strong.nope=1"])).Message);
     }
 

@@ -43,12 +43,12 @@ public class TrainerTests(MnistFixture mnist)
         var recipe = RecipeFile.Parse(basic.ToJson(), "test", [$"method.kind={method}", $"optimizer.kind={optimizer}",
             $"run.emaDecay={emaDecay.ToString(System.Globalization.CultureInfo.InvariantCulture)}"]);
         using var straight = new TempDir();
-        Trainer.Run(recipe, straight.Path, data);
+        Trainer.Run(recipe, new RunDirectory(straight.Path), data);
 
         using var split = new TempDir();
-        Trainer.Run(recipe with { Run = recipe.Run with { Epochs = 1 } }, split.Path, data);
+        Trainer.Run(recipe with { Run = recipe.Run with { Epochs = 1 } }, new RunDirectory(split.Path), data);
         File.AppendAllText(Path.Combine(split.Path, RunDirectory.Metrics), "{\"epoch\":2,\"st"); // a line a full disk cut short
-        Trainer.Run(recipe, split.Path, data, resume: true);
+        Trainer.Run(recipe, new RunDirectory(split.Path), data, resume: true);
 
         Assert.Equal(Parameters(Path.Combine(straight.Path, RunDirectory.Last)), Parameters(Path.Combine(split.Path, RunDirectory.Last)));
         Assert.Equal(TrainedParameters(Path.Combine(straight.Path, RunDirectory.Last)), TrainedParameters(Path.Combine(split.Path, RunDirectory.Last)));
@@ -61,12 +61,71 @@ public class TrainerTests(MnistFixture mnist)
         });
     }
 
+    /// <summary>The loop as a plain reference writes it out: the seed, the network, then per epoch the schedule's rate,
+    /// whole permutations from a generator seeded by (seed, epoch), and per step augmentation, the method's loss and
+    /// the optimizer's update; validation at the epoch's end. The trainer must train exactly this, bit for bit.</summary>
+    static (float[] Parameters, List<(double Supervised, double Unsupervised, double ValidationLoss, double ValidationAccuracy)> Epochs) PlainLoop(Recipe r, RunData data)
+    {
+        set_num_threads(r.Run.Threads);
+        manual_seed((long)r.Data.Seed);
+        using var model = Factory.Model(r);
+        using var optimizer = r.Optimizer.Create(model.parameters());
+        model.train();
+        int steps = r.Run.StepsPerEpoch, lb = r.Run.LabeledBatch, ub = r.Run.UnlabeledBatch;
+        var epochs = new List<(double, double, double, double)>();
+        for (int epoch = 1; epoch <= r.Run.Epochs; epoch++)
+        {
+            optimizer.LearningRate = r.Schedule.At(epoch, r.Optimizer.LearningRate, r.Run.Epochs);
+            using var generator = new Generator(r.Data.Seed * 1_000_003UL + (ulong)epoch);
+            long[] Draw(long count, int needed)
+            {
+                var all = new List<long>();
+                while (all.Count < needed) { using var perm = randperm(count, generator: generator); all.AddRange(perm.data<long>()); }
+                return [.. all.Take(needed)];
+            }
+            var (labeled, unlabeled) = (Draw(data.Labeled.Count, steps * lb), Draw(data.Unlabeled.Count, steps * ub));
+            double sup = 0, unsup = 0;
+            for (int step = 0; step < steps; step++)
+            {
+                using var scope = NewDisposeScope();
+                var li = tensor(labeled[(step * lb)..((step + 1) * lb)]);
+                var ui = tensor(unlabeled[(step * ub)..((step + 1) * ub)]);
+                var x = r.Augmentation.Apply(data.Labeled.Images.index_select(0, li));
+                optimizer.BeforeGradient();
+                var loss = r.Method.Loss(model, new Batch(x, data.Labeled.Labels.index_select(0, li), data.Unlabeled.Images.index_select(0, ui),
+                    new Progress(epoch, step, steps), r.Augmentation) { State = new MethodState() });
+                sup += loss.Supervised!.item<float>();
+                unsup += loss.Unsupervised!.item<float>();
+                optimizer.ZeroGrad();
+                loss.Total.backward();
+                optimizer.Step();
+            }
+            var validation = Evaluator.Score(model, data.Validation, r.Run.EvalBatch);
+            epochs.Add((sup / steps, unsup / steps, validation.Loss, validation.Accuracy));
+        }
+        return (model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray(), epochs);
+    }
+
+    [Theory]
+    [InlineData("gamma", "adam")]
+    [InlineData("fixmatch", "nesterov")]
+    public void The_trainer_trains_exactly_as_the_loop_written_out_plainly(string method, string optimizer)
+    {
+        using var data = SmallRuns.Data(mnist);
+        var recipe = RecipeFile.Parse(SmallRuns.Recipe(epochs: 2).ToJson(), "test", [$"method.kind={method}", $"optimizer.kind={optimizer}", "augmentation.strong.cutout=4"]);
+        var (parameters, epochs) = PlainLoop(recipe, data);
+        using var dir = new TempDir();
+        Trainer.Run(recipe, new RunDirectory(dir.Path), data);
+        Assert.Equal(parameters, Parameters(Path.Combine(dir.Path, RunDirectory.Last)));
+        Assert.Equal(epochs, new RunDirectory(dir.Path).ReadMetrics().Select(m => (m.SupervisedLoss, m.UnsupervisedLoss, m.ValidationLoss, m.ValidationAccuracy)));
+    }
+
     [Fact]
     public void TensorBoard_holds_every_epochs_curves_and_memory_as_the_metrics_file_does()
     {
         using var data = SmallRuns.Data(mnist);
         using var dir = new TempDir();
-        Trainer.Run(SmallRuns.Recipe(epochs: 2), dir.Path, data);
+        Trainer.Run(SmallRuns.Recipe(epochs: 2), new RunDirectory(dir.Path), data);
         var scalars = TensorBoardScalars(Path.Combine(dir.Path, "tensorboard"));
         var metrics = new RunDirectory(dir.Path).ReadMetrics();
         foreach (var m in metrics)
@@ -110,7 +169,7 @@ public class TrainerTests(MnistFixture mnist)
         var plain = SmallRuns.Recipe(epochs: 2);
         var recipe = plain with { Run = plain.Run with { EmaDecay = 0.7 } };
         using var dir = new TempDir();
-        Trainer.Run(recipe, dir.Path, data);
+        Trainer.Run(recipe, new RunDirectory(dir.Path), data);
         var last = Path.Combine(dir.Path, RunDirectory.Last);
 
         var (saved, _) = Checkpoint.Load(last);
@@ -128,10 +187,10 @@ public class TrainerTests(MnistFixture mnist)
 
         // The average only watches: the trained weights are those of the same run without it.
         using var plainDir = new TempDir();
-        Trainer.Run(plain, plainDir.Path, data);
+        Trainer.Run(plain, new RunDirectory(plainDir.Path), data);
         Assert.Equal(Parameters(Path.Combine(plainDir.Path, RunDirectory.Last)), TrainedParameters(last));
 
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe with { Run = recipe.Run with { EmaDecay = 0.5, Epochs = 3 } }, dir.Path, data, resume: true));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe with { Run = recipe.Run with { EmaDecay = 0.5, Epochs = 3 } }, new RunDirectory(dir.Path), data, resume: true));
         Assert.Contains("another run.emaDecay", e.Message);
     }
 
@@ -146,14 +205,14 @@ public class TrainerTests(MnistFixture mnist)
         using var data = SmallRuns.Data(mnist);
         var recipe = SmallRuns.Recipe(epochs: 3);
         using var straight = new TempDir();
-        Trainer.Run(recipe, straight.Path, data);
+        Trainer.Run(recipe, new RunDirectory(straight.Path), data);
 
         using var interrupted = new TempDir();
         using var cts = new CancellationTokenSource();
-        var result = Trainer.Run(recipe, interrupted.Path, data, new CancelAt(cts, 2, 2), cts.Token);
+        var result = Trainer.Run(recipe, new RunDirectory(interrupted.Path), data, new CancelAt(cts, 2, 2), cts.Token);
         Assert.True(result.Interrupted);
         Assert.Equal(1, Checkpoint.ReadHeader(Path.Combine(interrupted.Path, RunDirectory.Last)).State.Epoch);
-        Trainer.Run(recipe, interrupted.Path, data, resume: true);
+        Trainer.Run(recipe, new RunDirectory(interrupted.Path), data, resume: true);
         Assert.Equal(Parameters(Path.Combine(straight.Path, RunDirectory.Last)), Parameters(Path.Combine(interrupted.Path, RunDirectory.Last)));
     }
 
@@ -165,7 +224,7 @@ public class TrainerTests(MnistFixture mnist)
         var recipe = SmallRuns.Recipe(epochs: 3) with { Optimizer = new Sgd { LearningRate = 0.01 }, Schedule = new LabSchedule(DecayEpoch: 1, DecayedRate: 1e300, ExponentialAfter: 3) };
         using var dir = new TempDir();
         var observer = new Messages();
-        var e = Assert.ThrowsAny<SemisupException>(() => Trainer.Run(recipe.Validate(), dir.Path, data, observer));
+        var e = Assert.ThrowsAny<SemisupException>(() => Trainer.Run(recipe.Validate(), new RunDirectory(dir.Path), data, observer));
         Assert.True(observer.Lines.Count <= 1, string.Join("\n", observer.Lines));
         Assert.DoesNotContain("--resume", e.Message);
     }
@@ -178,9 +237,9 @@ public class TrainerTests(MnistFixture mnist)
         using var dir = new TempDir();
         // As a kill after epoch 2's events but before its checkpoint would leave it: last.ckpt of epoch 1.
         var keep = new KeepCheckpointOf(1, dir.Path);
-        Trainer.Run(recipe, dir.Path, data, keep);
+        Trainer.Run(recipe, new RunDirectory(dir.Path), data, keep);
         File.Copy(dir["epoch1.ckpt"], dir[RunDirectory.Last], overwrite: true);
-        Trainer.Run(recipe, dir.Path, data, resume: true);
+        Trainer.Run(recipe, new RunDirectory(dir.Path), data, resume: true);
         var scalars = TensorBoardScalars(dir["tensorboard"]); // a repeated (tag, epoch) would throw here
         Assert.Equal([1L, 2L], scalars.Keys.Select(k => k.Step).Distinct().Order());
         Assert.Equal([1, 2], new RunDirectory(dir.Path).ReadMetrics().Select(m => m.Epoch));
@@ -213,11 +272,11 @@ public class TrainerTests(MnistFixture mnist)
         using var data = SmallRuns.Data(mnist);
         var recipe = SmallRuns.Recipe(epochs: 3);
         using var straight = new TempDir();
-        Trainer.Run(recipe, straight.Path, data);
+        Trainer.Run(recipe, new RunDirectory(straight.Path), data);
 
         using var failed = new TempDir();
         var observer = new LibtorchFailsAt(2, 2, times: 1);
-        var result = Trainer.Run(recipe, failed.Path, data, observer);
+        var result = Trainer.Run(recipe, new RunDirectory(failed.Path), data, observer);
 
         Assert.False(result.Interrupted);
         Assert.Equal("libtorch failed in epoch 2: Expected false to be true, but got false; continuing from epoch 1 (retry 1 of 3).", Assert.Single(observer.Messages));
@@ -235,7 +294,7 @@ public class TrainerTests(MnistFixture mnist)
         var always = new LibtorchFailsAt(2, 1, times: int.MaxValue);
         // The same failure at the same epoch after going back is the run's own: one retry, then its cause, and no
         // advice to resume into it again.
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe, dir.Path, data, always));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe, new RunDirectory(dir.Path), data, always));
         Assert.Single(always.Messages);
         Assert.Equal("libtorch failed in epoch 2 again after going back to epoch 1: Expected false to be true, but got false. It fails the same way every time, so the recipe (a learning rate, a schedule, a size) is the cause, not a passing failure.", e.Message);
         Assert.DoesNotContain("--resume", e.Message);
@@ -243,7 +302,7 @@ public class TrainerTests(MnistFixture mnist)
 
         using var fresh = new TempDir();
         var first = new LibtorchFailsAt(1, 1, times: 1);
-        var native = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, fresh.Path, data, first));
+        var native = Assert.Throws<NativeFailureException>(() => Trainer.Run(recipe, new RunDirectory(fresh.Path), data, first));
         Assert.Empty(first.Messages);
         Assert.EndsWith("No epoch had been saved; start the run again.", native.Message);
     }
@@ -254,9 +313,9 @@ public class TrainerTests(MnistFixture mnist)
         using var data = SmallRuns.Data(mnist);
         var recipe = SmallRuns.Recipe(epochs: 1);
         using var dir = new TempDir();
-        Trainer.Run(recipe, dir.Path, data);
+        Trainer.Run(recipe, new RunDirectory(dir.Path), data);
         var metrics = File.ReadAllText(Path.Combine(dir.Path, RunDirectory.Metrics));
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe with { Data = recipe.Data with { Seed = 2 } }, dir.Path, data));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe with { Data = recipe.Data with { Seed = 2 } }, new RunDirectory(dir.Path), data));
         Assert.Equal($"{dir.Path} already holds a run (last.ckpt). Continue it with `semisup train --resume {dir.Path}`, or train into another directory.", e.Message);
         Assert.Equal(metrics, File.ReadAllText(Path.Combine(dir.Path, RunDirectory.Metrics)));
     }
@@ -277,7 +336,7 @@ public class TrainerTests(MnistFixture mnist)
             using var perm = randperm(count, generator: g2);
             expected.AddRange(perm.data<long>());
         }
-        Assert.Equal(count > 0 ? expected.Take(needed) : new long[needed], Trainer.Passes(count, needed, g1));
+        Assert.Equal(count > 0 ? expected.Take(needed) : new long[needed], BatchOrder.Passes(count, needed, g1));
         using var next1 = randperm(5, generator: g1);
         using var next2 = randperm(5, generator: g2);
         Assert.Equal(next2.data<long>().ToArray(), next1.data<long>().ToArray()); // the generator ends where whole passes leave it
@@ -288,7 +347,7 @@ public class TrainerTests(MnistFixture mnist)
     {
         using var data = SmallRuns.Data(mnist, unlabeled: 0);
         using var dir = new TempDir();
-        var result = Trainer.Run(SmallRuns.Recipe(epochs: 1) with { Method = new Supervised() }, dir.Path, data);
+        var result = Trainer.Run(SmallRuns.Recipe(epochs: 1) with { Method = new Supervised() }, new RunDirectory(dir.Path), data);
         Assert.Equal(1, result.State.Epoch);
         Assert.True(double.IsFinite(Assert.Single(new RunDirectory(dir.Path).ReadMetrics()).SupervisedLoss));
     }
@@ -299,10 +358,10 @@ public class TrainerTests(MnistFixture mnist)
         using var data = SmallRuns.Data(mnist);
         var recipe = SmallRuns.Recipe(epochs: 2);
         using var dir = new TempDir();
-        Trainer.Run(recipe with { Run = recipe.Run with { Epochs = 1 } }, dir.Path, data);
+        Trainer.Run(recipe with { Run = recipe.Run with { Epochs = 1 } }, new RunDirectory(dir.Path), data);
         var before = File.ReadAllBytes(Path.Combine(dir.Path, RunDirectory.Last));
         data.Labeled.Images.fill_(float.NaN);
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe, dir.Path, data, resume: true));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe, new RunDirectory(dir.Path), data, resume: true));
         Assert.Contains("NaN at epoch 2, step 1", e.Message);
         Assert.Contains("epoch 1", e.Message);
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir.Path, RunDirectory.Last)));
@@ -314,7 +373,7 @@ public class TrainerTests(MnistFixture mnist)
         using var data = SmallRuns.Data(mnist, labels: 3000, unlabeled: 47000, validation: 10000);
         var recipe = new Recipe { Run = new(Epochs: 4, StepsPerEpoch: 50) }.Validate();
         using var dir = new TempDir();
-        var result = Trainer.Run(recipe, dir.Path, data);
+        var result = Trainer.Run(recipe, new RunDirectory(dir.Path), data);
         Assert.True(result.State.BestValidationAccuracy > 0.90, $"best validation accuracy {result.State.BestValidationAccuracy:P2}");
     }
 
@@ -338,17 +397,17 @@ public class TrainerTests(MnistFixture mnist)
 
         var recipe = SmallRuns.Recipe(epochs: 1) with { Model = new ConvNetConfig { WarmStart = dir["small.ckpt"] } };
         var messages = new Messages();
-        Trainer.Run(recipe.Validate(), dir["run"], data, messages);
+        Trainer.Run(recipe.Validate(), new RunDirectory(dir["run"]), data, messages);
         Assert.Contains("copied conv1.weight", Assert.Single(messages.Lines));
         Assert.Contains("initialised randomly: fc1.weight", messages.Lines[0]);
 
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run((recipe with { Model = new ConvNetConfig { WarmStart = dir["ladder.ckpt"] } }).Validate(), dir["run2"], data));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run((recipe with { Model = new ConvNetConfig { WarmStart = dir["ladder.ckpt"] } }).Validate(), new RunDirectory(dir["run2"]), data));
         Assert.Contains("no layer matches", e.Message);
         Assert.Contains("choose one", Assert.Throws<SemisupException>(() => (recipe with { Model = (ConvNetConfig)recipe.Model with { Init = "kmeans" } }).Validate()).Message);
 
         // A learning rate too small to move the weights leaves the first layer as k-means made it.
         var kmeans = SmallRuns.Recipe(epochs: 1) with { Model = new ConvNetConfig(Init: "kmeans"), Optimizer = new Adam { LearningRate = 1e-12 } };
-        Trainer.Run(kmeans, dir["kmeans"], data);
+        Trainer.Run(kmeans, new RunDirectory(dir["kmeans"]), data);
         manual_seed((long)kmeans.Data.Seed);
         using var expected = Factory.Model(kmeans);
         KMeansInit.FirstLayer(expected, data.Unlabeled.Images, kmeans.Data.Seed, ((ConvNetConfig)kmeans.Model).InitRange);

@@ -3,10 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 
-namespace Semisup.Training;
+namespace Semisup.Recipes;
 
 /// <summary>Reads recipe files: comments allowed; each block given replaces the default block whole (its kind picks
-/// the record, its missing keys take that record's defaults); <c>--set block.key=value</c> edits the result; the old
+/// the record, its missing keys take that record's defaults); settings <c>block.key=value</c> edit the result; the old
 /// flat form (<see cref="LegacyRecipe"/>) is converted. Every error names the key with its block, never a .NET type.</summary>
 public static class RecipeFile
 {
@@ -23,7 +23,8 @@ public static class RecipeFile
         IgnoreReadOnlyProperties = true,
         // Γ, μ and → stay readable in recipe.json and checkpoint headers.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+        // Every kind of model, method, optimizer and schedule, from the one table of them.
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { Kinds.Modify } },
     };
 
     /// <summary>The recipes are about a kilobyte; a 100 MB description took 2.6 GB of memory and was copied into
@@ -39,13 +40,13 @@ public static class RecipeFile
     /// <summary>A recipe by file path, or by name from the recipes directory, with <paramref name="sets"/> applied.</summary>
     public static Recipe Load(string nameOrPath, string? recipesDir = null, IReadOnlyList<string>? sets = null)
     {
-        var dir = recipesDir ?? Recipe.FindRecipesDir();
+        var dir = recipesDir ?? FindRecipesDir();
         // A name ending in .json is a path, even when no such file exists: the error then names that file.
         var path = File.Exists(nameOrPath) || Directory.Exists(nameOrPath) || nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
             ? nameOrPath : Path.Combine(dir, nameOrPath + ".json");
         if (!File.Exists(path))
         {
-            var known = Recipe.Names(dir);
+            var known = Names(dir);
             throw new SemisupException($"Recipe '{nameOrPath}' not found (looked for {path}). Known recipes: {(known.Count > 0 ? string.Join(", ", known) : "none")}.");
         }
         return Read(path, sets) with { Name = Path.GetFileNameWithoutExtension(path) };
@@ -59,6 +60,22 @@ public static class RecipeFile
             throw new SemisupException($"{path}: {length:N0} bytes is larger than a recipe file may be ({MaxFileBytes:N0} bytes at most).");
         return Parse(File.ReadAllText(path), path, sets);
     }
+
+    /// <summary>The recipe names in a directory (its *.json files), sorted.</summary>
+    public static IReadOnlyList<string> Names(string recipesDir) =>
+        Directory.Exists(recipesDir) ? [.. Directory.GetFiles(recipesDir, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal)] : [];
+
+    /// <summary>recipes/ beside the working directory or any parent, else beside the program.</summary>
+    public static string FindRecipesDir()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+                if (Directory.Exists(Path.Combine(d.FullName, "recipes"))) return Path.Combine(d.FullName, "recipes");
+        return Path.Combine(Directory.GetCurrentDirectory(), "recipes");
+    }
+
+    /// <summary>The recipe as <see cref="Parse"/> reads it back; two recipes with equal JSON train the same run.</summary>
+    public static string ToJson(this Recipe recipe) => JsonSerializer.Serialize(recipe, Json);
 
     /// <summary>A recipe from JSON text; <paramref name="source"/> names it in errors.</summary>
     public static Recipe Parse(string text, string source, IReadOnlyList<string>? sets = null)
@@ -96,30 +113,11 @@ public static class RecipeFile
         }
     }
 
-    /// <summary>The kind a polymorphic block is written with (conv, gamma, adam, ...).</summary>
-    public static string KindOf(object block)
-    {
-        var info = Json.GetTypeInfo(PolymorphicBase(block.GetType()) ?? block.GetType());
-        return info.PolymorphismOptions?.DerivedTypes.First(d => d.DerivedType == block.GetType()).TypeDiscriminator?.ToString() ?? "";
-    }
-
-    /// <summary>Every floating-point key must be a finite number: JSON reads 1e309 as infinity.</summary>
-    public static IEnumerable<string> NonFinite(Recipe recipe)
-    {
-        foreach (var (key, block) in recipe.Blocks)
-            foreach (var p in Json.GetTypeInfo(block.GetType()).Properties)
-            {
-                var value = p.Get?.Invoke(block);
-                var numbers = value switch { double d => [d], double[] ds => ds, _ => Array.Empty<double>() };
-                if (numbers.Any(d => !double.IsFinite(d))) yield return $"{key}.{p.Name}: must be a finite number";
-            }
-    }
-
     /// <summary><c>block.key=value</c>: the value is read as JSON (a number, true, [1, 2]) or else taken as text.</summary>
     static void Apply(JsonObject recipe, string set)
     {
         var (path, value) = set.IndexOf('=') is int eq and > 0 ? (set[..eq].Trim(), set[(eq + 1)..].Trim())
-            : throw new SemisupException($"--set {set}: give block.key=value, e.g. --set method.threshold=0.9.");
+            : throw new SettingException(Setting.RecipeKey, set, "give block.key=value, e.g. method.threshold=0.9.");
         var parts = path.Split('.');
         if (parts.Length > MaxDepth)
             throw new SemisupException($"--set {(path.Length > 60 ? path[..60] + "…" : path)}: {parts.Length:N0} levels; recipe keys are at most {MaxDepth} deep.");
@@ -128,18 +126,18 @@ public static class RecipeFile
         catch (JsonException) { parsed = JsonValue.Create(value); }
         if (parts.Length == 1)
         {
-            if (parts[0] is not ("description")) throw new SemisupException($"--set {set}: give block.key=value; the blocks are {string.Join(", ", BlockKeys)}.");
+            if (parts[0] is not ("description")) throw new SettingException(Setting.RecipeKey, set, $"give block.key=value; the blocks are {string.Join(", ", BlockKeys)}.");
             recipe[parts[0]] = parsed;
             return;
         }
         if (recipe[parts[0]] is not JsonObject block)
-            throw new SemisupException($"--set {set}: '{parts[0]}' is not a block; the blocks are {string.Join(", ", BlockKeys)}.");
+            throw new SettingException(Setting.RecipeKey, set, $"'{parts[0]}' is not a block; the blocks are {string.Join(", ", BlockKeys)}.");
         // A key inside a block's sub-block (augmentation.strong.cutout) makes the sub-block if the recipe has none.
         foreach (var inner in parts[1..^1])
         {
             if (block[inner] is not JsonObject sub)
             {
-                if (block[inner] is not null) throw new SemisupException($"--set {set}: '{inner}' is a value, not a block of keys.");
+                if (block[inner] is not null) throw new SettingException(Setting.RecipeKey, set, $"'{inner}' is a value, not a block of keys.");
                 block[inner] = sub = new JsonObject();
             }
             block = sub;
@@ -170,7 +168,8 @@ public static class RecipeFile
             if (derived.DerivedType == null) throw new SemisupException($"{source}: {at}.kind: '{kind}' is not one of {list}.");
             info = Json.GetTypeInfo(derived.DerivedType);
         }
-        var properties = info.Properties.Where(p => p.Set != null || p.AssociatedParameter != null).ToDictionary(p => p.Name);
+        // A key is read and written; a model's shape, which the dataset decides, is neither (Kinds.Modify).
+        var properties = info.Properties.Where(p => p.Get != null && (p.Set != null || p.AssociatedParameter != null)).ToDictionary(p => p.Name);
         foreach (var (key, value) in node)
         {
             var where = at.Length == 0 ? key : $"{at}.{key}";
@@ -239,13 +238,6 @@ public static class RecipeFile
         }
     }
 
-    static Type? PolymorphicBase(Type type)
-    {
-        for (var t = type.BaseType; t != null && t != typeof(object); t = t.BaseType)
-            if (Json.GetTypeInfo(t).PolymorphismOptions != null) return t;
-        return type.GetInterfaces().FirstOrDefault(i => Json.GetTypeInfo(i).PolymorphismOptions != null);
-    }
-
     static string Key(string? jsonPath) => (jsonPath ?? "$").TrimStart('$', '.');
 
     /// <summary>Levenshtein distance.</summary>
@@ -264,5 +256,26 @@ public static class RecipeFile
             }
         }
         return row[b.Length];
+    }
+}
+
+/// <summary><c>Recipe.Load</c>, <c>Recipe.Read</c>, <c>Recipe.Names</c> and <c>Recipe.FindRecipesDir</c>: where a
+/// caller looks for them, while the record itself knows no files.</summary>
+public static class RecipeLookup
+{
+    extension(Recipe)
+    {
+        /// <summary>A recipe by file path, or by name from the recipes directory.</summary>
+        public static Recipe Load(string nameOrPath, string? recipesDir = null, IReadOnlyList<string>? sets = null) =>
+            RecipeFile.Load(nameOrPath, recipesDir, sets);
+
+        /// <summary>A recipe file as written, e.g. a run directory's resolved recipe.json.</summary>
+        public static Recipe Read(string path) => RecipeFile.Read(path);
+
+        /// <summary>The recipe names in a directory (its *.json files), sorted.</summary>
+        public static IReadOnlyList<string> Names(string recipesDir) => RecipeFile.Names(recipesDir);
+
+        /// <summary>recipes/ beside the working directory or any parent, else beside the program.</summary>
+        public static string FindRecipesDir() => RecipeFile.FindRecipesDir();
     }
 }

@@ -1,10 +1,12 @@
 using Semisup.Data;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Runs;
 
 /// <summary>One finished run as compare shows it: its recipe, where validation peaked, its test accuracy (of the
 /// best-on-validation checkpoint, as its own report measured it) and its curve.</summary>
-public sealed record RunSummary(string Dir, Recipe Recipe, TrainingState Best, double TestAccuracy, IReadOnlyList<EpochMetrics> Metrics);
+public sealed record RunSummary(string Dir, Recipe Recipe, int BestEpoch, double BestValidationAccuracy, double TestAccuracy, IReadOnlyList<EpochMetrics> Metrics);
 
 /// <summary>What compare does besides training: checks the recipes it is to train, then reads every run's results.</summary>
 public static class Comparison
@@ -23,6 +25,22 @@ public static class Comparison
         return loaded;
     }
 
+    /// <summary>Trains each planned recipe into root/NAME: a finished run is reused, one holding a saved epoch resumed,
+    /// a new one started. <paramref name="train"/> trains one (recipe, directory, resuming) and says whether it ended,
+    /// rather than being interrupted. Returns the run directories, or null once a run is interrupted.</summary>
+    public static async Task<IReadOnlyList<string>?> TrainAsync(IReadOnlyList<Recipe> plan, string root, Func<Recipe, string, bool, Task<bool>> train, Action<string> note)
+    {
+        var dirs = new List<string>();
+        foreach (var r in plan)
+        {
+            var dir = new RunDirectory(Path.Combine(root, r.Name));
+            if (dir.IsFinished) note($"{dir.Path}: finished earlier, reused");
+            else if (!await train(r, dir.Path, dir.CanResume)) return null;
+            dirs.Add(dir.Path);
+        }
+        return dirs;
+    }
+
     /// <summary>Each run's results. A run from before training recorded its test answers is scored now, with its best
     /// checkpoint and the same data its report used.</summary>
     public static async Task<IReadOnlyList<RunSummary>> ReadAsync(IEnumerable<string> dirs, LocateData locate)
@@ -39,18 +57,21 @@ public static class Comparison
                 {
                     // A finished run's files say it all; its checkpoints need not be kept.
                     var best = metrics.MaxBy(m => m.ValidationAccuracy)!;
-                    rows.Add(new(path, dir.ReadRecipe(), new TrainingState(metrics[^1].Epoch, best.Epoch, best.ValidationAccuracy, metrics[^1].WallSeconds), test.Accuracy, metrics));
+                    rows.Add(new(path, dir.ReadRecipe(), best.Epoch, best.ValidationAccuracy, test.Accuracy, metrics));
                     continue;
                 }
                 if (!File.Exists(dir.BestPath)) throw new SemisupException($"{path}: no {RunDirectory.Test} and no {RunDirectory.Best}; is it a finished run directory?");
                 var header = Checkpoint.ReadHeader(dir.BestPath);
-                var ds = Datasets.Get(header.Recipe.Data.Dataset);
-                if (!testSets.TryGetValue(ds.Name, out var set))
-                    testSets[ds.Name] = set = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
+                var dataset = Datasets.Get(header.Recipe.Data.Dataset).Name;
+                if (!testSets.TryGetValue(dataset, out var set))
+                {
+                    var (ds, files) = await locate.ReadAsync(dataset);
+                    testSets[dataset] = set = Scoring.TestSet(files, ds);
+                }
                 var (model, _) = Checkpoint.Load(dir.BestPath);
                 double accuracy;
                 using (model) accuracy = Evaluator.Score(model, set, header.Recipe.Run.EvalBatch).Accuracy;
-                rows.Add(new(path, header.Recipe, header.State, accuracy, metrics));
+                rows.Add(new(path, header.Recipe, header.State.BestEpoch, header.State.BestValidationAccuracy, accuracy, metrics));
             }
         }
         finally { foreach (var t in testSets.Values) t.Dispose(); }

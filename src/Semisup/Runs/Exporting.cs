@@ -1,7 +1,9 @@
 using Semisup.Data;
 using Semisup.Export;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Runs;
 
 /// <summary>What export does: a checkpoint's model written for ONNX Runtime or PyTorch, with its recipe, dataset and
 /// test accuracy (measured here by Semisup's own evaluation) as metadata; and the score of such a file by ONNX Runtime.</summary>
@@ -18,10 +20,10 @@ public static class Exporting
         using var _ = model;
         if (Checkpoint.Unverified(checkpoint, header) is { } warning) warn?.Invoke(warning);
         if (format == "safetensors") PyTorchExport.Check(model);
-        var ds = Datasets.Get(header.Recipe.Data.Dataset);
-        using var test = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
+        var (ds, files) = await locate.ReadAsync(header.Recipe.Data.Dataset);
+        using var test = Scoring.TestSet(files, ds);
         double accuracy = Evaluator.Score(model, test, header.Recipe.Run.EvalBatch).Accuracy;
-        var metadata = ExportMetadata.Create(header.Recipe.ToJson(), ds.Name, accuracy);
+        var metadata = Metadata(header.Recipe, accuracy);
         try
         {
             // Beside the target, then renamed: a kill or a full disk leaves the previous export whole.
@@ -37,6 +39,13 @@ public static class Exporting
         }
         return accuracy;
     }
+
+    /// <summary>The metadata key of the recipe the model was trained by, as JSON text.</summary>
+    public const string RecipeKey = "recipe";
+
+    /// <summary>What an exported file says of its model: the recipe, the dataset, the test accuracy if measured.</summary>
+    public static Dictionary<string, string> Metadata(Recipe recipe, double? testAccuracy) =>
+        ExportMetadata.Create(Datasets.Get(recipe.Data.Dataset).Name, testAccuracy, new Dictionary<string, string> { [RecipeKey] = recipe.ToJson() });
 
     /// <summary>Refuses, before the evaluation that precedes writing, an output that is a directory, is the checkpoint
     /// itself, or lies in a directory that does not exist.</summary>
@@ -58,8 +67,8 @@ public static class Exporting
     {
         if (split != "test") throw new SemisupException($"--onnx with --split {split}: an exported model does not carry its training split; evaluate on test.");
         using var scorer = new OnnxScorer(path);
-        var ds = Datasets.Get(scorer.Metadata.GetValueOrDefault(ExportMetadata.Dataset, Datasets.Mnist.Name));
-        using var test = Scoring.TestSet(DatasetFiles.Read(await locate(ds), ds), ds);
+        var (ds, files) = await locate.ReadAsync(scorer.Metadata.GetValueOrDefault(ExportMetadata.Dataset, Datasets.Mnist.Name));
+        using var test = Scoring.TestSet(files, ds);
         double? exported = scorer.Metadata.TryGetValue(ExportMetadata.TestAccuracy, out var a)
             && double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out var at) ? at : null;
         return (scorer.Evaluate(test, 1000), exported);

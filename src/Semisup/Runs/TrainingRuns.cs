@@ -1,19 +1,38 @@
 using Semisup.Data;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
+namespace Semisup.Runs;
 
-/// <summary>Finds a dataset's four files (fetching them if need be) and returns their directory; the CLI supplies it
-/// with its progress bar.</summary>
-public delegate Task<string> LocateData(DatasetInfo dataset);
+/// <summary>A run to train: its recipe, its directory, and whether it continues the run recorded there.</summary>
+public sealed record TrainPlan(Recipe Recipe, string RunDir, bool Resuming);
 
 /// <summary>How a training command ended: interrupted (resumable), or finished with the test set measured once.</summary>
 public sealed record TrainOutcome(Recipe Recipe, string RunDir, TrainingState State, bool Interrupted, TestResult? Test);
 
 /// <summary>What the train command does, with its policy: which recipe a new or resumed run trains, where, on which
 /// split; then training and the one test measurement.</summary>
-public static class Runs
+public static class TrainingRuns
 {
     static readonly string[] ResumeMayChange = Trainer.ResumeMayChange;
+
+    /// <summary>The recipe a new run trains when none is given.</summary>
+    public const string DefaultRecipe = "gamma";
+
+    /// <summary>The train command's rule: a new run of <paramref name="recipe"/> (by default <see cref="DefaultRecipe"/>)
+    /// into <paramref name="outDir"/> (by default <see cref="RunDirectory.NewPath"/>), or, with <paramref name="resume"/>,
+    /// the run recorded there, continued as it was recorded.</summary>
+    public static TrainPlan Plan(string? recipe, string? outDir, string? resume, IReadOnlyList<string> sets, Action<string> note)
+    {
+        if (resume == null)
+        {
+            var r = Recipe.Load(recipe ?? DefaultRecipe, sets: sets);
+            return new(r, outDir ?? RunDirectory.NewPath(r.Name), Resuming: false);
+        }
+        if (recipe != null || outDir != null)
+            throw new SemisupException("--resume continues the run in its directory with the recipe it recorded; leave out --recipe and --out.");
+        return new(ForResume(resume, sets, note), resume, Resuming: true);
+    }
 
     /// <summary>The recipe a resumed run continues with: the one it recorded, with only <see cref="ResumeMayChange"/>
     /// set; recorded again when they change it. <paramref name="note"/> hears what changes.</summary>
@@ -21,7 +40,7 @@ public static class Runs
     {
         var dir = new RunDirectory(runDir);
         var recorded = dir.ReadRecipe();
-        // The recipe is recorded again, if it changed, once the run holds the directory (Runs.TrainAsync).
+        // The recipe is recorded again, if it changed, once the run holds the directory (TrainingRuns.TrainAsync).
         if (sets.FirstOrDefault(s => !ResumeMayChange.Contains(s.Split('=')[0].Trim())) is { } other)
             throw new SemisupException($"--resume continues a run as it was recorded; only --epochs (to extend it) and --threads may change, not {other.Split('=')[0]}.");
         var continued = RecipeFile.Parse(recorded.ToJson(), dir.RecipePath, sets).Validate();
@@ -49,7 +68,7 @@ public static class Runs
             if (File.Exists(dir.LastPath)) Trainer.RefuseOtherRecipe(dir.LastPath, r, RunDirectory.Recipe);
             if (dir.ReadRecipe().ToJson() != r.ToJson()) dir.WriteRecipe(r);
             // A run that stopped before its first checkpoint has nothing to continue: it starts again, on its recorded recipe.
-            if (!File.Exists(dir.LastPath))
+            if (!dir.CanResume)
             {
                 note($"{runDir} holds no saved epoch; starting the run again.");
                 dir.RefuseUsed();
@@ -84,19 +103,32 @@ public static class Runs
         Func<Func<ITrainingObserver, TrainResult>, TrainResult> observe, Action<string> note, CancellationToken cancel)
     {
         if (Threads.Warning(r.Run.Threads) is { } warning) note(warning);
-        var ds = Datasets.Get(r.Data.Dataset);
-        var (data, split) = Load(r, dir, resuming, await locate(ds), ds);
+        // Passed on, not kept: the files' bytes must not outlive Load in this method's state.
+        var (data, split) = Load(r, dir, resuming, await locate.ReadAsync(r.Data.Dataset));
         using var _ = data;
         note($"{(resuming ? "resuming" : "training")} {r.Name}: {r.MethodKind}, {split.Labeled.Length} labeled / {split.Unlabeled.Length} unlabeled / {split.Validation.Length} validation, {r.Run.Epochs} epochs -> {dir.Path}");
-        var result = observe(o => Trainer.Run(r, dir.Path, data, o, cancel, resuming));
+        var result = observe(o => Trainer.Run(r, dir, data, o, cancel, resuming));
         if (result.Interrupted) return new(r, dir.Path, result.State, true, null);
-        return new(r, dir.Path, result.State, false, Trainer.Test(dir.Path, data.Test));
+        return new(r, dir.Path, result.State, false, Test(dir.Path, data.Test));
+    }
+
+    /// <summary>The test set's answers of the run's best-on-validation checkpoint, measured once, written beside it.</summary>
+    public static TestResult Test(string runDir, ImageSet test)
+    {
+        var run = new RunDirectory(runDir);
+        var (model, header) = Checkpoint.Load(run.BestPath);
+        using var _ = model;
+        var evaluation = Evaluator.Evaluate(model, test, header.Recipe.Run.EvalBatch);
+        var result = new TestResult(RunDirectory.Best, header.State.Epoch, evaluation.Accuracy, evaluation.Loss, evaluation.Predictions);
+        run.WriteTest(result);
+        return result;
     }
 
     /// <summary>The run's sets, from the dataset's files, by the run's split (made and saved for a new run).</summary>
-    static (RunData Data, Split Split) Load(Recipe r, RunDirectory dir, bool resuming, string dataDir, DatasetInfo ds)
+    static (RunData Data, Split Split) Load(Recipe r, RunDirectory dir, bool resuming, (DatasetInfo Dataset, DatasetFiles Files) located)
     {
-        var files = DatasetFiles.Read(dataDir, ds);
+        var (ds, files) = located;
+        located = default;
         var split = resuming ? dir.ReadSplit(files.TrainLabels.Count) : Split.Create(ds.Name, files.TrainLabels.Data, r.Data.Labels, r.Data.Seed, r.Data.Split);
         if (!resuming)
         {

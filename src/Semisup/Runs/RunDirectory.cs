@@ -1,39 +1,39 @@
 using System.Text.Json;
 using Semisup.Data;
+using Semisup.Recipes;
+using Semisup.Training;
 
-namespace Semisup.Training;
-
-/// <summary>One epoch's line of metrics.jsonl.</summary>
-public sealed record EpochMetrics(
-    int Epoch, long Step, double SupervisedLoss, double UnsupervisedLoss, double TrainLoss,
-    double ValidationLoss, double ValidationAccuracy, double LearningRate, double WallSeconds, double StepsPerSecond, double RssMegabytes = 0,
-    double ManagedMegabytes = 0, double CommittedMegabytes = 0);
+namespace Semisup.Runs;
 
 /// <summary>The test set's answers of a run's best-on-validation checkpoint, measured once when training ends: what the
 /// report and compare read, so neither loads a model.</summary>
 public sealed record TestResult(string Checkpoint, int Epoch, double Accuracy, double Loss, long[] Predictions);
 
 /// <summary>The format of a run directory, in one place: its files' names, and reading and writing them.</summary>
-public sealed class RunDirectory(string path)
+public sealed class RunDirectory(string path) : IRunRecord
 {
     public const string Recipe = "recipe.json", Split = "split.json", Metrics = "metrics.jsonl", Best = "best.ckpt", Last = "last.ckpt",
         Test = "test.json", Summary = "summary.md", Submission = "submission.csv", TensorBoard = "tensorboard";
 
     public string Path { get; } = path;
 
+    /// <summary>A new run directory's default: runs/NAME-TIMESTAMP, beside the working directory.</summary>
+    public static string NewPath(string name) => System.IO.Path.Combine("runs", $"{name}-{DateTime.Now:yyyyMMdd-HHmmss}");
+
     public string this[string file] => System.IO.Path.Combine(Path, file);
 
     public string RecipePath => this[Recipe];
     public string BestPath => this[Best];
     public string LastPath => this[Last];
+    public string TensorBoardPath => this[TensorBoard];
 
-    public Training.Recipe ReadRecipe()
+    public Recipes.Recipe ReadRecipe()
     {
         if (!File.Exists(RecipePath)) throw new SemisupException($"{Path} is not a run directory (no {Recipe}).");
-        return Training.Recipe.Read(RecipePath);
+        return Recipes.Recipe.Read(RecipePath);
     }
 
-    public void WriteRecipe(Training.Recipe recipe) => WriteAtomically(RecipePath, recipe.ToJson());
+    public void WriteRecipe(Recipes.Recipe recipe) => WriteAtomically(RecipePath, recipe.ToJson());
 
     public Data.Split ReadSplit(int trainCount) => Data.Split.Load(this[Split], trainCount);
 
@@ -41,6 +41,9 @@ public sealed class RunDirectory(string path)
 
     /// <summary>The last epoch the last checkpoint holds on disk; 0 before the first is saved.</summary>
     public int SavedEpoch => File.Exists(LastPath) ? Checkpoint.ReadHeader(LastPath).State.Epoch : 0;
+
+    /// <summary>Whether a run here holds a saved epoch to continue from: a run is resumed exactly when it does.</summary>
+    public bool CanResume => File.Exists(LastPath);
 
     /// <summary>Whether training ended and measured the test set.</summary>
     public bool IsFinished => File.Exists(this[Test]);

@@ -1,4 +1,6 @@
-namespace Semisup.Training;
+using Semisup.Recipes;
+using Semisup.Training;
+namespace Semisup.Runs;
 
 /// <summary>libtorch's intra-op thread count for commands that evaluate (training sets its recipe's).</summary>
 public static class Threads

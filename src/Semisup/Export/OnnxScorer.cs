@@ -1,9 +1,8 @@
 using Microsoft.ML.OnnxRuntime;
 using Semisup.Data;
 using static TorchSharp.torch;
-using Semisup.Export;
 
-namespace Semisup.Training;
+namespace Semisup.Export;
 
 /// <summary>Runs an exported model (<see cref="OnnxExport"/>) with ONNX Runtime: what a user of the .onnx file gets.</summary>
 public sealed class OnnxScorer : IDisposable
@@ -40,7 +39,7 @@ public sealed class OnnxScorer : IDisposable
     }
 
     /// <summary>Accuracy, cross-entropy (from the logits), predictions (the largest logit's class) and probabilities over
-    /// a set, in batches, as <see cref="Evaluator.Evaluate"/> reports them for a Semisup model.</summary>
+    /// a set, in batches, as Semisup's evaluation reports them for its own models.</summary>
     public Evaluation Evaluate(ImageSet set, int batchSize)
     {
         int n = (int)set.Count;

@@ -5,7 +5,7 @@ using Semisup.Methods;
 using Semisup.Models;
 using Semisup.Optim;
 
-namespace Semisup.Training;
+namespace Semisup.Recipes;
 
 /// <summary>The flat form recipes had before their blocks: one object of 57 keys. The shipped checkpoints, the kept
 /// runs under docs/runs and users' own recipes still hold it; this is the one place that reads it, converting it once
@@ -146,7 +146,7 @@ sealed record LegacyRecipe
 
     static readonly JsonSerializerOptions FlatJson = new(RecipeFile.Json) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
 
-    /// <summary>The blocks a flat recipe means.</summary>
+    /// <summary>The recipe a flat file means, in blocks.</summary>
     public static JsonObject Convert(JsonObject file, string source)
     {
         // Versions before the blocks wrote the computed "net", "augmentation" and "ladder" next to the keys they came from.

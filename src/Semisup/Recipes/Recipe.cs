@@ -5,7 +5,7 @@ using Semisup.Methods;
 using Semisup.Models;
 using Semisup.Optim;
 
-namespace Semisup.Training;
+namespace Semisup.Recipes;
 
 /// <summary>Which images a run learns from: the dataset, how many labels, and how the training images divide into
 /// labeled, validation and unlabeled (Data/Split.cs).</summary>
@@ -58,7 +58,7 @@ public sealed record RunSettings(int Epochs = 500, int StepsPerEpoch = 0, int La
 
 /// <summary>Everything a run depends on, as typed blocks; the defaults are the lab's final Γ-model (section 3.3).
 /// A recipe file (recipes/*.json) gives only the blocks it changes, each whole: a block's kind picks its record and
-/// the keys it leaves out take that record's defaults (RecipeFile.cs reads them).</summary>
+/// the keys it leaves out take that record's defaults. RecipeFile.cs reads and writes them; this record knows no files.</summary>
 public sealed record Recipe
 {
     /// <summary>The recipe file's name; set on loading.</summary>
@@ -77,9 +77,9 @@ public sealed record Recipe
         [("data", Data), ("model", Model), ("method", Method), ("optimizer", Optimizer), ("schedule", Schedule), ("augmentation", Augmentation), ("run", Run)];
 
     /// <summary>The method's name as recipes write it (its kind).</summary>
-    [JsonIgnore] public string MethodKind => RecipeFile.KindOf(Method);
+    [JsonIgnore] public string MethodKind => Kinds.Of(Method);
 
-    [JsonIgnore] public string ModelKind => RecipeFile.KindOf(Model);
+    [JsonIgnore] public string ModelKind => Kinds.Of(Model);
 
     /// <summary>Channels, height and width of the images the data gives the network, and their classes: 1×28×28 and
     /// ten for the built-in datasets.</summary>
@@ -93,7 +93,7 @@ public sealed record Recipe
     /// validation, the checkpoints' model and the report use the average.</summary>
     [JsonIgnore] public double AverageDecay => Method.TeacherDecay ?? Run.EmaDecay;
 
-    [JsonIgnore] public string OptimizerKind => RecipeFile.KindOf(Optimizer);
+    [JsonIgnore] public string OptimizerKind => Kinds.Of(Optimizer);
 
     /// <summary>Rejects what cannot train, before any work starts; every problem names its key with its block.</summary>
     /// <param name="checkFiles">Whether a warm start's checkpoint must exist here (not for a checkpoint's own recipe, whose
@@ -110,7 +110,7 @@ public sealed record Recipe
         Add("schedule", Schedule.Problems());
         Add("augmentation", Augmentation.Problems());
         Add("run", Run.Problems());
-        bad.AddRange(RecipeFile.NonFinite(this));
+        bad.AddRange(NonFinite());
         if ((Model is LadderConfig) != (Method is Ladder))
             bad.Add($"method.kind: {MethodKind} with model.kind {ModelKind}: the ladder method and the mlp-ladder model go together");
         if (Method is Ladder ladder && Model is LadderConfig net && ladder.DenoisingCosts.Length != net.Layers.Length)
@@ -128,31 +128,36 @@ public sealed record Recipe
         if (Method.UsesUnlabeled && Data.Labels == Split.AllLabels) bad.Add($"data.labels: all leaves no unlabeled image for the {MethodKind} method; use fewer labels or the supervised method");
         if (checkFiles && Model.WarmStart != null && !File.Exists(Model.WarmStart)) bad.Add($"model.warmStart: no checkpoint at '{Model.WarmStart}'");
         else if (checkFiles && Model.WarmStart != null && SafeFiles.NotRegular(Model.WarmStart) is { } special) bad.Add($"model.warmStart: '{Model.WarmStart}' {special}; give a checkpoint file");
-        if (modelProblems.Count == 0 && Factory.SizeProblem(this) is { } tooLarge) bad.Add($"model: {tooLarge}");
+        if (modelProblems.Count == 0 && SizeProblem() is { } tooLarge) bad.Add($"model: {tooLarge}");
         if (bad.Count > 0) throw new SemisupException($"Recipe '{Name}' is invalid: {string.Join("; ", bad)}.");
         return this;
     }
 
-    /// <summary>The recipe as <see cref="RecipeFile"/> reads it back; two recipes with equal JSON train the same run.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, RecipeFile.Json);
-
-    /// <summary>A recipe by file path, or by name from the recipes directory.</summary>
-    public static Recipe Load(string nameOrPath, string? recipesDir = null, IReadOnlyList<string>? sets = null) =>
-        RecipeFile.Load(nameOrPath, recipesDir, sets);
-
-    /// <summary>A recipe file as written, e.g. a run directory's resolved recipe.json.</summary>
-    public static Recipe Read(string path) => RecipeFile.Read(path);
-
-    /// <summary>The recipe names in a directory (its *.json files), sorted.</summary>
-    public static IReadOnlyList<string> Names(string recipesDir) =>
-        Directory.Exists(recipesDir) ? [.. Directory.GetFiles(recipesDir, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Order(StringComparer.Ordinal)] : [];
-
-    /// <summary>recipes/ beside the working directory or any parent, else beside the program.</summary>
-    public static string FindRecipesDir()
+    /// <summary>Every floating-point key must be a finite number: JSON reads 1e309 as infinity.</summary>
+    IEnumerable<string> NonFinite()
     {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-                if (Directory.Exists(Path.Combine(d.FullName, "recipes"))) return Path.Combine(d.FullName, "recipes");
-        return Path.Combine(Directory.GetCurrentDirectory(), "recipes");
+        foreach (var (key, block) in Blocks)
+            foreach (var p in block.GetType().GetProperties().Where(p => p.SetMethod is { IsPublic: true }))
+            {
+                var numbers = p.GetValue(block) switch { double d => [d], double[] ds => ds, _ => Array.Empty<double>() };
+                if (numbers.Any(d => !double.IsFinite(d))) yield return $"{key}.{JsonNamingPolicy.CamelCase.ConvertName(p.Name)}: must be a finite number";
+            }
+    }
+
+    const double GiB = 1 << 30;
+
+    /// <summary>Why float32 copies of the recipe's network for training (the weights, their gradients, the optimizer's
+    /// state and any weight average; or <paramref name="copies"/>) would not fit in the memory this process may use, or
+    /// null. Past that, libtorch aborts the process with a native stack trace, or the kernel kills it. A coarse guard:
+    /// activations and libtorch's own memory come on top.</summary>
+    public string? SizeProblem(int? copies = null)
+    {
+        int n = copies ?? 2 + Optimizer.StateCopies + (AverageDecay > 0 ? 1 : 0);
+        double parameters = SizedModel.Parameters;
+        double need = parameters * sizeof(float) * n, have = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (need <= have) return null;
+        string what = n > 1 ? $" to train ({n} float32 copies: the weights, their gradients, the optimizer's state and any weight average)" : "";
+        return $"{parameters:N0} parameters need {need / GiB:F1} GiB{what}, more than the {have / GiB:F1} GiB this process may use; " +
+            $"check {Model switch { LadderConfig => "model.layers", GapNetConfig => "model.widths", AirbenchConfig => "model.width", _ => "model.hiddenUnits" }}";
     }
 }
