@@ -70,7 +70,14 @@ public static partial class ImageDataCommands
         }
         if (listing.Parts.Contains(ImagePart.Unlabeled))
             Console.WriteLine($"unlabeled: {listing.Entries.Count(e => e.Part == ImagePart.Unlabeled):N0} images");
-        if (check.Set is { } set && set.Count > 0)
+        if (check.Set is { } set && set.Count > 0) ReportDecoded(set);
+        foreach (var w in check.Warnings) Console.WriteLine($"warning: {w}");
+        foreach (var e in check.Errors) Console.WriteLine($"error: {e}");
+        Console.WriteLine(check.Errors.Count == 0 ? "ok" : $"{check.Errors.Count:N0} error{(check.Errors.Count == 1 ? "" : "s")}");
+    }
+
+    static void ReportDecoded(ImageFolderSet set)
+    {
         {
             var sources = set.Parts.Values.SelectMany(p => p.Sources).ToArray();
             var sizes = sources.GroupBy(s => (s.Width, s.Height)).OrderByDescending(g => g.Count()).ToArray();
@@ -83,9 +90,6 @@ public static partial class ImageDataCommands
             Console.WriteLine($"decoded: {ImageFolder.FormatBytes(set.Bytes)} in memory; " + (set.FromCache ? $"read from the cache {set.CacheFile}"
                 : $"{set.Decoded:N0} images decoded" + (set.CacheFile != null ? $", cached in {set.CacheFile}" : "")));
         }
-        foreach (var w in check.Warnings) Console.WriteLine($"warning: {w}");
-        foreach (var e in check.Errors) Console.WriteLine($"error: {e}");
-        Console.WriteLine(check.Errors.Count == 0 ? "ok" : $"{check.Errors.Count:N0} error{(check.Errors.Count == 1 ? "" : "s")}");
     }
 
     public static Command Export()

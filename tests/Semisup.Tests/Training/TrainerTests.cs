@@ -93,7 +93,7 @@ public class TrainerTests(MnistFixture mnist)
                 var x = r.Augmentation.Apply(data.Labeled.Images.index_select(0, li));
                 optimizer.BeforeGradient();
                 var loss = r.Method.Loss(model, new Batch(x, data.Labeled.Labels.index_select(0, li), data.Unlabeled.Images.index_select(0, ui),
-                    new Progress(epoch, step, steps), r.Augmentation) { State = new MethodState() });
+                    new Progress(epoch, step, steps), r.Augmentation));
                 sup += loss.Supervised!.item<float>();
                 unsup += loss.Unsupervised!.item<float>();
                 optimizer.ZeroGrad();
