@@ -19,7 +19,7 @@ static class TrainCommand
         overrides.AddTo(cmd);
         cmd.SetAction(async (parse, cancel) =>
         {
-            var plan = TrainingRuns.Plan(parse.GetValue(recipe), parse.GetValue(outDir), parse.GetValue(resume), overrides.Of(parse), Console.WriteLine);
+            var plan = TrainingRuns.Plan(parse.GetValue(recipe), parse.GetValue(outDir), parse.GetValue(resume), overrides.Of(parse, parse.GetValue(resume) != null), Console.WriteLine);
             return await TrainAsync(plan, DataCommands.Locator(parse, cancel), cancel);
         });
         return cmd;
