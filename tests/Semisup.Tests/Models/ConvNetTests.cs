@@ -144,7 +144,9 @@ public class ConvNetTests
         var actual = noisy ? net.Noisy(x) : net.call(x);
         (actual * lossWeights).sum().backward();
 
-        Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"outputs differ by up to {(actual - expected).abs().max().item<float>()}");
+        // Training-mode batch norm over 6 samples amplifies float32 rounding, and libtorch picks its summation order
+        // by thread count: 1e-4 absolute still fails any wrong layer, whose errors are of order 0.1.
+        Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-4), $"outputs differ by up to {(actual - expected).abs().max().item<float>()}");
         foreach (var name in new[] { "conv1.weight", "fc2.weight", "bn1.weight", "bn2.bias", "bn5.weight", "bn6.bias" })
         {
             var gradient = net.named_parameters().Single(q => q.name == name).parameter.grad!;
