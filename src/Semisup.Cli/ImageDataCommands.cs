@@ -10,13 +10,15 @@ public static partial class ImageDataCommands
 {
     static readonly Option<int> Size = new("--size") { Description = "Side of the square images are decoded to (shorter side resized, centre cropped).", DefaultValueFactory = _ => 32 };
     static readonly Option<int> Channels = new("--channels") { Description = "1 (gray) or 3 (RGB).", DefaultValueFactory = _ => 3 };
-    static readonly Option<string> MemoryLimit = new("--memory-limit") { Description = "Refuse a set whose decoded bytes pass this (e.g. 512MiB, 4GiB).", DefaultValueFactory = _ => "4GiB" };
-    static readonly Option<bool> SkipUnreadable = new("--skip-unreadable") { Description = "Leave out files that cannot be read or decoded, naming the first ten, instead of stopping." };
+    internal static readonly Option<string> MemoryLimit = new("--memory-limit") { Description = "Refuse a set whose decoded bytes pass this (e.g. 512MiB, 4GiB).", DefaultValueFactory = _ => "4GiB" };
+    internal static readonly Option<bool> SkipUnreadable = new("--skip-unreadable") { Description = "Leave out files that cannot be read or decoded, naming the first ten, instead of stopping." };
 
     /// <summary>The load options the flags give; messages name the flags.</summary>
-    public static ImageLoadOptions LoadOptions(ParseResult parse) => new()
+    public static ImageLoadOptions LoadOptions(ParseResult parse) => TrainLoadOptions(parse) with { Shape = new(parse.GetValue(Channels), parse.GetValue(Size)) };
+
+    /// <summary>The load options of train, whose recipe gives the shape.</summary>
+    public static ImageLoadOptions TrainLoadOptions(ParseResult parse) => new()
     {
-        Shape = new(parse.GetValue(Channels), parse.GetValue(Size)),
         MemoryLimit = ParseBytes(parse.GetValue(MemoryLimit)!, "--memory-limit"),
         SkipUnreadable = parse.GetValue(SkipUnreadable),
         MemoryLimitHint = "raise --memory-limit",

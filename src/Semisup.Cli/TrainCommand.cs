@@ -14,19 +14,20 @@ static class TrainCommand
         var overrides = new RecipeOverrides();
         var outDir = new Option<string?>("--out", "-o") { Description = "Run directory (default runs/RECIPE-TIMESTAMP)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last checkpoint (with --epochs, extend it; with --threads, on another thread count)." };
+        var folder = new Option<string?>("--data") { Description = $"A folder of images (labeled/<class>/, unlabeled/, optional validation/ and test/) or a CSV of path,label to train on; every labeled image is used unless --labels says how many (default recipe: {TrainingRuns.DefaultFolderRecipe})." };
         var cmd = new Command("train", "Train a model from a recipe; writes a run directory with metrics, checkpoints, plots and a report.")
-            { recipe, outDir, resume, DataCommands.DataDir };
+            { recipe, outDir, resume, folder, DataCommands.DataDir, ImageDataCommands.MemoryLimit, ImageDataCommands.SkipUnreadable };
         overrides.AddTo(cmd);
         cmd.SetAction(async (parse, cancel) =>
         {
-            var plan = TrainingRuns.Plan(parse.GetValue(recipe), parse.GetValue(outDir), parse.GetValue(resume), overrides.Of(parse, parse.GetValue(resume) != null), Console.WriteLine);
-            return await TrainAsync(plan, DataCommands.Locator(parse, cancel), cancel);
+            var plan = TrainingRuns.Plan(parse.GetValue(recipe), parse.GetValue(outDir), parse.GetValue(resume), overrides.Of(parse, parse.GetValue(resume) != null), Console.WriteLine, parse.GetValue(folder));
+            return await TrainAsync(plan, DataCommands.Locator(parse, cancel), cancel, ImageDataCommands.TrainLoadOptions(parse));
         });
         return cmd;
     }
 
     /// <summary>Trains (or resumes) one run to its end and writes its report; 130 if interrupted.</summary>
-    public static async Task<int> TrainAsync(TrainPlan plan, LocateData locate, CancellationToken cancel)
+    public static async Task<int> TrainAsync(TrainPlan plan, LocateData locate, CancellationToken cancel, ImageLoadOptions? images = null)
     {
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         // Ctrl+C, and SIGTERM (kill, docker stop, a cancelled CI job), which would otherwise end the process at once:
@@ -35,7 +36,7 @@ static class TrainCommand
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         var (r, runDir, resuming) = plan;
-        var outcome = await TrainingRuns.TrainAsync(r, runDir, resuming, locate, TrainingProgress.Run, Console.WriteLine, interrupt.Token);
+        var outcome = await TrainingRuns.TrainAsync(r, runDir, resuming, locate, TrainingProgress.Run, Console.WriteLine, interrupt.Token, images);
         if (outcome.Interrupted)
         {
             Console.WriteLine($"interrupted. {new RunDirectory(runDir).WhereToContinue(outcome.State.Epoch)}");

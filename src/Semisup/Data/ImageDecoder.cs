@@ -146,6 +146,41 @@ public static class ImageDecoder
         return new(info.Width, info.Height, kind);
     }
 
+    /// <summary>A file's stored size and colour kind from its header alone (the orientation applied), or null when it
+    /// does not open: loading reports why.</summary>
+    public static ImageSourceInfo? Header(string path)
+    {
+        try
+        {
+            using var codec = SKCodec.Create(path);
+            if (codec is null) return null;
+            var info = codec.Info;
+            bool turned = codec.EncodedOrigin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+            var kind = info.ColorType == SKColorType.Gray8 ? ImageKind.Gray : info.AlphaType == SKAlphaType.Opaque ? ImageKind.Rgb : ImageKind.Rgba;
+            return turned ? new(info.Height, info.Width, kind) : new(info.Width, info.Height, kind);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>The shape a folder's images load at when a run leaves it open: 1 channel if every one of
+    /// <paramref name="paths"/> is gray (3 otherwise), and their side when all are square and alike within
+    /// <see cref="ImageShape"/>'s limits (<paramref name="fallbackSize"/> otherwise). Reads headers only.</summary>
+    public static ImageShape NaturalShape(IEnumerable<string> paths, int fallbackSize = 32)
+    {
+        bool gray = true;
+        int? side = null;
+        bool alike = true;
+        foreach (var path in paths)
+        {
+            if (Header(path) is not { } h) continue;
+            gray &= h.Kind == ImageKind.Gray;
+            if (h.Width != h.Height || side is { } s && s != h.Width) alike = false;
+            side ??= h.Width;
+        }
+        int size = alike && side is { } w and >= ImageShape.MinSize and <= ImageShape.MaxSize ? w : fallbackSize;
+        return new(gray ? 1 : 3, size);
+    }
+
     /// <summary>The signatures of the formats Skia reads: a file that starts like one but does not open is damaged,
     /// not a text file with the wrong extension.</summary>
     static bool LooksLikeImage(byte[] b) => b is

@@ -68,7 +68,7 @@ public sealed record Split(string Dataset, int Labels, ulong Seed, int[] Labeled
 
     /// <summary>Fisher–Yates over SplitMix64: spelled out here because System.Random's seeded sequence is not
     /// promised to stay the same across .NET versions, and a split must.</summary>
-    static int[] Permutation(int n, ulong seed)
+    internal static int[] Permutation(int n, ulong seed)
     {
         var p = Enumerable.Range(0, n).ToArray();
         ulong state = seed;

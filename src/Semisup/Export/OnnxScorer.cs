@@ -52,7 +52,7 @@ public sealed class OnnxScorer : IDisposable
         {
             using var scope = NewDisposeScope();
             int count = Math.Min(batchSize, n - start);
-            var (logits, probs) = Run(set.Images.narrow(0, start, count));
+            var (logits, probs) = Run(set.Slice(start, count));
             probs.CopyTo(probabilities, start * Classes);
             for (int i = 0; i < count; i++)
             {

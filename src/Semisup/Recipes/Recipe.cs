@@ -7,18 +7,51 @@ using Semisup.Optim;
 
 namespace Semisup.Recipes;
 
-/// <summary>Which images a run learns from: the dataset, how many labels, and how the training images divide into
-/// labeled, validation and unlabeled (Data/Split.cs).</summary>
-/// <param name="Labels">Labeled images (a multiple of 10), or -1 for all.</param>
+/// <summary>Which images a run learns from: a built-in dataset or a folder of images, how many labels, and how the
+/// training images divide into labeled, validation and unlabeled (Data/Split.cs, Data/FolderSplit.cs).</summary>
+/// <param name="Labels">Labeled images, class-balanced (a multiple of the class count), or -1 for all.</param>
 /// <param name="Split">random (drawn by the seed) or lab (the lab's images, in file order, the same for every seed).</param>
 /// <param name="Seed">Draws the split, the initial weights, the batches, the augmentation and the noise.</param>
-public sealed record DataSettings(string Dataset = "mnist", int Labels = 3000, string Split = Data.Split.Random, ulong Seed = 1)
+/// <param name="Folder">A folder in the ImageFolder layout, or a CSV (docs/images.md), instead of the dataset.</param>
+/// <param name="Classes">A folder's class names, in label order: written when a run starts, checked when it resumes.</param>
+/// <param name="Channels">A folder's images are converted to 1 (gray) or 3 (RGB) channels; when a run starts, 1 if
+/// every labeled image is gray, else 3.</param>
+/// <param name="Size">A folder's images are resized (shorter side) and centre-cropped to this side; when a run starts,
+/// the labeled images' side when all are square and alike, else 32.</param>
+public sealed record DataSettings(string Dataset = "mnist", int Labels = 3000, string Split = Data.Split.Random, ulong Seed = 1,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Folder = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string[]? Classes = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Channels = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Size = null)
 {
+    /// <summary>The built-in dataset, or null for a folder.</summary>
+    [JsonIgnore] public DatasetInfo? Builtin => Folder != null ? null : Datasets.All.FirstOrDefault(d => d.Name.Equals(Dataset, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The class names in label order: the dataset's, or the folder's once resolved (empty before).</summary>
+    [JsonIgnore] public IReadOnlyList<string> ClassNames => Folder != null ? Classes ?? [] : Builtin is { } ds ? Data.ClassNames.Of(ds) : [];
+
+    /// <summary>What a report or a run's name calls the data: the dataset's name or the folder's.</summary>
+    [JsonIgnore] public string DisplayName => Folder is { } f ? System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(f)) : Dataset;
+
     public IEnumerable<string> Problems()
     {
-        if (!Datasets.All.Any(d => d.Name.Equals(Dataset, StringComparison.OrdinalIgnoreCase)))
-            yield return $"dataset: '{Dataset}' is not one of {string.Join(", ", Datasets.All.Select(d => d.Name))}";
-        if (Labels != Data.Split.AllLabels && (Labels < 10 || Labels % 10 != 0)) yield return $"labels: {Labels} must be a positive multiple of 10, or -1 (all)";
+        if (Folder == null)
+        {
+            if (Builtin == null) yield return $"dataset: '{Dataset}' is not one of {string.Join(", ", Datasets.All.Select(d => d.Name))}";
+            if (Labels != Data.Split.AllLabels && (Labels < 10 || Labels % 10 != 0)) yield return $"labels: {Labels} must be a positive multiple of 10, or -1 (all)";
+            if (Classes != null || Channels != null || Size != null) yield return "classes, channels and size describe a folder's images; give data.folder, or leave them out";
+        }
+        else
+        {
+            if (Classes is { Length: < 2 }) yield return $"classes: {Classes.Length} class; a classifier needs at least 2";
+            if (Classes != null && Classes.Distinct(StringComparer.Ordinal).Count() != Classes.Length) yield return "classes: names repeat";
+            int k = Classes?.Length ?? 0;
+            if (Labels != Data.Split.AllLabels && (Labels < 1 || k > 0 && Labels % k != 0))
+                yield return $"labels: {Labels} must be -1 (all the labeled images) or a positive multiple of the {k} classes (the same number from each)";
+            if (Channels is { } c && c is not (1 or 3)) yield return $"channels: {c}; give 1 (gray) or 3 (RGB)";
+            if (Size is { } s && s is < ImageShape.MinSize or > ImageShape.MaxSize) yield return $"size: {s}; give a side from {ImageShape.MinSize} to {ImageShape.MaxSize} pixels";
+            if (Split != Data.Split.Random) yield return $"split: '{Split}' is the built-in datasets' file order; a folder's split is random";
+        }
         if (!Data.Split.Schemes.Contains(Split)) yield return $"split: '{Split}' is not one of {string.Join(", ", Data.Split.Schemes)}";
     }
 }
@@ -82,9 +115,13 @@ public sealed record Recipe
     [JsonIgnore] public string ModelKind => Kinds.Of(Model);
 
     /// <summary>Channels, height and width of the images the data gives the network, and their classes: 1×28×28 and
-    /// ten for the built-in datasets.</summary>
-    [JsonIgnore] public (int Channels, int Height, int Width, int Classes) Input =>
-        (1, 28, 28, Datasets.All.FirstOrDefault(d => d.Name.Equals(Data.Dataset, StringComparison.OrdinalIgnoreCase)) is { } ds ? ClassNames.Of(ds).Count : 10);
+    /// ten for the built-in datasets; a folder's resolved shape and classes.</summary>
+    [JsonIgnore] public (int Channels, int Height, int Width, int Classes) Input => Data.Folder == null
+        ? (1, 28, 28, Data.ClassNames.Count is > 0 and var k ? k : 10)
+        : (Data.Channels ?? 3, Data.Size ?? 32, Data.Size ?? 32, Data.ClassNames.Count);
+
+    /// <summary>The class names in label order (<see cref="DataSettings.ClassNames"/>).</summary>
+    [JsonIgnore] public IReadOnlyList<string> ClassNames => Data.ClassNames;
 
     /// <summary>The model's options at <see cref="Input"/>: what validation checks, the factory builds and counts describe.</summary>
     [JsonIgnore] public ModelOptions SizedModel => Model.ForInput(Input.Channels, Input.Height, Input.Width, Input.Classes);
@@ -120,12 +157,17 @@ public sealed record Recipe
         if (Method.TeacherDecay is double teacher && Run.EmaDecay != 0 && Run.EmaDecay != teacher)
             bad.Add($"run.emaDecay: the {MethodKind} method's teacher is the weight average, with method.emaDecay {teacher}; remove run.emaDecay");
         if (Method is FixMatch && Augmentation.Strong == null) bad.Add("augmentation.strong: the fixmatch method needs a strong augmentation");
-        // Each of the datasets has 60,000 training images, 10,000 of them kept for validation.
-        int labeled = Data.Labels == Split.AllLabels ? 60_000 - Split.ValidationSize : Data.Labels, unlabeled = 60_000 - Split.ValidationSize - labeled;
-        if (Data.Labels >= 10 && Run.LabeledBatch > labeled) bad.Add($"run.labeledBatch: {Run.LabeledBatch} is more than the {labeled:N0} labeled images; give at most {labeled:N0}");
-        if (Method.UsesUnlabeled && unlabeled > 0 && Run.UnlabeledBatch > unlabeled) bad.Add($"run.unlabeledBatch: {Run.UnlabeledBatch} is more than the {unlabeled:N0} unlabeled images; give at most {unlabeled:N0}");
+        if (Data.Folder == null)
+        {
+            // Each of the datasets has 60,000 training images, 10,000 of them kept for validation; a folder's counts are
+            // checked when it is read (Training/RunData.cs).
+            int labeled = Data.Labels == Split.AllLabels ? 60_000 - Split.ValidationSize : Data.Labels, unlabeled = 60_000 - Split.ValidationSize - labeled;
+            if (Data.Labels >= 10 && Run.LabeledBatch > labeled) bad.Add($"run.labeledBatch: {Run.LabeledBatch} is more than the {labeled:N0} labeled images; give at most {labeled:N0}");
+            if (Method.UsesUnlabeled && unlabeled > 0 && Run.UnlabeledBatch > unlabeled) bad.Add($"run.unlabeledBatch: {Run.UnlabeledBatch} is more than the {unlabeled:N0} unlabeled images; give at most {unlabeled:N0}");
+            if (Method.UsesUnlabeled && Data.Labels == Split.AllLabels) bad.Add($"data.labels: all leaves no unlabeled image for the {MethodKind} method; use fewer labels or the supervised method");
+        }
+        else if (Data.Classes == null) bad.Add($"data.classes: the folder {Data.Folder} has not been read yet");
         if (Method.UsesUnlabeled && Run.UnlabeledBatch == 0) bad.Add($"run.unlabeledBatch: the {MethodKind} method learns from unlabeled images, so it must be positive");
-        if (Method.UsesUnlabeled && Data.Labels == Split.AllLabels) bad.Add($"data.labels: all leaves no unlabeled image for the {MethodKind} method; use fewer labels or the supervised method");
         if (checkFiles && Model.WarmStart != null && !File.Exists(Model.WarmStart)) bad.Add($"model.warmStart: no checkpoint at '{Model.WarmStart}'");
         else if (checkFiles && Model.WarmStart != null && SafeFiles.NotRegular(Model.WarmStart) is { } special) bad.Add($"model.warmStart: '{Model.WarmStart}' {special}; give a checkpoint file");
         if (modelProblems.Count == 0 && SizeProblem() is { } tooLarge) bad.Add($"model: {tooLarge}");

@@ -19,18 +19,25 @@ public static class TrainingRuns
     /// <summary>The recipe a new run trains when none is given.</summary>
     public const string DefaultRecipe = "gamma";
 
+    /// <summary>The recipe a new run on a folder of images trains when none is given.</summary>
+    public const string DefaultFolderRecipe = "images-fast";
+
     /// <summary>The train command's rule: a new run of <paramref name="recipe"/> (by default <see cref="DefaultRecipe"/>)
     /// into <paramref name="outDir"/> (by default <see cref="RunDirectory.NewPath"/>), or, with <paramref name="resume"/>,
     /// the run recorded there, continued as it was recorded.</summary>
-    public static TrainPlan Plan(string? recipe, string? outDir, string? resume, IReadOnlyList<string> sets, Action<string> note)
+    /// <param name="folder">A folder of images (or a CSV) to train on instead of the recipe's dataset: every labeled
+    /// image is used unless <paramref name="sets"/> sets data.labels.</param>
+    public static TrainPlan Plan(string? recipe, string? outDir, string? resume, IReadOnlyList<string> sets, Action<string> note, string? folder = null)
     {
         if (resume == null)
         {
-            var r = Recipe.Load(recipe ?? DefaultRecipe, sets: sets);
+            if (folder != null)
+                sets = [$"data.folder={System.Text.Json.JsonSerializer.Serialize(Path.GetFullPath(folder))}", $"data.labels={Split.AllLabels}", .. sets];
+            var r = FolderData.Resolve(Recipe.Load(recipe ?? (folder != null ? DefaultFolderRecipe : DefaultRecipe), sets: sets));
             return new(r, outDir ?? RunDirectory.NewPath(r.Name), Resuming: false);
         }
-        if (recipe != null || outDir != null)
-            throw new SemisupException("--resume continues the run in its directory with the recipe it recorded; leave out --recipe and --out.");
+        if (recipe != null || outDir != null || folder != null)
+            throw new SemisupException("--resume continues the run in its directory with the recipe and data it recorded; leave out --recipe, --out and --data.");
         return new(ForResume(resume, sets, note), resume, Resuming: true);
     }
 
@@ -55,9 +62,11 @@ public static class TrainingRuns
     /// <summary>Trains a new run (into a directory it creates) or resumes one, to its end or an interruption; a
     /// finished run's best-on-validation checkpoint then scores the test set once (test.json).</summary>
     /// <param name="observe">Runs training with an observer (the CLI's progress bar).</param>
+    /// <param name="images">How a folder's images load (its shape comes from the recipe).</param>
     public static async Task<TrainOutcome> TrainAsync(Recipe r, string runDir, bool resuming, LocateData locate,
-        Func<Func<ITrainingObserver, TrainResult>, TrainResult> observe, Action<string> note, CancellationToken cancel)
+        Func<Func<ITrainingObserver, TrainResult>, TrainResult> observe, Action<string> note, CancellationToken cancel, ImageLoadOptions? images = null)
     {
+        images ??= new();
         r.Validate();
         var dir = new RunDirectory(runDir);
         if (resuming)
@@ -72,9 +81,9 @@ public static class TrainingRuns
             {
                 note($"{runDir} holds no saved epoch; starting the run again.");
                 dir.RefuseUsed();
-                return await RunAsync(r, dir, resuming: false, locate, observe, note, cancel);
+                return await RunAsync(r, dir, resuming: false, locate, images, observe, note, cancel);
             }
-            return await RunAsync(r, dir, resuming, locate, observe, note, cancel);
+            return await RunAsync(r, dir, resuming, locate, images, observe, note, cancel);
         }
         // Made before the data is located (perhaps fetched), so an --out that cannot be made fails at once; a start
         // that fails before the run has written anything leaves no empty directory behind.
@@ -88,7 +97,7 @@ public static class TrainingRuns
         {
             using var held = dir.Lock();
             dir.RefuseUsed();
-            return await RunAsync(r, dir, resuming, locate, observe, note, cancel);
+            return await RunAsync(r, dir, resuming, locate, images, observe, note, cancel);
         }
         catch
         {
@@ -99,17 +108,19 @@ public static class TrainingRuns
         }
     }
 
-    static async Task<TrainOutcome> RunAsync(Recipe r, RunDirectory dir, bool resuming, LocateData locate,
+    static async Task<TrainOutcome> RunAsync(Recipe r, RunDirectory dir, bool resuming, LocateData locate, ImageLoadOptions images,
         Func<Func<ITrainingObserver, TrainResult>, TrainResult> observe, Action<string> note, CancellationToken cancel)
     {
         if (Threads.Warning(r.Run.Threads) is { } warning) note(warning);
         // Passed on, not kept: the files' bytes must not outlive Load in this method's state.
-        var (data, split) = Load(r, dir, resuming, await locate.ReadAsync(r.Data.Dataset));
+        var (data, split) = r.Data.Folder != null ? FolderData.Load(r, dir, resuming, images, note, cancel)
+            : Load(r, dir, resuming, await locate.ReadAsync(r.Data.Dataset));
         using var _ = data;
-        note($"{(resuming ? "resuming" : "training")} {r.Name}: {r.MethodKind}, {split.Labeled.Length} labeled / {split.Unlabeled.Length} unlabeled / {split.Validation.Length} validation, {r.Run.Epochs} epochs -> {dir.Path}");
+        var of = r.Data.Folder != null ? $" of {r.Data.ClassNames.Count} classes at {r.Input.Channels}×{r.Input.Height}×{r.Input.Width}" : "";
+        note($"{(resuming ? "resuming" : "training")} {r.Name}: {r.MethodKind}, {split.Labeled.Length:N0} labeled / {split.Unlabeled.Length:N0} unlabeled / {data.Validation.Count:N0} validation{of}, {r.Run.Epochs} epochs -> {dir.Path}");
         var result = observe(o => Trainer.Run(r, dir, data, o, cancel, resuming));
         if (result.Interrupted) return new(r, dir.Path, result.State, true, null);
-        return new(r, dir.Path, result.State, false, Test(dir.Path, data.Test));
+        return new(r, dir.Path, result.State, false, data.Test is { } test ? Test(dir.Path, test) : null);
     }
 
     /// <summary>The test set's answers of the run's best-on-validation checkpoint, measured once, written beside it.</summary>

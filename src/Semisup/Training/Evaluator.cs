@@ -46,7 +46,7 @@ public static class Evaluator
         {
             using var scope = NewDisposeScope();
             long end = Math.Min(n, start + batchSize);
-            var images = set.Images.slice(0, start, end, 1);
+            var images = set.Slice(start, end - start);
             // Log-probabilities are logits whose softmax is those probabilities, so the averaged views score as one.
             var logits = shifted ? stack(Shifts.Moves.Select(m => functional.softmax(model.call(Shifts.Moved(images, m)), 1))).mean([0]).log() : model.call(images);
             var labels = set.Labels.slice(0, start, end, 1);

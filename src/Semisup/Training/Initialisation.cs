@@ -15,7 +15,12 @@ public static class Initialisation
         var model = Factory.Model(r);
         try
         {
-            if (r.Model is ConvNetConfig { Init: "kmeans" } conv) KMeansInit.FirstLayer(model, unlabeled().Images, r.Data.Seed, conv.InitRange);
+            if (r.Model is ConvNetConfig { Init: "kmeans" } conv)
+            {
+                var set = unlabeled();
+                using var images = set.Slice(0, set.Count);
+                KMeansInit.FirstLayer(model, images, r.Data.Seed, conv.InitRange);
+            }
             string? note = r.Model.WarmStart is { } path ? WarmStartFrom(model, path) : null;
             return (model, note);
         }

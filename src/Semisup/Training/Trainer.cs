@@ -202,8 +202,8 @@ public sealed class Trainer : IDisposable
         using var scope = NewDisposeScope();
         using var li = tensor(batch.Labeled);
         using var ui = tensor(batch.Unlabeled);
-        var x = recipe.Augmentation.Apply(data.Labeled.Images.index_select(0, li));
-        var u = data.Unlabeled.Images.index_select(0, ui);
+        var x = recipe.Augmentation.Apply(data.Labeled.Batch(li));
+        var u = data.Unlabeled.Batch(ui);
         optimizer.BeforeGradient();
         var loss = recipe.Method.Loss(model, new Batch(x, data.Labels(li), u, new Progress(epoch, step, steps), recipe.Augmentation)
             { Teacher = average?.Model });

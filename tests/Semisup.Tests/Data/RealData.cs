@@ -44,12 +44,15 @@ public class RealMnistTests(MnistFixture mnist)
     }
 
     [Fact]
-    public void Images_become_floats_in_0_1()
+    public void Images_are_kept_as_bytes_and_given_as_floats_in_0_1()
     {
         using var set = ImageSet.From(mnist.Files.TestImages, mnist.Files.TestLabels, "t10k");
         Assert.Equal([10000L, 1, 28, 28], set.Images.shape);
-        Assert.Equal(0f, set.Images.min().item<float>());
-        Assert.Equal(1f, set.Images.max().item<float>());
+        Assert.Equal(TorchSharp.torch.ScalarType.Byte, set.Images.dtype);
+        using var floats = set.Slice(0, set.Count);
+        Assert.Equal(0f, floats.min().item<float>());
+        Assert.Equal(1f, floats.max().item<float>());
+        Assert.Equal(set.Images[0, 0, 10, 10].item<byte>() / 255f, floats[0, 0, 10, 10].item<float>());
         Assert.Equal(7L, set.Labels[0].item<long>());
     }
 

@@ -39,7 +39,7 @@ static class ExportModels
         for (int b = 0; b < batches; b++)
         {
             using var scope = NewDisposeScope();
-            model.call(images.Images.narrow(0, b * 100 % (images.Count - 100), 100));
+            model.call(images.Slice(b * 100 % (images.Count - 100), 100));
         }
         model.eval();
         return model;

@@ -108,7 +108,7 @@ public class OnnxExportTests(MnistFixture mnist, ITestOutputHelper output)
         using var images = ExportModels.TestImages(mnist, 20);
         OnnxExport.Write(model, ExportModels.Metadata(), dir["m.onnx"]);
         using var scorer = new OnnxScorer(dir["m.onnx"]);
-        using var batchImages = images.Images.narrow(0, 3, batch);
+        using var batchImages = images.Slice(3, batch);
         var (logits, probabilities) = scorer.Run(batchImages);
         Assert.Equal(batch * 10, logits.Length);
         var semisup = Evaluator.Probabilities(model, batchImages);

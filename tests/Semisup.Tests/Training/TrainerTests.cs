@@ -90,9 +90,9 @@ public class TrainerTests(MnistFixture mnist)
                 using var scope = NewDisposeScope();
                 var li = tensor(labeled[(step * lb)..((step + 1) * lb)]);
                 var ui = tensor(unlabeled[(step * ub)..((step + 1) * ub)]);
-                var x = r.Augmentation.Apply(data.Labeled.Images.index_select(0, li));
+                var x = r.Augmentation.Apply(data.Labeled.Batch(li));
                 optimizer.BeforeGradient();
-                var loss = r.Method.Loss(model, new Batch(x, data.Labeled.Labels.index_select(0, li), data.Unlabeled.Images.index_select(0, ui),
+                var loss = r.Method.Loss(model, new Batch(x, data.Labeled.Labels.index_select(0, li), data.Unlabeled.Batch(ui),
                     new Progress(epoch, step, steps), r.Augmentation));
                 sup += loss.Supervised!.item<float>();
                 unsup += loss.Unsupervised!.item<float>();
@@ -360,8 +360,10 @@ public class TrainerTests(MnistFixture mnist)
         using var dir = new TempDir();
         Trainer.Run(recipe with { Run = recipe.Run with { Epochs = 1 } }, new RunDirectory(dir.Path), data);
         var before = File.ReadAllBytes(Path.Combine(dir.Path, RunDirectory.Last));
-        data.Labeled.Images.fill_(float.NaN);
-        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe, new RunDirectory(dir.Path), data, resume: true));
+        int[] All(Semisup.Data.ImageSet s) => [.. Enumerable.Range(0, (int)s.Count)];
+        using var nan = new RunData(new Semisup.Data.ImageSet(TorchSharp.torch.full(data.Labeled.Images.shape, float.NaN), data.Labeled.Labels.clone()),
+            data.Unlabeled.Subset(All(data.Unlabeled)), data.Validation.Subset(All(data.Validation)), data.Test!.Subset(All(data.Test)));
+        var e = Assert.Throws<SemisupException>(() => Trainer.Run(recipe, new RunDirectory(dir.Path), nan, resume: true));
         Assert.Contains("NaN at epoch 2, step 1", e.Message);
         Assert.Contains("epoch 1", e.Message);
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir.Path, RunDirectory.Last)));
@@ -410,7 +412,7 @@ public class TrainerTests(MnistFixture mnist)
         Trainer.Run(kmeans, new RunDirectory(dir["kmeans"]), data);
         manual_seed((long)kmeans.Data.Seed);
         using var expected = Factory.Model(kmeans);
-        KMeansInit.FirstLayer(expected, data.Unlabeled.Images, kmeans.Data.Seed, ((ConvNetConfig)kmeans.Model).InitRange);
+        KMeansInit.FirstLayer(expected, data.Unlabeled.Slice(0, data.Unlabeled.Count), kmeans.Data.Seed, ((ConvNetConfig)kmeans.Model).InitRange);
         var (trained, _) = Checkpoint.Load(dir["kmeans/" + RunDirectory.Last]);
         using var _t = trained;
         Tensor Conv1(Classifier m) => m.named_parameters().Single(p => p.name == "conv1.weight").parameter;
