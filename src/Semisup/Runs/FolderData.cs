@@ -25,6 +25,7 @@ public static class FolderData
         {
             Data = r.Data with
             {
+                Dataset = "folder",
                 Folder = Path.GetFullPath(folder),
                 Classes = [.. listing.Classes],
                 Channels = r.Data.Channels ?? natural!.Channels,
