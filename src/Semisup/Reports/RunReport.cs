@@ -38,9 +38,9 @@ public static class RunReport
         if (wrong.Length > 0)
         {
             int h = images.Shape[1], w = images.Shape[2], px = h * w;
-            var pixels = wrong.SelectMany(i => Enumerable.Range(0, px).Select(p => images.Data[i * px + p] / 255f)).ToArray();
-            DigitGrid.Save(dir["misclassified.png"], pixels, h, w,
-                wrong.Select(i => $"{names[(int)test.Predictions[i]]} ({names[(int)truth[i]]})").ToArray(), captionColor: SkiaSharp.SKColors.DarkRed);
+            var pixels = wrong.SelectMany(i => new ArraySegment<byte>(images.Data, i * px, px)).ToArray();
+            ImageGrid.Save(dir["misclassified.png"], pixels, 1, h, w,
+                wrong.Select(i => $"{names[(int)test.Predictions[i]]}\n({names[(int)truth[i]]})").ToArray(), captionColor: SkiaSharp.SKColors.DarkRed, negative: true);
         }
 
         var csv = new StringBuilder("ID,label\n");
