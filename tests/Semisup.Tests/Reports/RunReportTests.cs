@@ -18,18 +18,18 @@ public class RunReportTests(MnistFixture mnist)
         Trainer.Run(SmallRuns.Recipe(epochs: 2), new RunDirectory(dir.Path), data);
         new RunDirectory(dir.Path).WriteRecipe(SmallRuns.Recipe(epochs: 2));
 
-        var test = TrainingRuns.Test(dir.Path, data.Test);
+        var test = TrainingRuns.Test(dir.Path, data.Test!);
         var numbers = await RunReport.WriteAsync(dir.Path, _ => Task.FromResult(mnist.Dir));
 
         // Training measured the test set once with the best checkpoint; the report only reads that.
         var (model, header) = Checkpoint.Load(Path.Combine(dir.Path, RunDirectory.Best));
-        using (model) Assert.Equal(Evaluator.Evaluate(model, data.Test, 1000).Accuracy, numbers.TestAccuracy);
+        using (model) Assert.Equal(Evaluator.Evaluate(model, data.Test!, 1000).Accuracy, numbers.TestAccuracy);
         Assert.Equal(test.Accuracy, numbers.TestAccuracy);
         Assert.Equal((header.State.BestEpoch, 2), (numbers.BestEpoch, numbers.Epochs));
         // submission.csv: a header and one line per test image, whose labels score what the report says.
         var lines = File.ReadAllLines(Path.Combine(dir.Path, RunDirectory.Submission));
         Assert.Equal("ID,label", lines[0]);
-        var truth = data.Test.Labels.data<long>().ToArray();
+        var truth = data.Test!.Labels.data<long>().ToArray();
         Assert.Equal(truth.Length + 1, lines.Length);
         var predicted = lines.Skip(1).Select((l, i) => l.Split(',') is [var id, var label] && int.Parse(id, CultureInfo.InvariantCulture) == i
             ? long.Parse(label, CultureInfo.InvariantCulture) : throw new FormatException(l)).ToArray();
