@@ -43,13 +43,13 @@ static class TrainCommand
             return 130;
         }
         ReportNumbers report;
-        try { report = await RunReport.WriteAsync(runDir, locate); }
+        try { report = await RunReport.WriteAsync(runDir, locate, images); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A full disk leaves a plot or the summary cut short; the run itself is whole.
             throw new SemisupException($"Could not write the report ({e.Message}); the run is finished and kept: `semisup train --resume {runDir}` writes the report again.", e);
         }
-        Console.WriteLine($"best validation accuracy {report.BestValidationAccuracy:P2} (epoch {report.BestEpoch}); test accuracy {report.TestAccuracy:P2}");
+        Console.WriteLine(report.Line);
         Console.WriteLine($"report: {Path.Combine(runDir, RunDirectory.Summary)}");
         return 0;
     }

@@ -10,7 +10,7 @@ public static class ComparisonTable
 {
     public static IEnumerable<string> Lines(IReadOnlyList<RunSummary> rows, double target)
     {
-        string P(double v) => (100 * v).ToString("F2", CultureInfo.InvariantCulture) + "%";
+        string P(double? v) => v is { } a ? (100 * a).ToString("F2", CultureInfo.InvariantCulture) + "%" : NotMeasured;
         string Reached(IReadOnlyList<EpochMetrics> metrics)
         {
             var first = metrics.FirstOrDefault(m => m.ValidationAccuracy >= target);
@@ -24,18 +24,23 @@ public static class ComparisonTable
                 $"{r.Metrics.Count} | {P(r.BestValidationAccuracy)} ({r.BestEpoch}) | {P(r.TestAccuracy)} | {Reached(r.Metrics)} | {TimeSpan.FromSeconds(r.Metrics.Count > 0 ? r.Metrics[^1].WallSeconds : 0):hh\\:mm\\:ss} |";
         foreach (var (name, of, validation, test) in Groups(rows))
             yield return string.Create(CultureInfo.InvariantCulture,
-                $"| **{name}: mean ± std of {of}** | | | | | | | {100 * validation.Mean:F2} ± {100 * validation.Std:F2}% | **{100 * test.Mean:F2} ± {100 * test.Std:F2}%** | | |");
+                $"| **{name}: mean ± std of {of}** | | | | | | | {100 * validation.Mean:F2} ± {100 * validation.Std:F2}% | {(test is var (mean, std) ? $"**{100 * mean:F2} ± {100 * std:F2}%**" : NotMeasured)} | | |");
     }
 
-    /// <summary>Runs of one recipe differing only in seed (and thread count) are repetitions of one experiment.</summary>
-    public static IEnumerable<(string Recipe, string Of, (double Mean, double Std) Validation, (double Mean, double Std) Test)> Groups(IReadOnlyList<RunSummary> rows)
+    /// <summary>The test column of a run that measured no test set (a folder without test/).</summary>
+    public const string NotMeasured = "—";
+
+    /// <summary>Runs of one recipe differing only in seed (and thread count) are repetitions of one experiment. Their
+    /// test accuracy is summarised only when every one of them measured it.</summary>
+    public static IEnumerable<(string Recipe, string Of, (double Mean, double Std) Validation, (double Mean, double Std)? Test)> Groups(IReadOnlyList<RunSummary> rows)
     {
         foreach (var group in rows.GroupBy(r => (r.Recipe with { Data = r.Recipe.Data with { Seed = 0 }, Run = r.Recipe.Run with { Threads = 0 } }).ToJson()).Where(g => g.Count() > 1))
         {
             // A seed given twice is one experiment run twice, not two: say so rather than count it as a seed.
             int seeds = group.Select(r => r.Recipe.Data.Seed).Distinct().Count();
             var of = seeds == group.Count() ? $"{seeds} seeds" : $"{group.Count()} runs of {seeds} seed{(seeds == 1 ? "" : "s")}";
-            yield return (group.First().Recipe.Name, of, MeanStd(group.Select(r => r.BestValidationAccuracy)), MeanStd(group.Select(r => r.TestAccuracy)));
+            var tested = group.All(r => r.TestAccuracy != null) ? MeanStd(group.Select(r => r.TestAccuracy!.Value)) : ((double, double)?)null;
+            yield return (group.First().Recipe.Name, of, MeanStd(group.Select(r => r.BestValidationAccuracy)), tested);
         }
     }
 

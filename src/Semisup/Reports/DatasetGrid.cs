@@ -32,10 +32,10 @@ public sealed record DatasetGrid(string Split, int Count, int Labels, ulong Seed
             : Enumerable.Range(0, labelFile.Data.Length).ToArray();
         indices = indices[..Math.Min(Count, indices.Length)];
         int h = images.Shape[1], w = images.Shape[2];
-        var pixels = indices.SelectMany(i => new ArraySegment<byte>(images.Data, i * h * w, h * w)).Select(b => b / 255f).ToArray();
+        var pixels = indices.SelectMany(i => new ArraySegment<byte>(images.Data, i * h * w, h * w)).ToArray();
         var captions = indices.Select(i => ClassNames.Of(ds)[labelFile.Data[i]]).ToArray();
         int perClass = Labels / 10; // a row per class when the rows stay short (-1 labels = all: rows of 10)
-        DigitGrid.Save(output, pixels, h, w, captions, columns: Split == "labeled" && perClass is > 0 and <= 20 ? perClass : 10);
+        ImageGrid.Save(output, pixels, 1, h, w, captions, columns: Split == "labeled" && perClass is > 0 and <= 20 ? perClass : 10, negative: true);
         return indices.Length;
     }
 }

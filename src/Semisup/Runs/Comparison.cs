@@ -5,8 +5,8 @@ using Semisup.Training;
 namespace Semisup.Runs;
 
 /// <summary>One finished run as compare shows it: its recipe, where validation peaked, its test accuracy (of the
-/// best-on-validation checkpoint, as its own report measured it) and its curve.</summary>
-public sealed record RunSummary(string Dir, Recipe Recipe, int BestEpoch, double BestValidationAccuracy, double TestAccuracy, IReadOnlyList<EpochMetrics> Metrics);
+/// best-on-validation checkpoint, as its own report measured it; null for a folder run without test images) and its curve.</summary>
+public sealed record RunSummary(string Dir, Recipe Recipe, int BestEpoch, double BestValidationAccuracy, double? TestAccuracy, IReadOnlyList<EpochMetrics> Metrics);
 
 /// <summary>What compare does besides training: checks the recipes it is to train, then reads every run's results.</summary>
 public static class Comparison
@@ -15,7 +15,8 @@ public static class Comparison
     /// directory holding a run of other settings is refused rather than reported as this one.</summary>
     public static IReadOnlyList<Recipe> Plan(IEnumerable<string> recipes, string root, IReadOnlyList<string> sets)
     {
-        var loaded = recipes.Select(name => Recipe.Load(name, sets: sets).Validate()).ToList();
+        // A recipe on a folder settles its classes and shape here, as train does, so recipe.json records them.
+        var loaded = recipes.Select(name => FolderData.Resolve(Recipe.Load(name, sets: sets)).Validate()).ToList();
         foreach (var r in loaded)
         {
             var recorded = new RunDirectory(Path.Combine(root, r.Name)).RecipePath;
@@ -53,13 +54,17 @@ public static class Comparison
             {
                 var dir = new RunDirectory(path);
                 var metrics = dir.ReadMetrics();
-                if (dir.ReadTest() is { } test && metrics.Count > 0)
+                var test = dir.ReadTest();
+                // A folder run records its test answers when it has test images; without test.json it has none to score.
+                bool folder = File.Exists(dir.RecipePath) && dir.ReadRecipe().Data.Folder != null;
+                if ((test != null || folder) && metrics.Count > 0)
                 {
                     // A finished run's files say it all; its checkpoints need not be kept.
                     var best = metrics.MaxBy(m => m.ValidationAccuracy)!;
-                    rows.Add(new(path, dir.ReadRecipe(), best.Epoch, best.ValidationAccuracy, test.Accuracy, metrics));
+                    rows.Add(new(path, dir.ReadRecipe(), best.Epoch, best.ValidationAccuracy, test?.Accuracy, metrics));
                     continue;
                 }
+                if (folder) throw new SemisupException($"{path}: no {RunDirectory.Metrics}; the run has not trained an epoch yet.");
                 if (!File.Exists(dir.BestPath)) throw new SemisupException($"{path}: no {RunDirectory.Test} and no {RunDirectory.Best}; is it a finished run directory?");
                 var header = Checkpoint.ReadHeader(dir.BestPath);
                 var dataset = Datasets.Get(header.Recipe.Data.Dataset).Name;

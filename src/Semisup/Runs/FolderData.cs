@@ -34,6 +34,9 @@ public static class FolderData
         };
     }
 
+    /// <summary>Whether the folder (or CSV) holds test images, found by listing it: nothing is decoded.</summary>
+    public static bool HasTest(string folder) => ImageListing.Scan(folder).Parts.Contains(ImagePart.Test);
+
     static SemisupException ClassesChanged(string folder, IReadOnlyList<string> recorded, IReadOnlyList<string> now) =>
         new($"{folder}: its classes are now {string.Join(", ", now)}, but the run recorded {string.Join(", ", recorded)}; " +
             "a run continues on the data it started with: restore the folder, or train a new run.");

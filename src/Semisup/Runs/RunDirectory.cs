@@ -45,8 +45,9 @@ public sealed class RunDirectory(string path) : IRunRecord
     /// <summary>Whether a run here holds a saved epoch to continue from: a run is resumed exactly when it does.</summary>
     public bool CanResume => File.Exists(LastPath);
 
-    /// <summary>Whether training ended and measured the test set.</summary>
-    public bool IsFinished => File.Exists(this[Test]);
+    /// <summary>Whether training ended: it measured the test set, or, on a folder without test images, saved its last epoch.</summary>
+    public bool IsFinished => File.Exists(this[Test])
+        || File.Exists(RecipePath) && ReadRecipe() is { Data.Folder: { } folder } r && SavedEpoch >= r.Run.Epochs && !FolderData.HasTest(folder);
 
     /// <summary>A new run would append its metrics to another run's and, after a libtorch failure, go back to that run's
     /// checkpoint; so a directory that holds a saved epoch is refused. One that failed before its first checkpoint holds
