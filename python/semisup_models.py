@@ -5,9 +5,11 @@
 The file's tensors are named as this module's parameters and buffers (Semisup's own names), and its metadata holds
 the network's settings, so:
 
-    from semisup_models import load_conv_net
+    import json
+    from semisup_models import load_conv_net, read_safetensors
     net = load_conv_net("model.safetensors")      # in evaluation mode
-    probabilities = net(images).softmax(1)        # images: float32 [N, 1, 28, 28], raw pixels in [0, 1]
+    probabilities = net(images).softmax(1)        # images: float32 [N, C, H, W] (MNIST: [N, 1, 28, 28]), raw pixels in [0, 1]
+    classes = json.loads(read_safetensors("model.safetensors")[1]["classes"])   # the class names, in label order
 
 Only PyTorch is needed; the `safetensors` package is used when it is installed.
 """

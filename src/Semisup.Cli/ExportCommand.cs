@@ -19,15 +19,16 @@ static class ExportCommand
             DefaultValueFactory = _ => "onnx",
         };
         var output = new Option<string>("--out", "-o") { Description = "The file to write.", Required = true };
-        var cmd = new Command("export", "Write a checkpoint's model for use outside Semisup, with its recipe, dataset and test accuracy as metadata.") { checkpoint, format, output, DataCommands.DataDir };
+        var cmd = new Command("export", "Write a checkpoint's model for use outside Semisup, with its recipe, dataset, class names and test accuracy as metadata.") { checkpoint, format, output, DataCommands.DataDir };
         cmd.SetAction(async (parse, cancel) =>
         {
             var (kind, path) = (parse.GetValue(format)!, parse.GetValue(output)!);
-            double accuracy = await Exporting.ExportAsync(parse.GetValue(checkpoint)!, kind, path, DataCommands.Locator(parse, cancel), Console.Error.WriteLine);
+            var result = await Exporting.ExportAsync(parse.GetValue(checkpoint)!, kind, path, DataCommands.Locator(parse, cancel), Console.Error.WriteLine);
             string what = kind == "onnx"
-                ? $"ONNX opset {OnnxExport.Opset}, input '{OnnxExport.Input}' float32 [N,1,28,28] in [0,1], outputs '{OnnxExport.Logits}' and '{OnnxExport.Probabilities}' [N,classes]; check it with: semisup evaluate --onnx {path}"
+                ? $"ONNX opset {OnnxExport.Opset}, input '{OnnxExport.Input}' float32 {result.Input.Shape} ({result.Input.Description}), outputs '{OnnxExport.Logits}' and '{OnnxExport.Probabilities}' [N,classes]; check it with: semisup evaluate --onnx {path}"
                 : "weights of SemisupConvNet in python/semisup_models.py, loaded by its load_conv_net(path)";
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{path}: test accuracy {100 * accuracy:F2}% (Semisup's evaluation); {what}"));
+            string score = result.TestAccuracy is { } accuracy ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {100 * accuracy:F2}% (Semisup's evaluation)") : "no test accuracy";
+            Console.WriteLine($"{path}: {score}; {what}");
             return 0;
         });
         return cmd;
@@ -48,9 +49,10 @@ static class ExportCommand
     /// <summary><c>evaluate --onnx</c>: the exported model's accuracy on its dataset's test set, by ONNX Runtime.</summary>
     public static async Task<int> EvaluateOnnxAsync(string path, string split, LocateData locate)
     {
-        var (e, exported) = await Exporting.EvaluateOnnxAsync(path, split, locate);
+        var (e, exported, mistakes) = await Exporting.EvaluateOnnxAsync(path, split, locate);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{path}: test accuracy {100 * e.Accuracy:F2}% ({Math.Round((1 - e.Accuracy) * e.Count)} of {e.Count} wrong), loss {e.Loss:F4}  [ONNX Runtime{(exported is double at ? $"; Semisup measured {100 * at:F2}% at export" : "")}]"));
+        Console.WriteLine($"most frequent mistakes (true as predicted): {string.Join(", ", mistakes.Select(m => $"{m.True} as {m.Predicted}: {m.Count}"))}");
         return 0;
     }
 }

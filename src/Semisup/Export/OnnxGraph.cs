@@ -23,9 +23,11 @@ sealed class OnnxGraph
         return name;
     }
 
-    /// <summary>A float32 scalar (rank 0), broadcast by the element-wise operators.</summary>
+    /// <summary>A float32 scalar (rank 0), broadcast by the element-wise operators; one initializer however often it is asked for.</summary>
     public string Scalar(string name, double value)
     {
+        if (Proto.Initializer.FirstOrDefault(i => i.Name == name) is { } existing)
+            return existing.FloatData is [var v] && v == (float)value ? name : throw new ArgumentException($"initializer {name} exists with another value", nameof(name));
         var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         proto.FloatData.Add((float)value);
         Proto.Initializer.Add(proto);

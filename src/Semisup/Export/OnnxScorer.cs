@@ -14,6 +14,13 @@ public sealed class OnnxScorer : IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
     public int Classes { get; }
 
+    /// <summary>The class names in label order: the metadata's (<see cref="ExportMetadata.Classes"/>); for an export
+    /// from before they were written, its dataset's, or the label numbers.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The images the model takes, [N, Channels, Height, Width].</summary>
+    public (int Channels, int Height, int Width) Input { get; }
+
     public OnnxScorer(string path)
     {
         if (!File.Exists(path)) throw new SemisupException($"{path}: no such file.");
@@ -25,13 +32,34 @@ public sealed class OnnxScorer : IDisposable
             Dispose();
             throw new SemisupException($"{path}: not a Semisup export (it needs the input '{OnnxExport.Input}' and the outputs '{OnnxExport.Logits}' and '{OnnxExport.Probabilities}').");
         }
-        Metadata = session.ModelMetadata.CustomMetadataMap;
-        Classes = session.OutputMetadata[OnnxExport.Logits].Dimensions[^1];
+        try
+        {
+            Metadata = session.ModelMetadata.CustomMetadataMap;
+            Classes = session.OutputMetadata[OnnxExport.Logits].Dimensions[^1];
+            if (session.InputMetadata[OnnxExport.Input].Dimensions is not [_, > 0 and var c, > 0 and var h, > 0 and var w])
+                throw new SemisupException($"{path}: its input '{OnnxExport.Input}' is not images [N, C, H, W] of a fixed size; export it again with `semisup export`.");
+            Input = (c, h, w);
+            ClassNames = ExportMetadata.ClassNames(Metadata, path) is { } names ? names : DefaultNames(Metadata, Classes);
+            if (ClassNames.Count != Classes)
+                throw new SemisupException($"{path}: its metadata '{ExportMetadata.Classes}' names {ClassNames.Count} classes, but the model has {Classes} outputs; export it again with `semisup export`.");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Logits and probabilities, [n × classes] row-major, of images [n, 1, 28, 28] in [0, 1].</summary>
+    static IReadOnlyList<string> DefaultNames(IReadOnlyDictionary<string, string> metadata, int classes) =>
+        metadata.TryGetValue(ExportMetadata.Dataset, out var name) && Datasets.All.FirstOrDefault(d => d.Name == name) is { } ds && Data.ClassNames.Of(ds).Count == classes
+            ? Data.ClassNames.Of(ds)
+            : [.. Enumerable.Range(0, classes).Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>Logits and probabilities, [n × classes] row-major, of images [n, C, H, W] in [0, 1] (<see cref="Input"/>).</summary>
     public (float[] Logits, float[] Probabilities) Run(Tensor images)
     {
+        if (images.shape is not [_, var c, var h, var w] || (c, h, w) != Input)
+            throw new SemisupException($"The model takes images [N,{Input.Channels},{Input.Height},{Input.Width}], not [{string.Join(",", images.shape)}].");
         using var cpu = images.detach().cpu().to(ScalarType.Float32).contiguous();
         using var input = OrtValue.CreateTensorValueFromMemory(cpu.data<float>().ToArray(), cpu.shape);
         using var outputs = session.Run(run, [OnnxExport.Input], [input], [OnnxExport.Logits, OnnxExport.Probabilities]);

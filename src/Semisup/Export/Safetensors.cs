@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using static TorchSharp.torch;
 
@@ -30,7 +31,8 @@ public static class Safetensors
             entries.Add((name, dtype, cpu.shape, cpu.bytes.ToArray()));
         }
         var header = new MemoryStream();
-        using (var json = new Utf8JsonWriter(header))
+        // Names and metadata as written (UTF-8), as the reference writer leaves them, rather than as \u escapes.
+        using (var json = new Utf8JsonWriter(header, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             if (metadata is { Count: > 0 })

@@ -1,4 +1,7 @@
 using Semisup.Cli;
+using Semisup.Data;
+using Semisup.Models;
+using Semisup.Training;
 using Semisup.Export;
 using Semisup.Tests.Cli;
 using Semisup.Tests.Data;
@@ -22,11 +25,33 @@ public class ExportCommandTests(MnistFixture mnist)
         Assert.True(export.Code == 0, export.Err);
         Assert.Contains("test accuracy 99.35%", export.Out);
         Assert.Contains($"opset {OnnxExport.Opset}", export.Out);
+        Assert.Contains("input 'images' float32 [N,1,28,28] (gray pixels in [0, 1], 1×28×28 (C×H×W); white digits on black, as in MNIST)", export.Out);
         var onnx = await Captured("evaluate", "--onnx", dir["m.onnx"], "--data-dir", mnist.Dir);
         var checkpoint = await Captured("evaluate", "-c", ExportModels.ShippedPath, "--data-dir", mnist.Dir);
         Assert.True(onnx.Code == 0, onnx.Err);
         Assert.Contains("Semisup measured 99.35% at export", onnx.Out);
-        Assert.Equal(Score(checkpoint.Out.Split('\n')[0]), Score(onnx.Out));
+        var (onnxLines, checkpointLines) = (onnx.Out.Trim().Split('\n'), checkpoint.Out.Trim().Split('\n'));
+        Assert.Equal(Score(checkpointLines[0]), Score(onnxLines[0]));
+        // The same mistakes, named by the class names the file carries.
+        Assert.StartsWith("most frequent mistakes (true as predicted): ", onnxLines[^1]);
+        Assert.Equal(checkpointLines[^1], onnxLines[^1]);
+    }
+
+    [Fact]
+    public async Task Exporting_a_folder_runs_checkpoint_prints_its_real_input_shape()
+    {
+        using var dir = new TempDir();
+        var recipe = new Recipe
+        {
+            Data = new DataSettings(Dataset: "folder", Labels: 3, Folder: dir["gone"], Classes: ["cat", "dog", "owl"], Channels: 3, Size: 40),
+            Model = new AirbenchConfig(Width: 4),
+        };
+        using (var model = Factory.Model(recipe)) Checkpoint.Save(dir["best.ckpt"], model, recipe, new TrainingState(1, 1, 0.5, 1), null);
+        var export = await Captured("export", "-c", dir["best.ckpt"], "--out", dir["m.onnx"], "--data-dir", dir["no-data"]);
+        Assert.True(export.Code == 0, export.Err);
+        Assert.Contains($"{dir["m.onnx"]}: no test accuracy; ONNX opset {OnnxExport.Opset}, input 'images' float32 [N,3,40,40] (RGB pixels in [0, 1], 3×40×40 (C×H×W); each image resized", export.Out);
+        Assert.DoesNotContain("MNIST", export.Out);
+        Assert.Contains("no test images", export.Err);
     }
 
     [Fact]
@@ -40,6 +65,7 @@ public class ExportCommandTests(MnistFixture mnist)
         Assert.Contains("conv1.weight", tensors.Keys);
         Assert.Contains("bn6.running_var", tensors.Keys);
         Assert.Equal("mnist", metadata[ExportMetadata.Dataset]);
+        Assert.Equal(ClassNames.Of(Datasets.Mnist), ExportMetadata.ClassNames(metadata, "m.safetensors"));
         foreach (var t in tensors.Values) t.Dispose();
     }
 

@@ -20,7 +20,10 @@ static class ExportModels
         return (model, header.Recipe);
     }
 
-    public static Dictionary<string, string> Metadata(string recipeJson = "{}") => ExportMetadata.Create("mnist", testAccuracy: null, new Dictionary<string, string> { [Exporting.RecipeKey] = recipeJson });
+    /// <summary>MNIST's metadata, or with <paramref name="classes"/> other than 10 that many classes named c0, c1, ….</summary>
+    public static Dictionary<string, string> Metadata(string recipeJson = "{}", int classes = 10) =>
+        ExportMetadata.Create("mnist", classes == 10 ? ClassNames.Of(Datasets.Mnist) : [.. Enumerable.Range(0, classes).Select(k => $"c{k}")], testAccuracy: null,
+            new Dictionary<string, string> { [Exporting.RecipeKey] = recipeJson });
 
     /// <summary>The first <paramref name="n"/> test images.</summary>
     public static ImageSet TestImages(MnistFixture mnist, int n)

@@ -132,6 +132,8 @@ public class OnnxExportTests(MnistFixture mnist, ITestOutputHelper output)
             proto.Graph.Node.Select(n => n.OpType));
         var props = proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
         Assert.Equal("mnist", props["dataset"]);
+        Assert.Equal("[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]", props["classes"]);
+        Assert.Equal("[\"N\",1,28,28]", props["input_shape"]);
         Assert.Equal("0.9935", props["test_accuracy"]);
         Assert.Equal("gamma", JsonDocument.Parse(props["recipe"]).RootElement.GetProperty("name").GetString());
         Assert.StartsWith("1.", props["semisup_version"]);

@@ -69,4 +69,14 @@ public class InputShapeTests
         Assert.Equal((1, 28, 28, 10), (net.Config.Channels, net.Config.Height, net.Config.Width, net.Config.Classes));
         Assert.Equal((1, 28, 28, 10), new Recipe { Data = new DataSettings("fashion-mnist") }.Input);
     }
+
+    [Fact]
+    public void The_factory_builds_a_folder_runs_network_at_the_folders_shape()
+    {
+        // As FolderData.Resolve records a folder run: dataset "folder", which no built-in dataset is named.
+        var recipe = new Recipe { Data = new DataSettings(Dataset: "folder", Labels: 3, Folder: "/x", Classes: ["cat", "dog", "owl"], Channels: 3, Size: 40), Model = new AirbenchConfig(Width: 4) };
+        using var net = (AirbenchNet)Factory.Model(recipe);
+        Assert.Equal((3, 40, 40, 3), (net.Config.Channels, net.Config.ImageHeight, net.Config.ImageWidth, net.Config.Classes));
+        Assert.Contains("Unknown dataset 'fashion'", Assert.Throws<SemisupException>(() => Factory.Model(new Recipe { Data = new DataSettings("fashion") })).Message);
+    }
 }

@@ -14,6 +14,7 @@ public class RunReportTests(MnistFixture mnist)
     public async Task The_report_reads_the_best_checkpoints_test_answers_and_every_file_agrees_with_that_score()
     {
         using var data = SmallRuns.Data(mnist);
+        Assert.NotNull(data.Test);
         using var dir = new TempDir();
         Trainer.Run(SmallRuns.Recipe(epochs: 2), new RunDirectory(dir.Path), data);
         new RunDirectory(dir.Path).WriteRecipe(SmallRuns.Recipe(epochs: 2));
