@@ -13,7 +13,7 @@ public static class Factory
     public static Classifier Model(Recipe r)
     {
         if (!r.SizedModel.Problems().Any() && r.SizeProblem(copies: 1) is { } problem) throw new SemisupException($"Cannot build the network: its {problem}.");
-        Datasets.Get(r.Data.Dataset); // an unknown name fails here, with the known ones
+        if (r.Data.Folder == null) Datasets.Get(r.Data.Dataset); // an unknown name fails here, with the known ones
         var (channels, height, width, classes) = r.Input;
         // A network that cannot take the dataset's images says which of its own options is wrong; here it is a key.
         try { return r.Model.Build(channels, height, width, classes); }
