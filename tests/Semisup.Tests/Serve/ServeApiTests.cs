@@ -132,7 +132,7 @@ public class ServeApiTests(MnistFixture mnist, ServeServerFixture serve) : IClas
     {
         var (status, json) = await Post(serve.Client, "this is not a picture"u8.ToArray(), "image/png");
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Contains("not a readable image", Error(json));
+        Assert.Equal("the image: not an image (PNG, JPEG, BMP, GIF or WebP expected); send a whole PNG, JPEG, BMP, GIF or WebP image.", Error(json));
     }
 
     [Fact]
