@@ -150,6 +150,27 @@ public class FolderModelTests(PhotoRun photos) : IClassFixture<PhotoRun>
     }
 
     [Fact]
+    public void A_gray_model_of_another_size_decodes_photos_at_its_own_shape()
+    {
+        using var dir = new TempDir();
+        var (_, header) = Checkpoint.Load(photos.Checkpoint);
+        var gray = header.Recipe with { Data = header.Recipe.Data with { Channels = 1, Size = 24, Classes = ["ant", "bee"] } };
+        using (var model = Factory.Model(gray)) Checkpoint.Save(dir["gray.ckpt"], model, gray, header.State, null);
+        var files = photos.Test.Take(5).Select(t => t.File).ToList();
+        var reference = PhotoRun.Reference(dir["gray.ckpt"], new(1, 24), files);
+        var answers = new List<PredictedImage>();
+        foreach (var file in files)
+        {
+            var (images, classes, failures) = Prediction.Predict([dir["gray.ckpt"]], file, 20);
+            Assert.Equal(["ant", "bee"], classes);
+            Assert.Empty(failures);
+            answers.Add(Assert.Single(images));
+        }
+        Assert.All(answers.Zip(reference), a => Assert.Equal(a.Second, a.First.Probabilities, (x, y) => Math.Abs(x - y) < 1e-6f));
+        Assert.All(answers, a => Assert.False(a.Blank));
+    }
+
+    [Fact]
     public void Members_of_other_classes_or_another_shape_are_refused_naming_both_files()
     {
         using var dir = new TempDir();

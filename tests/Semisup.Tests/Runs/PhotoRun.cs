@@ -67,9 +67,12 @@ public sealed class PhotoRun : IDisposable
     }
 
     /// <summary>The checkpoint's class probabilities of each file, by hand: decoded at 3×32×32, bytes / 255, the network.</summary>
-    public float[][] Reference(IEnumerable<string> files)
+    public float[][] Reference(IEnumerable<string> files) => Reference(Checkpoint, new(3, 32), files);
+
+    /// <summary>A checkpoint's class probabilities of each file, by hand: decoded at <paramref name="shape"/>, bytes / 255, the network.</summary>
+    public static float[][] Reference(string checkpoint, ImageShape shape, IEnumerable<string> files)
     {
-        var (model, _) = Semisup.Training.Checkpoint.Load(Checkpoint);
+        var (model, _) = Semisup.Training.Checkpoint.Load(checkpoint);
         using (model)
         {
             model.eval();
@@ -77,7 +80,7 @@ public sealed class PhotoRun : IDisposable
             return [.. files.Select(f =>
             {
                 using var scope = NewDisposeScope();
-                var x = tensor(ImageDecoder.DecodeFile(f, new(3, 32)).Select(b => b / 255f).ToArray()).reshape(1, 3, 32, 32);
+                var x = tensor(ImageDecoder.DecodeFile(f, shape).Select(b => b / 255f).ToArray()).reshape(1, shape.Channels, shape.Size, shape.Size);
                 return nn.functional.softmax(model.call(x), 1).data<float>().ToArray();
             })];
         }
