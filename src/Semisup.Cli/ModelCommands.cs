@@ -15,18 +15,23 @@ static class ModelCommands
 
     public static Command Evaluate()
     {
-        var split = new Option<string>("--split") { Description = "validation or test.", DefaultValueFactory = _ => "test" };
+        var split = new Option<string>("--split") { Description = "validation or test: of the dataset, or of the folder of images, the checkpoints trained on.", DefaultValueFactory = _ => "test" };
+        var data = new Option<string?>("--data")
+        {
+            Description = "Score on this folder of labeled images instead (<class>/ folders of images, or a data set folder's test/), or a CSV of path,label; the classes are the checkpoint's.",
+        };
         // Not required here: --onnx scores an exported model instead.
         var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = CheckpointPaths.Description };
-        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's, or an exported ONNX model's) accuracy and loss on the validation or test set.")
-            { checkpoints, split, Shifts, ThreadCount, DataCommands.DataDir, ExportCommand.Onnx };
+        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's, or an exported ONNX model's) accuracy and loss on the validation or test set, or on a folder of labeled images.")
+            { checkpoints, split, data, Shifts, ThreadCount, DataCommands.DataDir, ImageDataCommands.MemoryLimit, ImageDataCommands.SkipUnreadable, ExportCommand.Onnx };
         cmd.Validators.Add(ExportCommand.CheckpointsOrOnnx(checkpoints));
         cmd.SetAction(async (parse, cancel) =>
         {
             Threads.Use(parse.GetValue(ThreadCount));
             if (Threads.Warning(parse.GetValue(ThreadCount) ?? 1) is { } warning) Console.Error.WriteLine(warning);
             if (parse.GetValue(ExportCommand.Onnx) is { } onnx) return await ExportCommand.EvaluateOnnxAsync(onnx, parse.GetValue(split)!, DataCommands.Locator(parse, cancel));
-            var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts), Console.Error.WriteLine);
+            var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts),
+                Console.Error.WriteLine, parse.GetValue(data), ImageDataCommands.TrainLoadOptions(parse), cancel);
             foreach (var (path, recipe, epoch, evaluation, shifted) in report.Members)
                 Console.WriteLine($"{path}: {report.Split} {Describe(evaluation)}{WithShifts(shifted)}  [{recipe.Name}, epoch {epoch}]");
             if (report.Ensemble is { } ensemble)
@@ -52,9 +57,10 @@ static class ModelCommands
 
     public static Command Predict()
     {
-        var input = new Option<string>("--input", "-i") { Description = "An image file (PNG, JPEG, BMP, GIF or WebP), a directory of them, or an IDX image file.", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "An image file (PNG, JPEG, BMP, GIF or WebP), a folder of them (searched through), or an IDX image file.", Required = true };
         var limit = new Option<int>("--limit") { Description = "At most this many images from an IDX file.", DefaultValueFactory = _ => 20 };
-        var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit, Shifts, ThreadCount };
+        var output = new Option<string?>("--out", "-o") { Description = "Also write a CSV: path, predicted class, its probability, then each class's probability under its name." };
+        var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit, output, Shifts, ThreadCount };
         cmd.SetAction(parse =>
         {
             Threads.Use(parse.GetValue(ThreadCount));
@@ -71,6 +77,7 @@ static class ModelCommands
                     $"{name}: {classes[image.Class]}  ({100 * p[image.Class]:F1}%)  [{string.Join(" ", p.Select((v, k) => $"{classes[k]}:{v:F3}"))}]") + shifted);
             }
             foreach (var failure in failures) Console.Error.WriteLine($"error: {failure}");
+            if (parse.GetValue(output) is { } csv) Prediction.WriteCsv(csv, images, classes);
             return failures.Count > 0 ? 1 : 0;
         });
         return cmd;
