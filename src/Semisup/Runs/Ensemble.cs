@@ -21,13 +21,15 @@ public sealed class Ensemble : IDisposable
     public IReadOnlyList<string> Classes => ClassNames.Of(Dataset);
 
     /// <param name="warn">Hears a warning for each checkpoint loaded unverified (<see cref="Checkpoint.Unverified"/>).</param>
-    public Ensemble(IReadOnlyList<string> checkpoints, Action<string>? warn = null)
+    /// <param name="raw">Score without the checkpoints' temperatures: uncalibrated probabilities.</param>
+    public Ensemble(IReadOnlyList<string> checkpoints, Action<string>? warn = null, bool raw = false)
     {
         try
         {
             foreach (var path in checkpoints)
             {
                 var (model, header) = Checkpoint.Load(path);
+                if (raw) model.Temperature = null;
                 Members.Add((path, model, header));
                 if (Checkpoint.Unverified(path, header) is { } warning) warn?.Invoke(warning);
             }

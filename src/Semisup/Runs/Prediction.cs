@@ -15,9 +15,9 @@ public static class Prediction
 {
     /// <returns>The answers, the class names, and the files of a directory that could not be read, each with its reason.</returns>
     public static (IReadOnlyList<PredictedImage> Images, IReadOnlyList<string> Classes, IReadOnlyList<string> Failures) Predict(
-        IReadOnlyList<string> checkpoints, string input, int limit, bool shifts = false, Action<string>? warn = null)
+        IReadOnlyList<string> checkpoints, string input, int limit, bool shifts = false, Action<string>? warn = null, bool raw = false)
     {
-        using var ensemble = new Ensemble(checkpoints, warn);
+        using var ensemble = new Ensemble(checkpoints, warn, raw);
         var (names, pixels, failures) = DigitInputs.Read(input, limit);
         var probabilities = ensemble.Probabilities(pixels);
         var shifted = shifts ? ensemble.Probabilities(pixels, shifted: true) : null;

@@ -16,10 +16,11 @@ public static class Scoring
 {
     public static readonly string[] Splits = ["validation", "test"];
 
-    public static async Task<ScoreReport> EvaluateAsync(IReadOnlyList<string> checkpoints, string split, LocateData locate, bool shifts = false, Action<string>? warn = null)
+    /// <param name="raw">Score without the checkpoints' temperatures.</param>
+    public static async Task<ScoreReport> EvaluateAsync(IReadOnlyList<string> checkpoints, string split, LocateData locate, bool shifts = false, Action<string>? warn = null, bool raw = false)
     {
         if (!Splits.Contains(split)) throw new SemisupException($"--split {split}: give validation or test.");
-        using var ensemble = new Ensemble(checkpoints, warn);
+        using var ensemble = new Ensemble(checkpoints, warn, raw);
         var (ds, files) = await locate.ReadAsync(ensemble.Dataset.Name);
         using var set = split == "test" ? TestSet(files, ds) : ValidationSet(files, ensemble);
         var labels = set.Labels.data<long>().ToArray();
