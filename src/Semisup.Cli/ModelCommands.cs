@@ -15,22 +15,27 @@ static class ModelCommands
 
     public static Command Evaluate()
     {
-        var split = new Option<string>("--split") { Description = "validation or test.", DefaultValueFactory = _ => "test" };
+        var split = new Option<string>("--split") { Description = "validation or test: of the dataset, or of the folder of images, the checkpoints trained on.", DefaultValueFactory = _ => "test" };
+        var data = new Option<string?>("--data")
+        {
+            Description = "Score on this folder of labeled images instead (<class>/ folders of images, or a data set folder's test/), or a CSV of path,label; the classes are the checkpoint's.",
+        };
         // Not required here: --onnx scores an exported model instead.
         var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = CheckpointPaths.Description };
-        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's, or an exported ONNX model's) accuracy and loss on the validation or test set.")
-            { checkpoints, split, Shifts, Raw, ThreadCount, DataCommands.DataDir, ExportCommand.Onnx };
+        var cmd = new Command("evaluate", "Print a checkpoint's (or an ensemble's, or an exported ONNX model's) accuracy and loss on the validation or test set, or on a folder of labeled images.")
+            { checkpoints, split, data, Shifts, Raw, ThreadCount, DataCommands.DataDir, ImageDataCommands.MemoryLimit, ImageDataCommands.SkipUnreadable, ExportCommand.Onnx };
         cmd.Validators.Add(ExportCommand.CheckpointsOrOnnx(checkpoints));
         cmd.SetAction(async (parse, cancel) =>
         {
             Threads.Use(parse.GetValue(ThreadCount));
             if (Threads.Warning(parse.GetValue(ThreadCount) ?? 1) is { } warning) Console.Error.WriteLine(warning);
             if (parse.GetValue(ExportCommand.Onnx) is { } onnx) return await ExportCommand.EvaluateOnnxAsync(onnx, parse.GetValue(split)!, DataCommands.Locator(parse, cancel));
-            var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts), Console.Error.WriteLine, parse.GetValue(Raw));
+            var report = await Scoring.EvaluateAsync(parse.GetValue(checkpoints)!, parse.GetValue(split)!, DataCommands.Locator(parse, cancel), parse.GetValue(Shifts),
+                Console.Error.WriteLine, parse.GetValue(data), ImageDataCommands.TrainLoadOptions(parse), cancel, parse.GetValue(Raw));
             foreach (var (path, recipe, epoch, evaluation, shifted) in report.Members)
-                Console.WriteLine($"{path}: {report.Split} {Describe(evaluation)}{WithShifts(shifted)}  [{recipe.Name}, epoch {epoch}]");
+                Console.WriteLine($"{path}: {report.Split} {Describe(evaluation, raw: evaluation.Temperature == null)}{WithShifts(shifted)}  [{recipe.Name}, epoch {epoch}]");
             if (report.Ensemble is { } ensemble)
-                Console.WriteLine($"ensemble of {report.Members.Count} (probabilities averaged): {report.Split} {Describe(ensemble, member: false)}{WithShifts(report.ShiftedEnsemble)}");
+                Console.WriteLine($"ensemble of {report.Members.Count} (probabilities averaged): {report.Split} {Describe(ensemble, raw: report.Members.All(m => m.Evaluation.Temperature == null))}{WithShifts(report.ShiftedEnsemble)}");
             Console.WriteLine($"most frequent mistakes (true as predicted): {string.Join(", ", report.Mistakes.Select(m => $"{m.True} as {m.Predicted}: {m.Count}"))}");
             return 0;
         });
@@ -38,10 +43,10 @@ static class ModelCommands
     }
 
     /// <summary>A score, with its calibration error: a checkpoint's with its temperature beside the raw one, or "(raw)"
-    /// for one without a temperature (or with --raw).</summary>
-    static string Describe(Evaluation e, bool member = true) => string.Create(CultureInfo.InvariantCulture,
+    /// for uncalibrated probabilities (no temperature, or --raw).</summary>
+    static string Describe(Evaluation e, bool raw) => string.Create(CultureInfo.InvariantCulture,
         $"accuracy {100 * e.Accuracy:F2}% ({Math.Round((1 - e.Accuracy) * e.Count)} of {e.Count} wrong), loss {e.Loss:F4}, ECE {100 * e.ExpectedError:F2}%")
-        + (e is { Raw: { } raw, Temperature: { } t } ? string.Create(CultureInfo.InvariantCulture, $" (raw {100 * raw.ExpectedError:F2}%, temperature {t:F3})") : member ? " (raw)" : "");
+        + (e is { Raw: { } r, Temperature: { } t } ? string.Create(CultureInfo.InvariantCulture, $" (raw {100 * r.ExpectedError:F2}%, temperature {t:F3})") : raw ? " (raw)" : "");
 
     static string WithShifts(Evaluation? shifted) => shifted is null ? "" : string.Create(CultureInfo.InvariantCulture,
         $"; with test-time shifts {100 * shifted.Accuracy:F2}% ({Math.Round((1 - shifted.Accuracy) * shifted.Count)} wrong)");
@@ -60,9 +65,10 @@ static class ModelCommands
 
     public static Command Predict()
     {
-        var input = new Option<string>("--input", "-i") { Description = "An image file (PNG, JPEG, BMP, GIF or WebP), a directory of them, or an IDX image file.", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "An image file (PNG, JPEG, BMP, GIF or WebP), a folder of them (searched through), or an IDX image file.", Required = true };
         var limit = new Option<int>("--limit") { Description = "At most this many images from an IDX file.", DefaultValueFactory = _ => 20 };
-        var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit, Shifts, Raw, ThreadCount };
+        var output = new Option<string?>("--out", "-o") { Description = "Also write a CSV: path, predicted class, its probability, then each class's probability under its name." };
+        var cmd = new Command("predict", "Print the predicted class and probabilities for images (of an ensemble's averaged probabilities, with several checkpoints).") { CheckpointPaths, input, limit, output, Shifts, Raw, ThreadCount };
         cmd.SetAction(parse =>
         {
             Threads.Use(parse.GetValue(ThreadCount));
@@ -79,6 +85,7 @@ static class ModelCommands
                     $"{name}: {classes[image.Class]}  ({100 * p[image.Class]:F1}%)  [{string.Join(" ", p.Select((v, k) => $"{classes[k]}:{v:F3}"))}]") + shifted);
             }
             foreach (var failure in failures) Console.Error.WriteLine($"error: {failure}");
+            if (parse.GetValue(output) is { } csv) Prediction.WriteCsv(csv, images, classes);
             return failures.Count > 0 ? 1 : 0;
         });
         return cmd;

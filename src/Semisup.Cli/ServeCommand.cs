@@ -4,7 +4,7 @@ using Semisup.Cli.Serving;
 
 namespace Semisup.Cli;
 
-/// <summary>semisup serve: a draw-a-digit page and a prediction API on loopback.</summary>
+/// <summary>semisup serve: a page (draw a digit for a digit model, upload a photo otherwise) and a prediction API on loopback.</summary>
 public static class ServeCommand
 {
     /// <summary>Whether a command line runs the server, which keeps no training-time allocator setting: glibc keeping
@@ -15,10 +15,10 @@ public static class ServeCommand
     {
         var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = "A checkpoint file; give it more than once to serve an ensemble (probabilities averaged).", Required = true };
         var port = new Option<int>("--port") { Description = "The port to listen on (127.0.0.1 only).", DefaultValueFactory = _ => 5000 };
-        var cmd = new Command("serve", "Serve a draw-a-digit page at / and POST /api/predict (PNG or JPEG body) on 127.0.0.1.") { checkpoints, port };
+        var cmd = new Command("serve", "Serve a page at / (draw a digit for a digit model, upload a photo for a model of your images), GET /api/model and POST /api/predict (an image body; the answer names the class) on 127.0.0.1.") { checkpoints, port };
         cmd.SetAction(async (parse, token) =>
         {
-            await using var server = DigitServer.Start(parse.GetValue(checkpoints)!, parse.GetValue(port), Console.Error.WriteLine);
+            await using var server = PredictionServer.Start(parse.GetValue(checkpoints)!, parse.GetValue(port), Console.Error.WriteLine);
             Console.WriteLine($"serving {server.Url} (Ctrl+C to stop)");
             await server.App.WaitForShutdownAsync(token);
             return 0;

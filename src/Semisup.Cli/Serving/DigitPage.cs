@@ -1,6 +1,7 @@
 namespace Semisup.Cli.Serving;
 
-/// <summary>The draw-a-digit page: one self-contained HTML document, no external assets.</summary>
+/// <summary>The draw-a-digit page, for a model of a built-in dataset: one self-contained HTML document, no external
+/// assets. The bars carry the model's class names (GET api/model).</summary>
 public static class DigitPage
 {
     public const string Html = """
@@ -21,7 +22,7 @@ public static class DigitPage
  button, label.button { font: inherit; padding: .45rem .9rem; border: 1px solid #555; border-radius: 6px; background: #fff; cursor: pointer; }
  button:focus-visible, label.button:focus-within { outline: 3px solid #2a6df4; outline-offset: 2px; }
  input[type=file] { position: absolute; width: 1px; height: 1px; opacity: 0; }
- .bar { display: grid; grid-template-columns: 1.2rem 1fr 3.5rem; gap: .4rem; align-items: center; margin: .15rem 0; }
+ .bar { display: grid; grid-template-columns: minmax(1.2rem, max-content) 1fr 3.5rem; gap: .4rem; align-items: center; margin: .15rem 0; }
  .bar meter { width: 100%; height: 1rem; }
  .bar.best span { font-weight: bold; }
  #result { font-size: 1.4rem; margin: .3rem 0 .6rem; min-height: 1.7rem; }
@@ -58,6 +59,8 @@ public static class DigitPage
   row.innerHTML = `<span id="l${k}">${k}</span><meter id="m${k}" min="0" max="1" value="0" aria-labelledby="l${k}"></meter><output id="v${k}">0%</output>`;
   bars.appendChild(row); meters.push(row);
  }
+ function label(classes) { classes.forEach((c, k) => { const l = document.getElementById('l' + k); if (l) l.textContent = c; }); }
+ fetch('api/model').then(r => r.json()).then(m => label(m.classes)).catch(() => {});
  function clear() {
   ctx.fillStyle = '#000'; ctx.fillRect(0, 0, pad.width, pad.height);
   pctx.fillStyle = '#000'; pctx.fillRect(0, 0, 28, 28);
@@ -91,12 +94,14 @@ public static class DigitPage
   const img = pctx.createImageData(28, 28);
   j.preview.forEach((v, i) => { const g = Math.round(255 * v); img.data.set([g, g, g, 255], 4 * i); });
   pctx.putImageData(img, 0, 0);
+  label(j.classes);
   j.probabilities.forEach((p, k) => {
    document.getElementById('m' + k).value = p; document.getElementById('v' + k).textContent = (100 * p).toFixed(1) + '%';
    meters[k].classList.toggle('best', k === j['class']);
   });
   result.innerHTML = j.blank ? '<span id="blank">No ink found: the image is blank, so the answer means nothing.</span>'
-   : `Predicted: <strong id="predicted">${j['class']}</strong>`;
+   : 'Predicted: <strong id="predicted"></strong>';
+  if (!j.blank) document.getElementById('predicted').textContent = j.name; // a name is text, never markup
  }
  document.getElementById('clear').addEventListener('click', clear);
  document.getElementById('file').addEventListener('change', e => {

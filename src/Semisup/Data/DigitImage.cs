@@ -5,10 +5,10 @@ namespace Semisup.Data;
 
 /// <summary>Turns any PNG (any size or colour) into a 28×28 MNIST-like image: grayscale, white ink on black
 /// (inverted when the background is light), the ink's bounding box scaled to fit 20×20 keeping its aspect ratio,
-/// then placed so its centre of mass is at the centre, as LeCun et al. prepared MNIST.</summary>
+/// then placed so its centre of mass is at the centre, as LeCun et al. prepared MNIST. Files are read, and images
+/// refused, as <see cref="ImageDecoder"/> reads and refuses them; the steps after that are MNIST's.</summary>
 public static class DigitImage
 {
-    public const int MaxPixels = 4096 * 4096;
     /// <summary>The side of the images it makes, MNIST's.</summary>
     public const int Side = 28;
     const int Size = Side, Box = 20;
@@ -17,29 +17,21 @@ public static class DigitImage
     /// 4096×4096 image then needs 4 MB of grayscale instead of 64 MB of pixels, and the 20-pixel box loses nothing.</summary>
     public const int WorkingSide = 1024;
 
-    public static float[] Load(string path)
-    {
-        SafeFiles.RequireRegular(path, "an image file");
-        return Decode(SKCodec.Create(path), path, "the file");
-    }
+    /// <param name="name">Starts its error messages (the path by default).</param>
+    public static float[] Load(string path, string? name = null) =>
+        Decode(ImageDecoder.ReadFile(path, name), name ?? path, "replace it with an image file");
 
     /// <summary>As <see cref="Load"/>, from an encoded image in memory; <paramref name="name"/> starts its error messages.</summary>
-    public static float[] FromBytes(byte[] encoded, string name = "the image")
-    {
-        using var data = SKData.CreateCopy(encoded);
-        return Decode(SKCodec.Create(data), name, "it");
-    }
+    public static float[] FromBytes(byte[] encoded, string name = "the image") =>
+        Decode(encoded, name, $"send a whole {ImageDecoder.Formats} image");
 
-    /// <summary>The codec's image as MNIST input, refusing one too large to decode or decoded only in part. It is read a
-    /// row at a time into the reduced grayscale where the codec allows (PNG, JPEG, BMP drawn top-down); JPEG and WebP
-    /// also decode at a fraction of their size themselves.</summary>
-    static float[] Decode(SKCodec? made, string name, string what)
+    /// <summary>The image as MNIST input, refusing one too large to decode or decoded only in part. It is read a row at a
+    /// time into the reduced grayscale where the codec allows (PNG, JPEG, BMP drawn top-down); JPEG and WebP also
+    /// decode at a fraction of their size themselves.</summary>
+    static float[] Decode(byte[] encoded, string name, string fix)
     {
-        using var codec = made ?? throw new SemisupException($"{name}: not a readable image (PNG, JPEG, BMP, GIF or WebP expected).");
-        var info = codec.Info;
-        if ((long)info.Width * info.Height > MaxPixels)
-            throw new SemisupException($"{name}: {info.Width}×{info.Height} pixels is too large (at most {MaxPixels:N0}); scale it down first.");
-        var size = info.Size;
+        using var codec = ImageDecoder.Open(encoded, name, fix, "scale it down first");
+        var size = codec.Info.Size;
         int longest = Math.Max(size.Width, size.Height);
         if (longest > WorkingSide && codec.GetScaledDimensions((float)WorkingSide / longest) is { Width: >= 1, Height: >= 1 } scaled
             && scaled.Width <= size.Width && scaled.Height <= size.Height)
@@ -47,8 +39,7 @@ public static class DigitImage
         var decoded = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var gray = new Reduction(size.Width, size.Height);
         // A truncated file decodes in part and leaves the rest blank; a digit guessed from that would be a wrong answer.
-        void Refused(SKCodecResult result) =>
-            throw new SemisupException($"{name}: the image could not be decoded ({result}); {what} may be truncated or corrupt.");
+        void Refused(SKCodecResult result) => throw ImageDecoder.Incomplete(name, result, fix);
         if (codec.StartScanlineDecode(decoded) == SKCodecResult.Success && codec.ScanlineOrder == SKCodecScanlineOrder.TopDown)
         {
             var row = new byte[decoded.RowBytes];

@@ -37,14 +37,14 @@ public readonly record struct ImageSourceInfo(int Width, int Height, ImageKind K
 ///   already downscaled, to the smallest scale that still covers the size;</item>
 /// <item>gray is PIL's convert("L"): (19595·R + 38470·G + 7471·B + 2¹⁵) / 2¹⁶, the ITU-R 601 luma in integers.</item>
 /// </list>
-/// Files above <see cref="DigitImage.MaxPixels"/> pixels are refused from their header, before any pixel is decoded;
-/// files decoded only in part (truncated, corrupt) are refused.</summary>
+/// Files above <see cref="MaxPixels"/> pixels are refused from their header, before any pixel is decoded; files
+/// decoded only in part (truncated, corrupt) are refused. <see cref="DigitImage"/> opens files the same way.</summary>
 public static class ImageDecoder
 {
     public static readonly IReadOnlyList<string> Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
     public static readonly SKColor Background = SKColors.White;
-    /// <summary>The pixel limit: the one <see cref="DigitImage"/> applies to drawings.</summary>
-    public const long MaxPixels = DigitImage.MaxPixels;
+    /// <summary>The pixel limit, for photos and for <see cref="DigitImage"/>'s drawings alike: 64 MB of RGBA.</summary>
+    public const long MaxPixels = 4096 * 4096;
     /// <summary>No image within the pixel limit needs more: a 16-bit RGBA BMP of 4096×4096 is 128 MiB.</summary>
     public const long MaxFileBytes = 256L << 20;
     /// <summary>Changes whenever decoding gives other bytes, so caches of the old bytes are not used.</summary>
@@ -57,11 +57,11 @@ public static class ImageDecoder
 
     static readonly SKSamplingOptions Sampling = new(SKFilterMode.Linear, SKMipmapMode.Linear);
 
-    /// <summary>The file as C×H×W bytes; errors name <paramref name="path"/>.</summary>
-    public static byte[] DecodeFile(string path, ImageShape shape)
+    /// <summary>The file as C×H×W bytes; errors name <paramref name="name"/> (the path by default).</summary>
+    public static byte[] DecodeFile(string path, ImageShape shape, string? name = null)
     {
         var chw = new byte[shape.Bytes];
-        Decode(ReadFile(path), shape, chw, path, "replace or remove it");
+        Decode(ReadFile(path, name), shape, chw, name ?? path, "replace or remove it");
         return chw;
     }
 
@@ -73,11 +73,12 @@ public static class ImageDecoder
         return chw;
     }
 
-    /// <summary>A file's bytes, refusing one larger than <see cref="MaxFileBytes"/> or that cannot be read; errors start
-    /// with <paramref name="name"/> (the path by default).</summary>
+    /// <summary>A file's bytes, refusing one larger than <see cref="MaxFileBytes"/>, one that cannot be read, and what is
+    /// not a regular file (a FIFO would block the read for ever); errors start with <paramref name="name"/> (the path by default).</summary>
     public static byte[] ReadFile(string path, string? name = null)
     {
         name ??= path;
+        if (SafeFiles.NotRegular(path) is { } special) throw new SemisupException($"{name}: {special}; give an image file.");
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
@@ -114,16 +115,8 @@ public static class ImageDecoder
     public static ImageSourceInfo Decode(byte[] encoded, ImageShape shape, Span<byte> chw, string name, string fix)
     {
         if (chw.Length != shape.Bytes) throw new ArgumentException($"{shape} needs {shape.Bytes} bytes, not {chw.Length}", nameof(chw));
-        using var data = SKData.CreateCopy(encoded);
-        using var stream = new SKMemoryStream(data);
-        using var codec = SKCodec.Create(stream, out var opened);
-        if (codec is null)
-            throw new SemisupException(opened == SKCodecResult.IncompleteInput && LooksLikeImage(encoded)
-                ? $"{name}: its header is truncated or corrupt; {fix}."
-                : $"{name}: not an image ({Formats} expected); {fix}.");
+        using var codec = Open(encoded, name, fix);
         var info = codec.Info;
-        if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > MaxPixels)
-            throw new SemisupException($"{name}: {info.Width:N0}×{info.Height:N0} pixels is too large (at most {MaxPixels:N0}); scale it down or remove it.");
         var kind = info.ColorType == SKColorType.Gray8 ? ImageKind.Gray : info.AlphaType == SKAlphaType.Opaque ? ImageKind.Rgb : ImageKind.Rgba;
 
         var scaled = DecodedSize(codec, shape.Size);
@@ -131,8 +124,7 @@ public static class ImageDecoder
         using var decoded = new SKBitmap(decodedInfo);
         // A truncated file decodes in part and leaves the rest blank: training on that would teach blanks.
         var result = codec.GetPixels(decodedInfo, decoded.GetPixels());
-        if (result != SKCodecResult.Success)
-            throw new SemisupException($"{name}: could not be decoded whole ({result}); it may be truncated or corrupt; {fix}.");
+        if (result != SKCodecResult.Success) throw Incomplete(name, result, fix);
 
         using var target = new SKBitmap(new SKImageInfo(shape.Size, shape.Size, SKColorType.Rgba8888, SKAlphaType.Premul));
         using (var image = SKImage.FromPixels(decoded.PeekPixels()))
@@ -145,6 +137,31 @@ public static class ImageDecoder
         ToPlanes(target.GetPixelSpan(), shape.Channels, chw);
         return new(info.Width, info.Height, kind);
     }
+
+    /// <summary>A codec for an encoded image, refusing from its header alone what is no image, is damaged, or has more
+    /// than <see cref="MaxPixels"/> pixels; the caller disposes it. Errors start with <paramref name="name"/> and end
+    /// with <paramref name="fix"/> (a too large image: <paramref name="tooLargeFix"/>).</summary>
+    public static SKCodec Open(byte[] encoded, string name, string fix, string tooLargeFix = "scale it down or remove it")
+    {
+        using var data = SKData.CreateCopy(encoded);
+        // The codec owns the stream, which holds its own reference to the data.
+        var codec = SKCodec.Create(new SKMemoryStream(data), out var opened);
+        if (codec is null)
+            throw new SemisupException(opened == SKCodecResult.IncompleteInput && LooksLikeImage(encoded)
+                ? $"{name}: its header is truncated or corrupt; {fix}."
+                : $"{name}: not an image ({Formats} expected); {fix}.");
+        var info = codec.Info;
+        if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > MaxPixels)
+        {
+            codec.Dispose();
+            throw new SemisupException($"{name}: {info.Width:N0}×{info.Height:N0} pixels is too large (at most {MaxPixels:N0}); {tooLargeFix}.");
+        }
+        return codec;
+    }
+
+    /// <summary>The error for an image the codec decoded only in part: blank rows taken for pixels would be wrong answers.</summary>
+    public static SemisupException Incomplete(string name, SKCodecResult result, string fix) =>
+        new($"{name}: could not be decoded whole ({result}); it may be truncated or corrupt; {fix}.");
 
     /// <summary>A file's stored size and colour kind from its header alone (the orientation applied), or null when it
     /// does not open: loading reports why.</summary>

@@ -14,12 +14,14 @@ public sealed class ImageSet(Tensor images, Tensor labels) : IDisposable
     public long Count => Labels.shape[0];
 
     /// <summary>The images at the given indices, as float32 in [0,1].</summary>
-    public Tensor Batch(Tensor indices) => Floats(Images.index_select(0, indices));
+    public Tensor Batch(Tensor indices) => ToFloats(Images.index_select(0, indices));
 
     /// <summary>Images start to start + count, as float32 in [0,1].</summary>
-    public Tensor Slice(long start, long count) => Floats(Images.narrow(0, start, count));
+    public Tensor Slice(long start, long count) => ToFloats(Images.narrow(0, start, count));
 
-    static Tensor Floats(Tensor t) => t.dtype == ScalarType.Byte ? t.to_type(ScalarType.Float32).div_(255f) : t;
+    /// <summary>Images as the network sees them: bytes become float32 in [0,1], floats are returned as they are. The one
+    /// conversion, so a prediction sees the same numbers as evaluation.</summary>
+    public static Tensor ToFloats(Tensor t) => t.dtype == ScalarType.Byte ? t.to_type(ScalarType.Float32).div_(255f) : t;
 
     /// <summary>The images and labels at the given indices (a copy).</summary>
     public ImageSet Subset(int[] indices)

@@ -15,7 +15,7 @@ public class ErrorWordingTests
         Assert.StartsWith("--labels 15: the labeled set is class-balanced", CliErrors.Word(labels));
         var set = Assert.Throws<SettingException>(() => RecipeFile.Parse("{}", "test", ["nope.x=1"]));
         Assert.Equal("--set nope.x=1: 'nope' is not a block; the blocks are data, model, method, optimizer, schedule, augmentation, run.", CliErrors.Word(set));
-        var limit = Assert.Throws<SettingException>(() => DigitInputs.Read("any", 0));
+        var limit = Assert.Throws<SettingException>(() => ImageInputs.CheckLimit(0));
         Assert.Equal("--limit 0: give at least 1 image.", CliErrors.Word(limit));
     }
 

@@ -41,7 +41,7 @@ public class DigitImageTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir["fake.png"], "not an image");
-        Assert.Contains("not a readable image", Assert.Throws<SemisupException>(() => DigitImage.Load(dir["fake.png"])).Message);
+        Assert.Contains("not an image (PNG, JPEG, BMP, GIF or WebP expected)", Assert.Throws<SemisupException>(() => DigitImage.Load(dir["fake.png"])).Message);
         var huge = Draw(dir, 5000, 4000, _ => { });
         Assert.Contains("too large", Assert.Throws<SemisupException>(() => DigitImage.Load(huge)).Message);
         using var pen = new SKPaint { Color = SKColors.Black, StrokeWidth = 12 };

@@ -78,6 +78,25 @@ public class FifoTests(MnistFixture mnist)
     }
 
     [SkippableFact]
+    public async Task A_fifo_among_a_folders_images_is_refused_not_waited_on()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs as made by mkfifo");
+        using var dir = new TempDir();
+        ImageFiles.Solid(dir["photos/labeled/cat/a.png"], SkiaSharp.SKColors.Orange);
+        ImageFiles.Solid(dir["photos/labeled/dog/a.png"], SkiaSharp.SKColors.Brown);
+        var fifo = Fifo(dir["photos/labeled/dog/b.png"]);
+        var before = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        Environment.SetEnvironmentVariable("XDG_CACHE_HOME", dir["cache"]);
+        try
+        {
+            var (code, output, error) = await Run([fifo], "data", "check", dir["photos"], "--size", "8");
+            Assert.Equal(1, code);
+            Assert.Contains($"{fifo}: {IsFifo}; give an image file.", output + error);
+        }
+        finally { Environment.SetEnvironmentVariable("XDG_CACHE_HOME", before); }
+    }
+
+    [SkippableFact]
     public async Task Checkpoints_onnx_files_recipes_and_warm_starts_that_are_fifos_are_refused()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "FIFOs as made by mkfifo");

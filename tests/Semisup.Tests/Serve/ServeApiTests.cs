@@ -11,12 +11,12 @@ namespace Semisup.Tests.Serve;
 /// <summary>The server started on a free loopback port with the shipped checkpoint, once for the class.</summary>
 public sealed class ServeServerFixture : IAsyncLifetime
 {
-    public DigitServer Server { get; private set; } = null!;
+    public PredictionServer Server { get; private set; } = null!;
     public HttpClient Client { get; } = new();
 
     public Task InitializeAsync()
     {
-        Server = DigitServer.Start([ServeData.Checkpoint], 0);
+        Server = PredictionServer.Start([ServeData.Checkpoint], 0);
         Client.BaseAddress = new Uri(Server.Url);
         return Task.CompletedTask;
     }
@@ -63,6 +63,15 @@ public class ServeApiTests(MnistFixture mnist, ServeServerFixture serve) : IClas
     }
 
     [Fact]
+    public async Task The_model_is_described_with_its_classes_and_shape_and_offers_drawing()
+    {
+        var json = JsonDocument.Parse(await serve.Client.GetStringAsync("/api/model")).RootElement;
+        Assert.Equal(Enumerable.Range(0, 10).Select(k => $"{k}"), json.GetProperty("classes").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([1, 28, 28], json.GetProperty("input").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.True(json.GetProperty("drawing").GetBoolean());
+    }
+
+    [Fact]
     public async Task The_page_is_self_contained()
     {
         var html = await serve.Client.GetStringAsync("/");
@@ -84,6 +93,8 @@ public class ServeApiTests(MnistFixture mnist, ServeServerFixture serve) : IClas
         var (status, json) = await Post(serve.Client, ServeData.Png(pixels), "image/png");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(ServeData.Label(mnist, index), json.GetProperty("class").GetInt32());
+        Assert.Equal($"{ServeData.Label(mnist, index)}", json.GetProperty("name").GetString());
+        Assert.Equal(Enumerable.Range(0, 10).Select(k => $"{k}"), json.GetProperty("classes").EnumerateArray().Select(e => e.GetString()));
         var p = json.GetProperty("probabilities").EnumerateArray().Select(e => e.GetSingle()).ToArray();
         Assert.Equal(10, p.Length);
         Assert.Equal(1.0, p.Sum(), 3);
@@ -108,7 +119,7 @@ public class ServeApiTests(MnistFixture mnist, ServeServerFixture serve) : IClas
     {
         var (status, json) = await Post(serve.Client, ServeData.Png(ServeData.Pixels(mnist, 0)), "text/plain");
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
-        Assert.Contains("image/png or image/jpeg", Error(json));
+        Assert.Equal("Content-Type text/plain is not accepted: send image/png, image/jpeg, image/webp, image/gif or image/bmp.", Error(json));
     }
 
     [Fact]
@@ -132,7 +143,7 @@ public class ServeApiTests(MnistFixture mnist, ServeServerFixture serve) : IClas
     {
         var (status, json) = await Post(serve.Client, "this is not a picture"u8.ToArray(), "image/png");
         Assert.Equal(HttpStatusCode.BadRequest, status);
-        Assert.Contains("not a readable image", Error(json));
+        Assert.Equal("the image: not an image (PNG, JPEG, BMP, GIF or WebP expected); send a whole PNG, JPEG, BMP, GIF or WebP image.", Error(json));
     }
 
     [Fact]
@@ -147,7 +158,7 @@ public class ServeApiTests(MnistFixture mnist, ServeServerFixture serve) : IClas
     [Fact]
     public async Task A_body_over_5_MB_is_413()
     {
-        var (status, json) = await Post(serve.Client, new byte[(int)DigitServer.MaxBodyBytes + 1], "image/png", expectContinue: true);
+        var (status, json) = await Post(serve.Client, new byte[(int)PredictionServer.MaxBodyBytes + 1], "image/png", expectContinue: true);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Contains("larger than 5 MB", Error(json));
     }
@@ -159,7 +170,7 @@ public class ServeApiTests(MnistFixture mnist, ServeServerFixture serve) : IClas
         using var bitmap = new SKBitmap(4097, 4097, SKColorType.Gray8, SKAlphaType.Opaque);
         bitmap.Erase(SKColors.Black);
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 9);
-        Assert.True(data.Size < DigitServer.MaxBodyBytes);
+        Assert.True(data.Size < PredictionServer.MaxBodyBytes);
         var (status, json) = await Post(serve.Client, data.ToArray(), "image/png");
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Contains("too large", Error(json));
@@ -186,7 +197,7 @@ public class ServeEnsembleTests(MnistFixture mnist)
         float[] Probabilities(string json) => JsonDocument.Parse(json).RootElement.GetProperty("probabilities").EnumerateArray().Select(e => e.GetSingle()).ToArray();
         async Task<float[]> Ask(params string[] checkpoints)
         {
-            await using var server = DigitServer.Start(checkpoints, 0);
+            await using var server = PredictionServer.Start(checkpoints, 0);
             using var client = new HttpClient { BaseAddress = new Uri(server.Url) };
             using var content = new ByteArrayContent(png);
             content.Headers.ContentType = new MediaTypeHeaderValue("image/png");

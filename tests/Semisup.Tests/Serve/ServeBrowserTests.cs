@@ -12,9 +12,9 @@ public class ServeBrowserTests(MnistFixture mnist)
 {
     const string Chromium = "/usr/bin/chromium";
 
-    static async Task<(IPlaywright, IBrowser, IPage, DigitServer)> Open()
+    static async Task<(IPlaywright, IBrowser, IPage, PredictionServer)> Open()
     {
-        var server = DigitServer.Start([ServeData.Checkpoint], 0);
+        var server = PredictionServer.Start([ServeData.Checkpoint], 0);
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 800, Height = 600 } });

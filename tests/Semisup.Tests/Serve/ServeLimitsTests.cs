@@ -43,7 +43,7 @@ public class ServeLimitsTests(MnistFixture mnist)
     [Fact]
     public async Task A_full_queue_is_503_with_retry_after_and_the_admitted_request_still_gets_its_answer()
     {
-        await using var server = DigitServer.Start([ServeData.Checkpoint], 0, maxPending: 1);
+        await using var server = PredictionServer.Start([ServeData.Checkpoint], 0, maxPending: 1);
         using var client = new HttpClient { BaseAddress = new Uri(server.Url) };
         var png = ServeData.Png(ServeData.Pixels(mnist, 0));
         var held = new HeldBody(png);
@@ -74,7 +74,7 @@ public class ServeLimitsTests(MnistFixture mnist)
     [InlineData("[::1]:{port}", HttpStatusCode.OK)]
     public async Task Only_the_loopback_host_names_are_served(string host, HttpStatusCode expected)
     {
-        await using var server = DigitServer.Start([ServeData.Checkpoint], 0);
+        await using var server = PredictionServer.Start([ServeData.Checkpoint], 0);
         var url = new Uri(server.Url);
         using var client = new HttpClient();
         foreach (var (method, path) in new[] { (HttpMethod.Get, "/"), (HttpMethod.Post, "/api/predict") })
@@ -90,7 +90,7 @@ public class ServeLimitsTests(MnistFixture mnist)
     [Fact]
     public async Task A_blank_image_is_answered_as_blank_and_the_page_says_so()
     {
-        await using var server = DigitServer.Start([ServeData.Checkpoint], 0);
+        await using var server = PredictionServer.Start([ServeData.Checkpoint], 0);
         using var client = new HttpClient { BaseAddress = new Uri(server.Url) };
         async Task<JsonElement> Ask(byte[] png)
         {

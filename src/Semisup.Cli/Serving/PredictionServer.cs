@@ -9,31 +9,44 @@ using Semisup.Runs;
 
 namespace Semisup.Cli.Serving;
 
-/// <summary>The answer to one image: its class, the classes' probabilities and the 28×28 image the model saw, and whether
-/// that image held no ink at all (then the class means nothing).</summary>
-public sealed record DigitAnswer(int Class, float[] Probabilities, float[] Preview)
+/// <summary>The answer to one image: its class (index and name), the classes' probabilities, and for a digit model the
+/// 28×28 image the model saw, and whether that image held no ink at all (then the class means nothing).</summary>
+public sealed record Answer(int Class, string Name, float[] Probabilities, float[]? Preview)
 {
-    public bool Blank => DigitImage.IsBlank(Preview);
+    public bool Blank => Preview is { } p && DigitImage.IsBlank(p);
 }
 
-/// <summary>Checkpoints (one, or an ensemble averaged) answering one image at a time.</summary>
-public sealed class DigitPredictor(IReadOnlyList<string> checkpoints, Action<string>? warn = null) : IDisposable
+/// <summary>Checkpoints (one, or an ensemble averaged) answering one image at a time: a digit model's image prepared as
+/// MNIST was, a folder-trained model's decoded as its training images were, at its shape.</summary>
+public sealed class Predictor(IReadOnlyList<string> checkpoints, Action<string>? warn = null) : IDisposable
 {
     readonly Ensemble ensemble = new(checkpoints, warn);
 
-    public DigitAnswer Predict(byte[] encoded)
+    public IReadOnlyList<string> Classes => ensemble.Classes;
+
+    /// <summary>Whether the page offers drawing (a digit model) rather than only a photo upload.</summary>
+    public bool Digits => ensemble.Digits;
+
+    public (int Channels, int Height, int Width) Input => ensemble.Input;
+
+    public Answer Predict(byte[] encoded)
     {
-        var pixels = DigitImage.FromBytes(encoded);
-        var p = ensemble.Probabilities(pixels);
-        return new DigitAnswer(Array.IndexOf(p, p.Max()), p, pixels);
+        float[]? preview = null;
+        var p = Digits ? ensemble.Probabilities(preview = DigitImage.FromBytes(encoded)) : ensemble.Probabilities(ImageDecoder.DecodeBytes(encoded, ensemble.Shape));
+        int k = Array.IndexOf(p, p.Max());
+        return new Answer(k, Classes[k], p, preview);
     }
 
     public void Dispose() => ensemble.Dispose();
 }
 
-/// <summary>The web server: GET / (the page), POST /api/predict, GET /healthz; loopback only.</summary>
-public sealed class DigitServer : IAsyncDisposable
+/// <summary>The web server: GET / (the page: drawing for a digit model, a photo upload otherwise), GET /api/model,
+/// POST /api/predict, GET /healthz; loopback only.</summary>
+public sealed class PredictionServer : IAsyncDisposable
 {
+    /// <summary>The image types an upload may declare; the decoder reads each by its content.</summary>
+    public static readonly string[] ImageTypes = ["image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"];
+
     /// <summary>Bodies larger than this are refused with 413.</summary>
     public const long MaxBodyBytes = 5 * 1024 * 1024;
 
@@ -49,9 +62,9 @@ public sealed class DigitServer : IAsyncDisposable
 
     public WebApplication App { get; }
     public string Url { get; }
-    readonly DigitPredictor predictor;
+    readonly Predictor predictor;
 
-    DigitServer(WebApplication app, DigitPredictor predictor)
+    PredictionServer(WebApplication app, Predictor predictor)
     {
         App = app;
         this.predictor = predictor;
@@ -60,10 +73,10 @@ public sealed class DigitServer : IAsyncDisposable
 
     /// <summary>Loads the checkpoints and starts listening on 127.0.0.1:<paramref name="port"/> (0: any free port).</summary>
     /// <param name="maxPending">Requests admitted at once (<see cref="MaxPending"/>); more get 503.</param>
-    public static DigitServer Start(IReadOnlyList<string> checkpoints, int port, Action<string>? warn = null, int maxPending = MaxPending)
+    public static PredictionServer Start(IReadOnlyList<string> checkpoints, int port, Action<string>? warn = null, int maxPending = MaxPending)
     {
         if (port is < 0 or > 65535) throw new SemisupException($"--port {port}: give a port from 1 to 65535 (or 0 for any free port).");
-        var predictor = new DigitPredictor(checkpoints, warn);
+        var predictor = new Predictor(checkpoints, warn);
         try
         {
             var builder = WebApplication.CreateSlimBuilder();
@@ -80,7 +93,7 @@ public sealed class DigitServer : IAsyncDisposable
             Map(app, predictor, new Admission(DecodeSlots, maxPending));
             try { app.StartAsync().GetAwaiter().GetResult(); }
             catch (IOException e) { throw new SemisupException($"cannot listen on 127.0.0.1:{port}: {e.Message}"); }
-            var server = new DigitServer(app, predictor);
+            var server = new PredictionServer(app, predictor);
             return server;
         }
         catch
@@ -114,10 +127,16 @@ public sealed class DigitServer : IAsyncDisposable
         }
     }
 
-    static void Map(WebApplication app, DigitPredictor predictor, Admission admission)
+    static void Map(WebApplication app, Predictor predictor, Admission admission)
     {
-        app.MapGet("/", () => Results.Content(DigitPage.Html, "text/html; charset=utf-8"));
+        var page = predictor.Digits ? DigitPage.Html : PhotoPage.Html;
+        app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        var (channels, height, width) = predictor.Input;
+        app.MapGet("/api/model", () => Results.Json(new Dictionary<string, object>
+        {
+            ["classes"] = predictor.Classes, ["input"] = new[] { channels, height, width }, ["drawing"] = predictor.Digits,
+        }));
         app.MapPost("/api/predict", async (HttpContext context) =>
         {
             if (!admission.TryEnter())
@@ -130,11 +149,11 @@ public sealed class DigitServer : IAsyncDisposable
         });
     }
 
-    static async Task<IResult> Predict(HttpRequest request, DigitPredictor predictor, Admission admission)
+    static async Task<IResult> Predict(HttpRequest request, Predictor predictor, Admission admission)
     {
         var type = request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
-        if (type is not ("image/png" or "image/jpeg"))
-            return Error(415, $"Content-Type {(type ?? "(none)")} is not accepted: send image/png or image/jpeg.");
+        if (type is null || !ImageTypes.Contains(type))
+            return Error(415, $"Content-Type {(type ?? "(none)")} is not accepted: send {string.Join(", ", ImageTypes[..^1])} or {ImageTypes[^1]}.");
         if (request.ContentLength > MaxBodyBytes) return TooLarge();
         byte[] body;
         try
@@ -144,14 +163,16 @@ public sealed class DigitServer : IAsyncDisposable
             body = buffer.ToArray();
         }
         catch (BadHttpRequestException e) when (e.StatusCode == 413) { return TooLarge(); }
-        if (body.Length == 0) return Error(400, "The body is empty: send a PNG or JPEG image.");
+        if (body.Length == 0) return Error(400, $"The body is empty: send a {ImageDecoder.Formats} image.");
         try
         {
             var answer = await admission.Decode(() => predictor.Predict(body), request.HttpContext.RequestAborted);
-            return Results.Json(new Dictionary<string, object>
+            var json = new Dictionary<string, object>
             {
-                ["class"] = answer.Class, ["probabilities"] = answer.Probabilities, ["preview"] = answer.Preview, ["blank"] = answer.Blank,
-            });
+                ["class"] = answer.Class, ["name"] = answer.Name, ["classes"] = predictor.Classes, ["probabilities"] = answer.Probabilities,
+            };
+            if (answer.Preview is { } preview) (json["preview"], json["blank"]) = (preview, answer.Blank);
+            return Results.Json(json);
         }
         catch (SemisupException e) { return Error(e.Message.Contains("too large") ? 413 : 400, e.Message); }
     }
