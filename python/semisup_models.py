@@ -8,8 +8,10 @@ the network's settings, so:
     import json
     from semisup_models import load_conv_net, read_safetensors
     net = load_conv_net("model.safetensors")      # in evaluation mode
-    probabilities = net(images).softmax(1)        # images: float32 [N, C, H, W] (MNIST: [N, 1, 28, 28]), raw pixels in [0, 1]
-    classes = json.loads(read_safetensors("model.safetensors")[1]["classes"])   # the class names, in label order
+    metadata = read_safetensors("model.safetensors")[1]
+    temperature = float(metadata.get("temperature", 1))   # fitted on validation; Semisup's probabilities divide by it
+    probabilities = (net(images) / temperature).softmax(1)   # images: float32 [N, C, H, W] (MNIST: [N, 1, 28, 28]), raw pixels in [0, 1]
+    classes = json.loads(metadata["classes"])     # the class names, in label order
 
 Only PyTorch is needed; the `safetensors` package is used when it is installed.
 """

@@ -25,7 +25,7 @@ static class ExportCommand
             var (kind, path) = (parse.GetValue(format)!, parse.GetValue(output)!);
             var result = await Exporting.ExportAsync(parse.GetValue(checkpoint)!, kind, path, DataCommands.Locator(parse, cancel), Console.Error.WriteLine);
             string what = kind == "onnx"
-                ? $"ONNX opset {OnnxExport.Opset}, input '{OnnxExport.Input}' float32 {result.Input.Shape} ({result.Input.Description}), outputs '{OnnxExport.Logits}' and '{OnnxExport.Probabilities}' [N,classes]; check it with: semisup evaluate --onnx {path}"
+                ? $"ONNX opset {OnnxExport.Opset}, input '{OnnxExport.Input}' float32 {result.Input.Shape} ({result.Input.Description}), outputs '{OnnxExport.Logits}' and '{OnnxExport.Probabilities}' [N,classes]{Probabilities(result.Temperature)}; check it with: semisup evaluate --onnx {path}"
                 : "weights of SemisupConvNet in python/semisup_models.py, loaded by its load_conv_net(path)";
             string score = result.TestAccuracy is { } accuracy ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {100 * accuracy:F2}% (Semisup's evaluation)") : "no test accuracy";
             Console.WriteLine($"{path}: {score}; {what}");
@@ -33,6 +33,11 @@ static class ExportCommand
         });
         return cmd;
     }
+
+    /// <summary>How the exported probabilities come from the logits.</summary>
+    static string Probabilities(double? temperature) => temperature is { } t
+        ? string.Create(CultureInfo.InvariantCulture, $" (probabilities = softmax(logits / {t:F3}), the checkpoint's temperature)")
+        : " (no temperature in the checkpoint: `semisup checkpoint calibrate` fits one)";
 
     public static readonly Option<string?> Onnx = new("--onnx")
     {
@@ -51,7 +56,7 @@ static class ExportCommand
     {
         var (e, exported, mistakes) = await Exporting.EvaluateOnnxAsync(path, split, locate);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{path}: test accuracy {100 * e.Accuracy:F2}% ({Math.Round((1 - e.Accuracy) * e.Count)} of {e.Count} wrong), loss {e.Loss:F4}  [ONNX Runtime{(exported is double at ? $"; Semisup measured {100 * at:F2}% at export" : "")}]"));
+            $"{path}: test accuracy {100 * e.Accuracy:F2}% ({Math.Round((1 - e.Accuracy) * e.Count)} of {e.Count} wrong), loss {e.Loss:F4}, ECE {100 * e.ExpectedError:F2}%  [ONNX Runtime{(exported is double at ? $"; Semisup measured {100 * at:F2}% at export" : "")}]"));
         Console.WriteLine($"most frequent mistakes (true as predicted): {string.Join(", ", mistakes.Select(m => $"{m.True} as {m.Predicted}: {m.Count}"))}");
         return 0;
     }

@@ -15,7 +15,7 @@ public static class ServeCommand
     {
         var checkpoints = new Option<string[]>("--checkpoint", "-c") { Description = "A checkpoint file; give it more than once to serve an ensemble (probabilities averaged).", Required = true };
         var port = new Option<int>("--port") { Description = "The port to listen on (127.0.0.1 only).", DefaultValueFactory = _ => 5000 };
-        var cmd = new Command("serve", "Serve a page at / (draw a digit for a digit model, upload a photo for a model of your images), GET /api/model and POST /api/predict (an image body; the answer names the class) on 127.0.0.1.") { checkpoints, port };
+        var cmd = new Command("serve", "Serve a page at / (draw a digit for a digit model, upload a photo for a model of your images), GET /api/model and POST /api/predict (an image body; the answer names the class; ?raw=true for probabilities without the checkpoint's temperature) on 127.0.0.1.") { checkpoints, port };
         cmd.SetAction(async (parse, token) =>
         {
             await using var server = PredictionServer.Start(parse.GetValue(checkpoints)!, parse.GetValue(port), Console.Error.WriteLine);

@@ -29,10 +29,11 @@ public sealed class Predictor(IReadOnlyList<string> checkpoints, Action<string>?
 
     public (int Channels, int Height, int Width) Input => ensemble.Input;
 
-    public Answer Predict(byte[] encoded)
+    /// <param name="raw">Probabilities without the checkpoints' temperatures.</param>
+    public Answer Predict(byte[] encoded, bool raw = false)
     {
         float[]? preview = null;
-        var p = Digits ? ensemble.Probabilities(preview = DigitImage.FromBytes(encoded)) : ensemble.Probabilities(ImageDecoder.DecodeBytes(encoded, ensemble.Shape));
+        var p = Digits ? ensemble.Probabilities(preview = DigitImage.FromBytes(encoded), raw: raw) : ensemble.Probabilities(ImageDecoder.DecodeBytes(encoded, ensemble.Shape), raw: raw);
         int k = Array.IndexOf(p, p.Max());
         return new Answer(k, Classes[k], p, preview);
     }
@@ -41,7 +42,7 @@ public sealed class Predictor(IReadOnlyList<string> checkpoints, Action<string>?
 }
 
 /// <summary>The web server: GET / (the page: drawing for a digit model, a photo upload otherwise), GET /api/model,
-/// POST /api/predict, GET /healthz; loopback only.</summary>
+/// POST /api/predict (?raw=true: probabilities without the checkpoints' temperatures), GET /healthz; loopback only.</summary>
 public sealed class PredictionServer : IAsyncDisposable
 {
     /// <summary>The image types an upload may declare; the decoder reads each by its content.</summary>
@@ -164,9 +165,10 @@ public sealed class PredictionServer : IAsyncDisposable
         }
         catch (BadHttpRequestException e) when (e.StatusCode == 413) { return TooLarge(); }
         if (body.Length == 0) return Error(400, $"The body is empty: send a {ImageDecoder.Formats} image.");
+        bool raw = request.Query["raw"].ToString() is "1" or "true";
         try
         {
-            var answer = await admission.Decode(() => predictor.Predict(body), request.HttpContext.RequestAborted);
+            var answer = await admission.Decode(() => predictor.Predict(body, raw), request.HttpContext.RequestAborted);
             var json = new Dictionary<string, object>
             {
                 ["class"] = answer.Class, ["name"] = answer.Name, ["classes"] = predictor.Classes, ["probabilities"] = answer.Probabilities,

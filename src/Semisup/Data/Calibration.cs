@@ -4,6 +4,11 @@ namespace Semisup.Data;
 /// (Lower, Upper], their mean confidence and their accuracy.</summary>
 public sealed record ReliabilityBin(double Lower, double Upper, int Count, double Confidence, double Accuracy);
 
+/// <summary>How calibrated a set's probabilities are without the temperature (raw) and with it: the expected
+/// calibration error, the mean negative log-likelihood and the reliability bins of each.</summary>
+public sealed record CalibrationCheck(int Count, double RawError, double Error, double RawLoss, double Loss,
+    IReadOnlyList<ReliabilityBin> RawBins, IReadOnlyList<ReliabilityBin> Bins);
+
 /// <summary>How far predicted probabilities are from observed frequencies (Guo et al. 2017, "On Calibration of
 /// Modern Neural Networks"): the expected calibration error over equal-width confidence bins, and temperature
 /// scaling, one scalar T fitted on held-out logits so that softmax(z / T) minimises their negative log-likelihood.
@@ -82,5 +87,34 @@ public static class Calibration
             else { lo = a; a = b; fa = fb; b = lo + phi * (hi - lo); fb = F(b); }
         }
         return 1 / Math.Exp((lo + hi) / 2);
+    }
+
+    /// <summary>softmax(z / T) of each row, in float64, rounded to float.</summary>
+    public static float[] Softmax(ReadOnlySpan<float> logits, int classes, double temperature)
+    {
+        var p = new float[logits.Length];
+        var e = new double[classes];
+        for (int i = 0; i < logits.Length / classes; i++)
+        {
+            var row = logits.Slice(i * classes, classes);
+            double max = double.NegativeInfinity, sum = 0;
+            foreach (var z in row) max = Math.Max(max, z / temperature);
+            for (int k = 0; k < classes; k++) sum += e[k] = Math.Exp(row[k] / temperature - max);
+            for (int k = 0; k < classes; k++) p[i * classes + k] = (float)(e[k] / sum);
+        }
+        return p;
+    }
+
+    /// <summary>The calibration of logits before and after dividing them by <paramref name="temperature"/>.</summary>
+    public static CalibrationCheck Check(ReadOnlySpan<float> logits, int classes, ReadOnlySpan<long> labels, double temperature) =>
+        Check(Softmax(logits, classes, 1), Softmax(logits, classes, temperature), classes, labels,
+            NegativeLogLikelihood(logits, classes, labels, 1), NegativeLogLikelihood(logits, classes, labels, 1 / temperature));
+
+    /// <summary>The calibration of a set's probabilities without and with the temperature, whose losses are given.</summary>
+    public static CalibrationCheck Check(ReadOnlySpan<float> raw, ReadOnlySpan<float> calibrated, int classes, ReadOnlySpan<long> labels, double rawLoss, double loss)
+    {
+        var rawBins = Reliability(raw, classes, labels);
+        var bins = Reliability(calibrated, classes, labels);
+        return new(labels.Length, ExpectedError(rawBins), ExpectedError(bins), rawLoss, loss, rawBins, bins);
     }
 }

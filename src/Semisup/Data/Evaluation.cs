@@ -5,4 +5,15 @@ namespace Semisup.Data;
 public sealed record Evaluation(double Loss, double Accuracy, long[] Predictions, float[] Probabilities)
 {
     public int Count => Predictions.Length;
+
+    /// <summary>The expected calibration error of <see cref="Probabilities"/> (<see cref="Calibration.Bins"/> bins);
+    /// NaN where it was not measured.</summary>
+    public double ExpectedError { get; init; } = double.NaN;
+
+    /// <summary>The temperature the probabilities and the loss are of (the logits divided by it), if one was applied.</summary>
+    public double? Temperature { get; init; }
+
+    /// <summary>With a <see cref="Temperature"/>, the same answers without it: the same predictions and accuracy, the
+    /// uncalibrated probabilities, loss and calibration error.</summary>
+    public Evaluation? Raw { get; init; }
 }

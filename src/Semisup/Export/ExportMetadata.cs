@@ -13,6 +13,28 @@ public static class ExportMetadata
     /// <summary>The class names in label order (output k is the k-th name), as a JSON array of strings.</summary>
     public const string Classes = "classes";
 
+    /// <summary>The temperature the model's probabilities divide its logits by (Guo et al. 2017), when its checkpoint holds
+    /// one; an ONNX graph applies it itself, a PyTorch user divides the logits by it before the softmax.</summary>
+    public const string Temperature = "temperature";
+
+    /// <summary>The metadata with <paramref name="temperature"/> under <see cref="Temperature"/>, when there is one.</summary>
+    public static Dictionary<string, string> WithTemperature(IReadOnlyDictionary<string, string> metadata, double? temperature)
+    {
+        var m = new Dictionary<string, string>(metadata);
+        if (temperature is { } t) m[Temperature] = t.ToString("R", CultureInfo.InvariantCulture);
+        else m.Remove(Temperature);
+        return m;
+    }
+
+    /// <summary>The temperature <see cref="WithTemperature"/> wrote, 1 without one; <paramref name="source"/> names the
+    /// file in the error for a value that is not a positive number.</summary>
+    public static double TemperatureOf(IReadOnlyDictionary<string, string> metadata, string source)
+    {
+        if (!metadata.TryGetValue(Temperature, out var text)) return 1;
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var t) && double.IsFinite(t) && t > 0 ? t
+            : throw new SemisupException($"{source}: its metadata '{Temperature}' is not a positive number ({Truncate(text)}); export it again with `semisup export`.");
+    }
+
     /// <summary>The ONNX input's shape as a JSON array, ["N", C, H, W] (N: the dynamic batch), and its description.</summary>
     public const string InputShape = "input_shape", InputDescription = "input_description";
 

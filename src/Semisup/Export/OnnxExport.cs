@@ -54,11 +54,15 @@ public static class OnnxExport
             _ => throw new SemisupException($"ONNX export knows the conv, gap, airbench and ladder networks, not {model.GetType().Name}."),
         };
         g.Rename(logits, Logits);
-        g.Node("Softmax", [Logits], [OnnxGraph.Int("axis", 1)], Probabilities);
+        // Temperature scaling: the probabilities are softmax(logits / T), as Semisup's scoring computes them.
+        var scaled = model.Temperature is { } t ? g.Node("Div", [Logits, g.Scalar("temperature", t)]) : Logits;
+        g.Node("Softmax", [scaled], [OnnxGraph.Int("axis", 1)], Probabilities);
         var (c, h, w) = (input.Channels, input.Height, input.Width);
         g.Proto.Input.Add(OnnxGraph.Value(Input, input.Description, null, c, h, w));
         g.Proto.Output.Add(OnnxGraph.Value(Logits, "pre-softmax class scores", null, model.Classes));
-        g.Proto.Output.Add(OnnxGraph.Value(Probabilities, "softmax of the logits", null, model.Classes));
+        g.Proto.Output.Add(OnnxGraph.Value(Probabilities, model.Temperature is { } temperature
+            ? $"softmax of the logits divided by the temperature {temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} (metadata '{ExportMetadata.Temperature}')"
+            : "softmax of the logits", null, model.Classes));
         var proto = new ModelProto
         {
             IrVersion = IrVersion,
@@ -68,7 +72,7 @@ public static class OnnxExport
             Graph = g.Proto,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
-        var props = new Dictionary<string, string>(metadata)
+        var props = new Dictionary<string, string>(ExportMetadata.WithTemperature(metadata, model.Temperature))
         {
             [ExportMetadata.InputShape] = JsonSerializer.Serialize<object[]>(["N", c, h, w]),
             [ExportMetadata.InputDescription] = input.Description,

@@ -14,6 +14,9 @@ public sealed class OnnxScorer : IDisposable
     public IReadOnlyDictionary<string, string> Metadata { get; }
     public int Classes { get; }
 
+    /// <summary>The temperature the graph divides the logits by before the softmax (<see cref="ExportMetadata.Temperature"/>; 1 without one).</summary>
+    public double Temperature { get; }
+
     /// <summary>The class names in label order: the metadata's (<see cref="ExportMetadata.Classes"/>); for an export
     /// from before they were written, its dataset's, or the label numbers.</summary>
     public IReadOnlyList<string> ClassNames { get; }
@@ -39,6 +42,7 @@ public sealed class OnnxScorer : IDisposable
             if (session.InputMetadata[OnnxExport.Input].Dimensions is not [_, > 0 and var c, > 0 and var h, > 0 and var w])
                 throw new SemisupException($"{path}: its input '{OnnxExport.Input}' is not images [N, C, H, W] of a fixed size; export it again with `semisup export`.");
             Input = (c, h, w);
+            Temperature = ExportMetadata.TemperatureOf(Metadata, path);
             ClassNames = ExportMetadata.ClassNames(Metadata, path) is { } names ? names : DefaultNames(Metadata, Classes);
             if (ClassNames.Count != Classes)
                 throw new SemisupException($"{path}: its metadata '{ExportMetadata.Classes}' names {ClassNames.Count} classes, but the model has {Classes} outputs; export it again with `semisup export`.");
@@ -66,8 +70,9 @@ public sealed class OnnxScorer : IDisposable
         return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<float>().ToArray());
     }
 
-    /// <summary>Accuracy, cross-entropy (from the logits), predictions (the largest logit's class) and probabilities over
-    /// a set, in batches, as Semisup's evaluation reports them for its own models.</summary>
+    /// <summary>Accuracy, cross-entropy (of the logits divided by the <see cref="Temperature"/>), predictions (the largest
+    /// logit's class), probabilities and their calibration error over a set, in batches, as Semisup's evaluation reports
+    /// them for its own models.</summary>
     public Evaluation Evaluate(ImageSet set, int batchSize)
     {
         int n = (int)set.Count;
@@ -89,12 +94,12 @@ public sealed class OnnxScorer : IDisposable
                 for (int k = 1; k < Classes; k++) if (row[k] > row[best]) best = k;
                 predictions[start + i] = best;
                 if (best == labels[start + i]) correct++;
-                double max = row[best], sum = 0;
-                foreach (var v in row) sum += Math.Exp(v - max);
-                lossSum += max + Math.Log(sum) - row[(int)labels[start + i]];
+                double max = row[best] / Temperature, sum = 0;
+                foreach (var v in row) sum += Math.Exp(v / Temperature - max);
+                lossSum += max + Math.Log(sum) - row[(int)labels[start + i]] / Temperature;
             }
         }
-        return new Evaluation(lossSum / n, (double)correct / n, predictions, probabilities);
+        return new Evaluation(lossSum / n, (double)correct / n, predictions, probabilities) { ExpectedError = Calibration.ExpectedError(probabilities, Classes, labels) };
     }
 
     public void Dispose()

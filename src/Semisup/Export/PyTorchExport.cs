@@ -26,7 +26,7 @@ public static class PyTorchExport
         var tensors = net.state_dict().Select(kv => (kv.Key, kv.Value))
             .Append(("input_mean", tensor((float)c.InputMean))).Append(("input_std", tensor((float)c.InputStd)));
         // "format": "pt" is what safetensors' own torch writer records.
-        var all = new Dictionary<string, string>(metadata) { [ConfigKey] = JsonSerializer.Serialize(c, CamelCase), ["format"] = "pt" };
+        var all = new Dictionary<string, string>(ExportMetadata.WithTemperature(metadata, model.Temperature)) { [ConfigKey] = JsonSerializer.Serialize(c, CamelCase), ["format"] = "pt" };
         Safetensors.Write(path, tensors, all);
     }
 }

@@ -9,6 +9,18 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
 {
     public abstract int Classes { get; }
 
+    /// <summary>The temperature T that scoring divides the logits by before the softmax (Guo et al. 2017): fitted on
+    /// validation after training and kept in the checkpoint; null (as 1) while training and for a checkpoint without
+    /// one. Training never uses it, and it moves no argmax.</summary>
+    public double? Temperature
+    {
+        get => temperature;
+        set => temperature = value is not { } t || double.IsFinite(t) && t > 0 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), t, "a temperature is a positive number");
+    }
+
+    double? temperature;
+
     /// <summary>Pre-softmax outputs with the model's training noise.</summary>
     public abstract Tensor Noisy(Tensor x);
 

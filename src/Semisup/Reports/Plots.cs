@@ -1,3 +1,4 @@
+using Semisup.Data;
 using Semisup.Training;
 using Semisup.Recipes;
 using Semisup.Runs;
@@ -85,5 +86,32 @@ public static class Plots
         plot.YLabel("validation accuracy (%)");
         plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         plot.SavePng(path, 900, 540);
+    }
+
+    /// <summary>A reliability diagram (Guo et al. 2017, Figure 1): each confidence bin's accuracy against its mean
+    /// confidence, without and with the temperature; a calibrated model's points lie on the diagonal.</summary>
+    public static void Reliability(string path, IReadOnlyList<ReliabilityBin> raw, IReadOnlyList<ReliabilityBin> calibrated, double temperature, string title)
+    {
+        UseFont();
+        var plot = new ScottPlot.Plot();
+        var diagonal = plot.Add.Line(0, 0, 100, 100);
+        diagonal.LineColor = ScottPlot.Colors.Gray;
+        diagonal.LinePattern = ScottPlot.LinePattern.Dashed;
+        diagonal.LegendText = "perfect calibration";
+        void Bins(IReadOnlyList<ReliabilityBin> bins, string label)
+        {
+            var filled = bins.Where(b => b.Count > 0).ToArray();
+            var curve = plot.Add.Scatter(filled.Select(b => 100 * b.Confidence).ToArray(), filled.Select(b => 100 * b.Accuracy).ToArray());
+            curve.MarkerSize = 7;
+            curve.LegendText = FormattableString.Invariant($"{label}: ECE {100 * Calibration.ExpectedError(bins):F2}%");
+        }
+        Bins(raw, "raw");
+        Bins(calibrated, FormattableString.Invariant($"with temperature {temperature:F3}"));
+        plot.Axes.SetLimits(0, 100, 0, 100);
+        plot.Title(title);
+        plot.XLabel($"confidence (top probability, mean of each of {raw.Count} bins) %");
+        plot.YLabel("accuracy in the bin %");
+        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plot.SavePng(path, 700, 640);
     }
 }

@@ -74,6 +74,13 @@ public static class RunReport
         var metrics = dir.ReadMetrics();
         Plots.Loss(dir["loss.png"], metrics, $"{recipe.Name}: training and validation loss");
         Plots.Accuracy(dir["accuracy.png"], metrics, $"{recipe.Name}: validation accuracy");
+        // The test set's calibration when the run measured it with the temperature, else the validation set's.
+        var calibration = dir.ReadCalibration();
+        if (calibration != null)
+        {
+            var (check, on) = calibration.Test is { } t ? (t, "test") : (calibration.Validation, "validation");
+            Plots.Reliability(dir[Reliability], check.RawBins, check.Bins, calibration.Temperature, $"{recipe.Name}: reliability on {check.Count:N0} {on} images");
+        }
 
         int wrongShown = 0, testCount = 0;
         if (test != null && images != null)
@@ -104,7 +111,7 @@ public static class RunReport
         // Training keeps the first epoch of the highest validation accuracy, and so does this.
         var best = metrics.Count > 0 ? metrics.MaxBy(m => m.ValidationAccuracy)! : null;
         var numbers = new ReportNumbers(best?.Epoch ?? test?.Epoch ?? 0, best?.ValidationAccuracy ?? 0, test?.Accuracy, test?.Loss, last?.Epoch ?? 0, last?.WallSeconds ?? 0, untested);
-        File.WriteAllText(dir[RunDirectory.Summary], Summary(recipe, numbers, wrongShown, testCount, data));
+        File.WriteAllText(dir[RunDirectory.Summary], Summary(recipe, numbers, wrongShown, testCount, data, calibration));
         return numbers;
     }
 
@@ -137,7 +144,10 @@ public static class RunReport
     /// <summary>Text inside a Markdown table cell: a pipe would end the cell, a line break the table.</summary>
     static string Cell(string text) => text.Replace("|", "\\|").ReplaceLineEndings(" ");
 
-    static string Summary(Recipe r, ReportNumbers n, int wrongShown, int testCount, string? data)
+    /// <summary>The reliability diagram's file in the run directory.</summary>
+    public const string Reliability = "reliability.png";
+
+    static string Summary(Recipe r, ReportNumbers n, int wrongShown, int testCount, string? data, CalibrationResult? calibration)
     {
         var s = new StringBuilder();
         void Line(string text = "") => s.Append(text).Append('\n');
@@ -161,20 +171,28 @@ public static class RunReport
         if (n.TestAccuracy is { } accuracy)
         {
             Line(Invariant($"| test accuracy (best-on-validation checkpoint, measured once) | **{100 * accuracy:F2}%** ({Math.Round((1 - accuracy) * testCount)} of {testCount} wrong) |"));
-            Line(Invariant($"| test loss | {n.TestLoss:F4} |"));
+            Line(Invariant($"| test loss{(calibration != null ? " (with the temperature)" : "")} | {n.TestLoss:F4} |"));
         }
         else Line($"| test accuracy | {n.Untested} |");
+        if (calibration is { Temperature: var t, Validation: var v })
+        {
+            string Change(CalibrationCheck c) => Invariant($"{100 * c.RawError:F2}% → {100 * c.Error:F2}%");
+            Line(Invariant($"| ECE ({Calibration.Bins} bins), raw → with temperature {t:F3} | ") +
+                (calibration.Test is { } test ? $"test {Change(test)}; validation (where T was fitted) {Change(v)} |" : $"validation (where T was fitted) {Change(v)} |"));
+        }
         Line(Invariant($"| wall time | {TimeSpan.FromSeconds(n.WallSeconds):hh\\:mm\\:ss} |"));
         Line();
         Line("![loss](loss.png)");
         Line("![accuracy](accuracy.png)");
+        if (calibration != null) Line($"![reliability]({Reliability})");
         if (n.TestAccuracy != null)
         {
             Line("![confusion matrix](confusion.png)");
             Line(wrongShown > 0 ? "![misclassified](misclassified.png)" : $"No test {(data == null ? "digit" : "image")} was misclassified.");
         }
         Line();
-        var files = "Files: `recipe.json`, `split.json`, `metrics.jsonl`, `tensorboard/` (`tensorboard --logdir tensorboard`), `best.ckpt`, `last.ckpt`";
+        var files = "Files: `recipe.json`, `split.json`, `metrics.jsonl`, `tensorboard/` (`tensorboard --logdir tensorboard`), `best.ckpt`, `last.ckpt`"
+            + (calibration != null ? $", `{RunDirectory.Calibration}` (the temperature, and the calibration without and with it)" : "");
         s.Append(n.TestAccuracy == null ? files + "."
             : data == null ? files + ", `test.json` (the test answers), `submission.csv` (ID = index in the test file)."
             : files + ", `test.json` (the test answers), `submission.csv` (path = the test file in the folder, label = its predicted class).");

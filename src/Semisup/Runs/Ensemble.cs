@@ -36,13 +36,15 @@ public sealed class Ensemble : IDisposable
     public bool Digits => Recipe.Data.Folder == null;
 
     /// <param name="warn">Hears a warning for each checkpoint loaded unverified (<see cref="Checkpoint.Unverified"/>).</param>
-    public Ensemble(IReadOnlyList<string> checkpoints, Action<string>? warn = null)
+    /// <param name="raw">Score without the checkpoints' temperatures: uncalibrated probabilities.</param>
+    public Ensemble(IReadOnlyList<string> checkpoints, Action<string>? warn = null, bool raw = false)
     {
         try
         {
             foreach (var path in checkpoints)
             {
                 var (model, loaded) = Checkpoint.Load(path);
+                if (raw) model.Temperature = null;
                 Members.Add((path, model, loaded));
                 if (Checkpoint.Unverified(path, loaded) is { } warning) warn?.Invoke(warning);
             }
@@ -69,21 +71,22 @@ public sealed class Ensemble : IDisposable
     /// <summary>The members' averaged class probabilities ([n × classes], row-major) of n images of <see cref="Input"/>'s
     /// shape (C×H×W each, row-major), as floats in [0, 1]; with <paramref name="shifted"/>, each averaged over the image
     /// and its four one-pixel shifts.</summary>
-    public float[] Probabilities(float[] pixels, bool shifted = false)
+    /// <param name="raw">Without the members' temperatures.</param>
+    public float[] Probabilities(float[] pixels, bool shifted = false, bool raw = false)
     {
         using var images = tensor(pixels);
-        return Probabilities(images, shifted);
+        return Probabilities(images, shifted, raw);
     }
 
     /// <summary>As for floats, of images as <see cref="ImageDecoder"/> decodes them (bytes 0–255, C×H×W each), converted
     /// to floats as training and evaluation convert them (<see cref="ImageSet.ToFloats"/>).</summary>
-    public float[] Probabilities(byte[] pixels, bool shifted = false)
+    public float[] Probabilities(byte[] pixels, bool shifted = false, bool raw = false)
     {
         using var images = tensor(pixels, ScalarType.Byte);
-        return Probabilities(images, shifted);
+        return Probabilities(images, shifted, raw);
     }
 
-    float[] Probabilities(Tensor flat, bool shifted)
+    float[] Probabilities(Tensor flat, bool shifted, bool raw)
     {
         var (c, h, w) = Input;
         long size = (long)c * h * w, count = flat.shape[0] / size;
@@ -95,7 +98,7 @@ public sealed class Ensemble : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var batch = ImageSet.ToFloats(images.narrow(0, start, Math.Min(Batch, count - start)));
-                all.AddRange(Evaluator.Average(Members.Select(m => Evaluator.Probabilities(m.Model, batch, shifted)).ToList()));
+                all.AddRange(Evaluator.Average(Members.Select(m => Evaluator.Probabilities(m.Model, batch, shifted, raw)).ToList()));
             }
         return [.. all];
     }

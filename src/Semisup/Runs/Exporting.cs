@@ -5,9 +5,9 @@ using Semisup.Training;
 
 namespace Semisup.Runs;
 
-/// <summary>What an export wrote: the test accuracy its metadata states (null when the data has no test set) and the
-/// images the model takes.</summary>
-public sealed record ExportResult(double? TestAccuracy, OnnxInput Input);
+/// <summary>What an export wrote: the test accuracy its metadata states (null when the data has no test set), the
+/// images the model takes and the temperature its probabilities divide the logits by (null: the checkpoint has none).</summary>
+public sealed record ExportResult(double? TestAccuracy, OnnxInput Input, double? Temperature = null);
 
 /// <summary>An exported model's score by ONNX Runtime: on its data's test set, the accuracy Semisup measured at export
 /// if it says, and the most frequent mistakes by class name.</summary>
@@ -50,7 +50,7 @@ public static class Exporting
         {
             throw new SemisupException($"Could not write {output} ({e.Message}); the previous file, if any, is intact.", e);
         }
-        return new(accuracy, input);
+        return new(accuracy, input, model.Temperature);
     }
 
     /// <summary>The metadata key of the recipe the model was trained by, as JSON text.</summary>

@@ -21,10 +21,10 @@ public static class Prediction
     /// <returns>The answers, the class names, and the files of a folder that could not be read, each with its reason.</returns>
     /// <param name="warn">Hears the checkpoints' warnings and the files a folder holds that are no images by name.</param>
     public static (IReadOnlyList<PredictedImage> Images, IReadOnlyList<string> Classes, IReadOnlyList<string> Failures) Predict(
-        IReadOnlyList<string> checkpoints, string input, int limit, bool shifts = false, Action<string>? warn = null)
+        IReadOnlyList<string> checkpoints, string input, int limit, bool shifts = false, Action<string>? warn = null, bool raw = false)
     {
         ImageInputs.CheckLimit(limit);
-        using var ensemble = new Ensemble(checkpoints, warn);
+        using var ensemble = new Ensemble(checkpoints, warn, raw);
         if (ImageInputs.IsIdx(input)) return (FromIdx(ensemble, input, limit, shifts), ensemble.Classes, []);
         var (files, warnings) = ImageInputs.Files(input);
         foreach (var w in warnings) warn?.Invoke($"warning: {w}");

@@ -13,7 +13,7 @@ public sealed record TestResult(string Checkpoint, int Epoch, double Accuracy, d
 public sealed class RunDirectory(string path) : IRunRecord
 {
     public const string Recipe = "recipe.json", Split = "split.json", Metrics = "metrics.jsonl", Best = "best.ckpt", Last = "last.ckpt",
-        Test = "test.json", Summary = "summary.md", Submission = "submission.csv", TensorBoard = "tensorboard";
+        Test = "test.json", Calibration = "calibration.json", Summary = "summary.md", Submission = "submission.csv", TensorBoard = "tensorboard";
 
     public string Path { get; } = path;
 
@@ -56,7 +56,7 @@ public sealed class RunDirectory(string path) : IRunRecord
     {
         if (File.Exists(LastPath))
             throw new SemisupException($"{Path} already holds a run ({Last}). Continue it with `semisup train --resume {Path}`, or train into another directory.");
-        if (Directory.Exists(Path)) foreach (var stale in new[] { Metrics, Test, Best }) File.Delete(this[stale]);
+        if (Directory.Exists(Path)) foreach (var stale in new[] { Metrics, Test, Calibration, Best }) File.Delete(this[stale]);
     }
 
     /// <summary>Deletes what a save that was cut short (a kill, a full disk) left: the next save writes them anew.</summary>
@@ -130,6 +130,16 @@ public sealed class RunDirectory(string path) : IRunRecord
     }
 
     public void WriteTest(TestResult result) => WriteAtomically(this[Test], JsonSerializer.Serialize(result, Compact));
+
+    /// <summary>The temperature training fitted and how it calibrates; null for a run from before temperatures.</summary>
+    public CalibrationResult? ReadCalibration()
+    {
+        if (!File.Exists(this[Calibration])) return null;
+        SafeFiles.RequireRegular(this[Calibration], "the run's calibration");
+        return JsonSerializer.Deserialize<CalibrationResult>(File.ReadAllText(this[Calibration]), RecipeFile.Json);
+    }
+
+    public void WriteCalibration(CalibrationResult result) => WriteAtomically(this[Calibration], JsonSerializer.Serialize(result, RecipeFile.Json));
 
     static readonly JsonSerializerOptions Compact = new(RecipeFile.Json) { WriteIndented = false };
 

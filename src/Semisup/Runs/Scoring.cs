@@ -20,11 +20,12 @@ public static class Scoring
     /// <param name="data">A folder of labeled images (<c>&lt;class&gt;/*</c>, or a data set folder's test/) or a CSV
     /// of path,label to score on instead of <paramref name="split"/>.</param>
     /// <param name="images">How a folder's images load; their shape is the checkpoints'.</param>
+    /// <param name="raw">Score without the checkpoints' temperatures.</param>
     public static async Task<ScoreReport> EvaluateAsync(IReadOnlyList<string> checkpoints, string split, LocateData locate, bool shifts = false,
-        Action<string>? warn = null, string? data = null, ImageLoadOptions? images = null, CancellationToken cancel = default)
+        Action<string>? warn = null, string? data = null, ImageLoadOptions? images = null, CancellationToken cancel = default, bool raw = false)
     {
         if (!Splits.Contains(split)) throw new SemisupException($"--split {split}: give validation or test.");
-        using var ensemble = new Ensemble(checkpoints, warn);
+        using var ensemble = new Ensemble(checkpoints, warn, raw);
         var options = (images ?? new()) with { Shape = ensemble.Shape };
         if (data != null) data = LabeledFolder(data, ensemble.Classes);
         using var set = data != null ? Loaded(ImageFolder.LoadLabeled(data, ensemble.Classes, options, warn, cancel), warn)

@@ -120,10 +120,15 @@ public static class TrainingRuns
         note($"{(resuming ? "resuming" : "training")} {r.Name}: {r.MethodKind}, {split.Labeled.Length:N0} labeled / {split.Unlabeled.Length:N0} unlabeled / {data.Validation.Count:N0} validation{of}, {r.Run.Epochs} epochs -> {dir.Path}");
         var result = observe(o => Trainer.Run(r, dir, data, o, cancel, resuming));
         if (result.Interrupted) return new(r, dir.Path, result.State, true, null);
+        // Once, after the last epoch: the temperature is the best checkpoint's, which is final only now.
+        var calibration = Calibrating.CalibrateRun(dir, data.Validation);
+        note(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"temperature {calibration.Temperature:F3} fitted on validation: ECE {100 * calibration.Validation.RawError:F2}% raw -> {100 * calibration.Validation.Error:F2}% calibrated"));
         return new(r, dir.Path, result.State, false, data.Test is { } test ? Test(dir.Path, test) : null);
     }
 
-    /// <summary>The test set's answers of the run's best-on-validation checkpoint, measured once, written beside it.</summary>
+    /// <summary>The test set's answers of the run's best-on-validation checkpoint, measured once, written beside it;
+    /// with its temperature, the test set's calibration joins the validation set's in calibration.json.</summary>
     public static TestResult Test(string runDir, ImageSet test)
     {
         var run = new RunDirectory(runDir);
@@ -132,6 +137,11 @@ public static class TrainingRuns
         var evaluation = Evaluator.Evaluate(model, test, header.Recipe.Run.EvalBatch);
         var result = new TestResult(RunDirectory.Best, header.State.Epoch, evaluation.Accuracy, evaluation.Loss, evaluation.Predictions);
         run.WriteTest(result);
+        if (evaluation is { Raw: { } raw, Temperature: { } t } && run.ReadCalibration() is { } calibration && calibration.Epoch == header.State.Epoch && calibration.Temperature == t)
+        {
+            var labels = test.Labels.data<long>().ToArray();
+            run.WriteCalibration(calibration with { Test = Calibration.Check(raw.Probabilities, evaluation.Probabilities, model.Classes, labels, raw.Loss, evaluation.Loss) });
+        }
         return result;
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Semisup.Models;
 using Semisup.Optim;
 using TorchSharp;
@@ -14,11 +15,13 @@ namespace Semisup.Training;
 /// <summary>Where a run stands: enough, with the model and optimizer state, to resume exactly.</summary>
 public sealed record TrainingState(int Epoch, int BestEpoch, double BestValidationAccuracy, double WallSeconds);
 
-/// <summary>What a checkpoint holds besides tensors: the recipe, the model's signature and the training state.</summary>
-public sealed record CheckpointHeader(string Format, string Model, string Signature, Recipe Recipe, TrainingState State);
+/// <summary>What a checkpoint holds besides tensors: the recipe, the model's signature, the training state and, once
+/// fitted, the temperature scoring divides the logits by (<see cref="Classifier.Temperature"/>; absent in older files).</summary>
+public sealed record CheckpointHeader(string Format, string Model, string Signature, Recipe Recipe, TrainingState State,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Temperature = null);
 
 /// <summary>The header without its recipe, which <see cref="RecipeFile"/> reads.</summary>
-sealed record HeaderFields(string Format, string Model, string Signature, TrainingState State);
+sealed record HeaderFields(string Format, string Model, string Signature, TrainingState State, double? Temperature = null);
 
 /// <summary>What training works on: the model, its optimizer, the weight average when the recipe keeps one, and where
 /// the run stands.</summary>
@@ -44,7 +47,7 @@ public static class Checkpoint
     /// <summary>Far above any network a recipe may build on this machine's memory; a larger file is refused unread.</summary>
     const long MaxBytes = 4L << 30;
 
-    /// <summary>Writes <paramref name="model"/> (what evaluation and prediction load), and with <paramref name="optimizer"/>
+    /// <summary>Writes <paramref name="model"/> (what evaluation and prediction load, with its temperature if it has one), and with <paramref name="optimizer"/>
     /// what resuming needs: its state, the RNG's and, when the run averages weights (then <paramref name="model"/> is the
     /// average), the <paramref name="trained"/> weights.</summary>
     public static void Save(string path, Classifier model, Recipe recipe, TrainingState state, IOptimizer? optimizer, Classifier? trained = null)
@@ -56,7 +59,7 @@ public static class Checkpoint
             using (var w = new BinaryWriter(content, Encoding.UTF8, leaveOpen: true))
             {
                 w.Write(Magic);
-                w.Write(JsonSerializer.Serialize(new CheckpointHeader(Magic, model.GetType().Name, model.Signature(), recipe, state), RecipeFile.Json));
+                w.Write(JsonSerializer.Serialize(new CheckpointHeader(Magic, model.GetType().Name, model.Signature(), recipe, state, model.Temperature), RecipeFile.Json));
                 model.save(w);
                 w.Write(optimizer != null);
                 if (optimizer != null)
@@ -113,9 +116,7 @@ public static class Checkpoint
         string built;
         try
         {
-            using var r = new BinaryReader(content, Encoding.UTF8, leaveOpen: true);
-            var header = Header(r, path);
-            CheckTensors(r, path, header);
+            var header = ReadBack(content, path);
             using var rng = torch.random.get_rng_state();
             try
             {
@@ -130,6 +131,15 @@ public static class Checkpoint
         }
         if (built != model.Signature())
             throw new SemisupException($"Did not save {path}: its recipe builds another network than the one saved ({model.GetType().Name}), so it could not be loaded back; the previous checkpoint, if any, is intact.");
+    }
+
+    /// <summary>The header of a checkpoint's content about to be written, once it parses and its tensors match it.</summary>
+    static CheckpointHeader ReadBack(MemoryStream content, string path)
+    {
+        using var r = new BinaryReader(content, Encoding.UTF8, leaveOpen: true);
+        var header = Header(r, path);
+        CheckTensors(r, path, header);
+        return header;
     }
 
     /// <summary>A warning for a checkpoint of the first format, which has no checksum: a changed byte in it goes unnoticed.
@@ -160,20 +170,51 @@ public static class Checkpoint
             try { Resume(path, m => Factory.Optimizer(m, header.Recipe)).Dispose(); }
             finally { torch.random.set_rng_state(rng); }
         }
+        Rewrite(path, json => json["format"] = Magic);
+        return true;
+    }
+
+    /// <summary>Stores <paramref name="temperature"/> in a checkpoint's header (<see cref="CheckpointHeader.Temperature"/>),
+    /// its content otherwise unchanged, atomically and only once the new file reads back with it. A file of the first
+    /// format is refused: saving it would vouch for bytes nobody verified.</summary>
+    public static void SaveTemperature(string path, double temperature)
+    {
+        if (!double.IsFinite(temperature) || temperature <= 0) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "a temperature is a positive number");
+        RequireVerified(path, ReadHeader(path));
+        var header = Rewrite(path, json => json["temperature"] = temperature);
+        if (header.Temperature != temperature)
+            throw new SemisupException($"Did not save {path}: its temperature read back as {header.Temperature}, not {temperature}; the checkpoint is unchanged.");
+    }
+
+    /// <summary>Refuses a checkpoint of the first format, without a checksum, for an operation that saves it again.</summary>
+    public static void RequireVerified(string path, CheckpointHeader header)
+    {
+        if (header.Format != Magic)
+            throw new SemisupException($"{path}: is of the first checkpoint format, without a checksum; if you trust it, run `semisup checkpoint upgrade {path}` first, then calibrate it.");
+    }
+
+    /// <summary>Writes a checkpoint again with its header JSON edited and the format's magic, the rest as it was, once
+    /// the new content's header parses and its tensors match; returns that header.</summary>
+    static CheckpointHeader Rewrite(string path, Action<JsonObject> edit)
+    {
         using var content = new MemoryStream();
         using (var r = Open(path))
         using (var w = new BinaryWriter(content, Encoding.UTF8, leaveOpen: true))
         {
             r.ReadString();
-            var json = JsonNode.Parse(r.ReadString())!;
-            json["format"] = Magic;
+            var json = JsonNode.Parse(r.ReadString()) as JsonObject ?? throw new SemisupException($"{path}: empty checkpoint header.");
+            edit(json);
             w.Write(Magic);
             w.Write(json.ToJsonString(RecipeFile.Json));
             r.BaseStream.CopyTo(content);
         }
+        content.Position = 0;
+        CheckpointHeader header;
+        try { header = ReadBack(content, path); }
+        catch (SemisupException e) { throw new SemisupException($"Did not save {path}: it could not be loaded back ({e.Message}); the checkpoint is unchanged.", e); }
         try { WriteVerified(content, path); }
         catch (IOException e) { throw new SemisupException($"Could not save checkpoint {path} ({e.Message}); it is unchanged.", e); }
-        return true;
+        return header;
     }
 
     public static CheckpointHeader ReadHeader(string path)
@@ -182,7 +223,8 @@ public static class Checkpoint
         return Header(r, path);
     }
 
-    /// <summary>The model a checkpoint holds (with weight averaging, the average), in a new model built from its recipe.</summary>
+    /// <summary>The model a checkpoint holds (with weight averaging, the average), in a new model built from its recipe,
+    /// with the checkpoint's temperature.</summary>
     public static (Classifier Model, CheckpointHeader Header) Load(string path, Func<Recipe, Classifier>? build = null)
     {
         using var r = Open(path);
@@ -193,6 +235,7 @@ public static class Checkpoint
         {
             made.Add(model = (build ?? Factory.Model)(header.Recipe));
             ReadModel(r, path, header, model);
+            model.Temperature = header.Temperature;
         });
         return (model, header);
     }
@@ -391,8 +434,10 @@ public static class Checkpoint
             if (read.State is not { Epoch: >= 0, BestEpoch: >= 0, BestValidationAccuracy: >= 0 and <= 1, WallSeconds: >= 0 } state
                 || state.BestEpoch > state.Epoch || !double.IsFinite(state.WallSeconds))
                 throw new SemisupException($"{path}: corrupt checkpoint: its training state (epoch {read.State?.Epoch}, best epoch {read.State?.BestEpoch}) is impossible.");
+            if (read.Temperature is { } t && !(double.IsFinite(t) && t > 0))
+                throw new SemisupException($"{path}: corrupt checkpoint: its temperature {t} is not a positive number.");
             // The format is the magic's, whatever the header says: only the magic decides whether the checksum is checked.
-            return new(magic, read.Model, read.Signature, parsed, read.State);
+            return new(magic, read.Model, read.Signature, parsed, read.State, read.Temperature);
         }
         catch (Exception e) when (e is EndOfStreamException or JsonException or IOException or FormatException)
         {

@@ -364,7 +364,7 @@ public class CommandTests(MnistFixture mnist)
         var shifted = await Captured("predict", "-c", dir["m.ckpt"], "-i", dir["folder/a.png"], "--shifts");
         Assert.Matches(@"a\.png: \d  \(\d+\.\d%\)  \[.*\]  with test-time shifts: \d \(\d+\.\d%\)", shifted.Out);
         var evaluated = await Captured("evaluate", "-c", dir["m.ckpt"], "--shifts", "--threads", "1", "--data-dir", mnist.Dir);
-        Assert.Matches(@"test accuracy \d+\.\d\d% \(\d+ of 10000 wrong\), loss \d\.\d{4}; with test-time shifts \d+\.\d\d% \(\d+ wrong\)", evaluated.Out);
+        Assert.Matches(@"test accuracy \d+\.\d\d% \(\d+ of 10000 wrong\), loss \d\.\d{4}, ECE \d+\.\d\d% \(raw\); with test-time shifts \d+\.\d\d% \(\d+ wrong\)", evaluated.Out);
     }
 
     [Fact]

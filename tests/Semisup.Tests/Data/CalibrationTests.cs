@@ -30,6 +30,23 @@ public class CalibrationTests
     }
 
     [Fact]
+    public void Softmax_with_a_temperature_and_the_check_match_a_hand_computation()
+    {
+        // softmax([0, ln 3]) = [1/4, 3/4]; divided by T = 1/2, softmax([0, 2 ln 3]) = [1/10, 9/10].
+        float[] z = [0f, (float)Math.Log(3), (float)Math.Log(3), 0f];
+        Assert.Equal([0.25f, 0.75f, 0.75f, 0.25f], Calibration.Softmax(z, 2, 1), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal([0.1f, 0.9f, 0.9f, 0.1f], Calibration.Softmax(z, 2, 0.5), (a, b) => Math.Abs(a - b) < 1e-6);
+        // Both right at 0.75 raw (ECE 0.25), at 0.9 with T = 1/2 (ECE 0.1).
+        var check = Calibration.Check(z, 2, [1, 0], 0.5);
+        Assert.Equal(2, check.Count);
+        Assert.Equal(0.25, check.RawError, 1e-6);
+        Assert.Equal(0.1, check.Error, 1e-6);
+        Assert.Equal(-Math.Log(0.75), check.RawLoss, 1e-6);
+        Assert.Equal(-Math.Log(0.9), check.Loss, 1e-6);
+        Assert.Equal(2, check.Bins[13].Count); // 0.9 is in (13/15, 14/15]
+    }
+
+    [Fact]
     public void The_fitted_temperature_undoes_a_known_scaling()
     {
         // Labels drawn from softmax(z) are calibrated for z; shown 3z, the fit must find T ≈ 3.

@@ -14,8 +14,13 @@ public class ExportCommandTests(MnistFixture mnist)
 {
     static Task<(int Code, string Out, string Err)> Captured(params string[] args) => CliCapture.Run(args);
 
-    /// <summary>"accuracy …% (n of m wrong), loss …" of an evaluate line.</summary>
-    static string Score(string line) => line[line.IndexOf("accuracy")..line.IndexOf("  [")];
+    /// <summary>"accuracy …% (n of m wrong), loss …, ECE …%" of an evaluate line, without what follows the ECE (a
+    /// checkpoint's line adds its raw one and its temperature).</summary>
+    static string Score(string line)
+    {
+        var score = line[line.IndexOf("accuracy")..line.IndexOf("  [")];
+        return score[..(score.IndexOf('%', score.IndexOf("ECE")) + 1)];
+    }
 
     [Fact]
     public async Task Export_to_onnx_then_evaluate_onnx_scores_as_the_checkpoint_does()

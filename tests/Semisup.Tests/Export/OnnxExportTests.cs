@@ -4,6 +4,7 @@ using Onnx;
 using Semisup.Data;
 using Semisup.Export;
 using Semisup.Models;
+using Semisup.Runs;
 using Semisup.Tests.Data;
 using Semisup.Training;
 using Xunit.Abstractions;
@@ -97,6 +98,36 @@ public class OnnxExportTests(MnistFixture mnist, ITestOutputHelper output)
         AssertOnnxAgrees(ladder, images, "random ladder 784-1000-500-250-250-250-10");
     }
 
+    [Fact]
+    public async Task An_export_of_a_calibrated_checkpoint_gives_the_probabilities_evaluate_gives_with_its_temperature()
+    {
+        using var dir = new TempDir();
+        var path = dir["best.ckpt"];
+        File.Copy(ExportModels.ShippedPath, path);
+        // The shipped gamma model is underconfident (its logits are small): its fitted temperature is about 0.4.
+        const double t = 0.4;
+        Checkpoint.SaveTemperature(path, t);
+        LocateData locate = _ => Task.FromResult(mnist.Dir);
+        var exported = await Exporting.ExportAsync(path, "onnx", dir["m.onnx"], locate);
+        Assert.Equal(t, exported.Temperature);
+
+        var proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(dir["m.onnx"]));
+        Assert.Equal(["Div", "Softmax"], proto.Graph.Node.TakeLast(2).Select(n => n.OpType));
+        Assert.Equal("0.4", proto.MetadataProps.Single(p => p.Key == "temperature").Value);
+
+        var evaluate = (await Scoring.EvaluateAsync([path], "test", locate)).Members[0].Evaluation;
+        var onnx = (await Exporting.EvaluateOnnxAsync(dir["m.onnx"], "test", locate)).Evaluation;
+        double diff = ExportModels.MaxDifference(evaluate.Probabilities, onnx.Probabilities);
+        output.WriteLine($"max |Δp| {diff:E2}; loss {evaluate.Loss} vs {onnx.Loss}; ECE {evaluate.ExpectedError} vs {onnx.ExpectedError} (raw {evaluate.Raw!.ExpectedError})");
+        Assert.True(diff <= Tolerance, $"probabilities differ by up to {diff:E2}");
+        Assert.Equal(evaluate.Predictions, onnx.Predictions);
+        Assert.Equal(evaluate.Loss, onnx.Loss, 1e-4);
+        Assert.Equal(evaluate.ExpectedError, onnx.ExpectedError, 1e-4);
+        // Not the raw probabilities: the temperature is in the graph.
+        Assert.True(ExportModels.MaxDifference(evaluate.Raw.Probabilities, onnx.Probabilities) > 0.1);
+        Assert.True(evaluate.ExpectedError < evaluate.Raw.ExpectedError);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(7)]
@@ -120,6 +151,8 @@ public class OnnxExportTests(MnistFixture mnist, ITestOutputHelper output)
     {
         var (model, recipe) = ExportModels.LoadShipped();
         using var _ = model;
+        // The graph of a checkpoint without a temperature; with one, a Div precedes the Softmax (tested below).
+        model.Temperature = null;
         var metadata = Exporting.Metadata(recipe, 0.9935);
         var proto = ModelProto.Parser.ParseFrom(OnnxExport.Build(model, metadata).ToByteArray());
         Assert.Equal(OnnxExport.Opset, Assert.Single(proto.OpsetImport).Version);
@@ -146,6 +179,7 @@ public class OnnxExportTests(MnistFixture mnist, ITestOutputHelper output)
         Skip.IfNot(ExportModels.PythonImports("onnx"), $"the onnx package is not installed for {ExportModels.Python} (Debian's python3-onnx)");
         using var dir = new TempDir();
         var (shipped, _) = ExportModels.LoadShipped();
+        shipped.Temperature = 0.4; // its Div node checked too
         using var ladder = new LadderNet(new LadderConfig(LadderConfig.PaperLayers));
         List<Classifier> models = [shipped, ladder, .. Nets.Values.Select(n => n())];
         var files = models.Select((m, i) => dir[$"{i}.onnx"]).ToArray();

@@ -69,10 +69,12 @@ public sealed class PhotoRun : IDisposable
     /// <summary>The checkpoint's class probabilities of each file, by hand: decoded at 3×32×32, bytes / 255, the network.</summary>
     public float[][] Reference(IEnumerable<string> files) => Reference(Checkpoint, new(3, 32), files);
 
-    /// <summary>A checkpoint's class probabilities of each file, by hand: decoded at <paramref name="shape"/>, bytes / 255, the network.</summary>
+    /// <summary>A checkpoint's class probabilities of each file, by hand: decoded at <paramref name="shape"/>, bytes / 255,
+    /// the network, its logits divided by the temperature in the checkpoint's header (training fitted one).</summary>
     public static float[][] Reference(string checkpoint, ImageShape shape, IEnumerable<string> files)
     {
-        var (model, _) = Semisup.Training.Checkpoint.Load(checkpoint);
+        var (model, header) = Semisup.Training.Checkpoint.Load(checkpoint);
+        double t = header.Temperature ?? 1;
         using (model)
         {
             model.eval();
@@ -81,7 +83,7 @@ public sealed class PhotoRun : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var x = tensor(ImageDecoder.DecodeFile(f, shape).Select(b => b / 255f).ToArray()).reshape(1, shape.Channels, shape.Size, shape.Size);
-                return nn.functional.softmax(model.call(x), 1).data<float>().ToArray();
+                return nn.functional.softmax(model.call(x) / t, 1).data<float>().ToArray();
             })];
         }
     }
