@@ -110,12 +110,8 @@ public class FolderModelTests(PhotoRun photos) : IClassFixture<PhotoRun>
         var run = new RunDirectory(photos.Run);
         var best = run.ReadMetrics().Last();
         var test = JsonNode.Parse(File.ReadAllText(Path.Combine(photos.Run, "test.json")))!;
-<<<<<<< HEAD
-        var validation = await Scoring.EvaluateAsync([photos.Checkpoint], "validation", _ => throw new InvalidOperationException(), images: new() { CacheDir = photos.Cache });
-=======
         // Raw: training recorded the loss before it fitted the temperature.
         var validation = await Scoring.EvaluateAsync([photos.Checkpoint], "validation", _ => throw new InvalidOperationException(), images: new() { CacheDir = photos.Cache }, raw: true);
->>>>>>> calib
         Assert.Equal(best.ValidationAccuracy, validation.Members[0].Evaluation.Accuracy, 12);
         Assert.Equal(best.ValidationLoss, validation.Members[0].Evaluation.Loss, 5);
         Assert.Equal(3, validation.Members[0].Evaluation.Count); // a fifth of each class's 8 labeled images, at least one
