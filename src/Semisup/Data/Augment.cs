@@ -25,7 +25,7 @@ namespace Semisup.Data;
 /// <param name="CutoutFill">The value cutout's square is set to (0 background; FixMatch's code: 0.5, grey).</param>
 /// <remarks>With <c>crop</c> or <c>randAugment</c> on (a photo view), the steps are exact pixel operations in this order:
 /// crop, flip, the grid (only if rotation, shift, zoom, shear or elastic distortion is on), RandAugment, cutout,
-/// contrast. Without them (a digit view), flipping stays in the grid as before, so digit recipes draw the same random
+/// contrast. Without them (a digit view), flipping stays in the grid as before, so digit views draw the same random
 /// numbers as they always have.</remarks>
 public sealed record Augment(double RotationDegrees = 25, int Shift = 3, double ElasticAlpha = 0, double ElasticSigma = 4, string Interpolation = "bilinear", int Cutout = 0,
     double Scale = 0, double Shear = 0, double Contrast = 0, bool Flip = false, double Crop = 0, int RandAugment = 0, double CutoutFill = 0)

@@ -17,7 +17,7 @@ public sealed record ImageLoadOptions
     public string? CacheDir { get; init; } = ImageCache.DefaultDir();
     /// <summary>Files decoded at once.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
-    /// <summary>How the caller's user raises the limit (a flag, a recipe key): ends the too-large message.</summary>
+    /// <summary>How the caller's user raises the limit (a flag, a setting): ends the too-large message.</summary>
     public string MemoryLimitHint { get; init; } = "raise the memory limit";
     /// <summary>How the caller's user asks to skip unreadable files: ends the message of the first one.</summary>
     public string SkipHint { get; init; } = "To go on without such files, skip unreadable files.";

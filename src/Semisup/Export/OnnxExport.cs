@@ -105,7 +105,7 @@ public static class OnnxExport
             ? (long)c * h * w == ladder.Config.Layers[0]
             : InputOf(model) is var built && (built.Channels, built.Height, built.Width) == (c, h, w);
         if (!fits || c < 1 || h < 1 || w < 1)
-            throw new SemisupException($"ONNX export: the {model.GetType().Name} does not take images of {c}×{h}×{w} (its checkpoint's recipe says what it was trained on).");
+            throw new SemisupException($"ONNX export: the {model.GetType().Name} does not take images of {c}×{h}×{w} (export it at the shape it was trained on).");
         return input;
     }
 

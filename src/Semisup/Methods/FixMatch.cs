@@ -28,7 +28,7 @@ public sealed record FixMatch(double Threshold = 0.95, double MutualInformationW
         int nl = (int)b.Labeled.shape[0], nu = (int)b.Unlabeled.shape[0];
         var weak = b.Augmentation.Apply(b.Unlabeled);
         var altered = strong.Apply(b.Unlabeled);
-        // Only with the term: a recipe without it keeps its random stream and its batch.
+        // Only with the term: a run without it keeps its random stream and its batch.
         Tensor[] views = VirtualAdversarialWeight > 0
             ? [b.Labeled, weak, altered, weak + VirtualAdversarial.Perturbation(model, weak, VirtualAdversarialRadius)]
             : [b.Labeled, weak, altered];

@@ -14,7 +14,7 @@ namespace Semisup.Models;
 /// small whatever the width.</param>
 /// <param name="NoiseStd">The noisy path's Gaussian noise, added to each group's input (for the Γ and mean-teacher
 /// methods); the clean path has none.</param>
-/// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not a recipe.</param>
+/// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not a setting.</param>
 public sealed record AirbenchConfig(int Width = 64, double OutputScale = 1.0 / 9, double NoiseStd = 0, double BnMomentum = 0.1,
     double InputMean = 0.5, double InputStd = 0.25,
     int Channels = 1, int ImageHeight = 28,
@@ -89,7 +89,7 @@ public sealed record AirbenchConfig(int Width = 64, double OutputScale = 1.0 / 9
 /// initialisation); unlike airbench, whose 10-epoch runs freeze them, the batch-norm scales learn. The layer names
 /// are airbench's (group1.conv1, group1.norm1, …).
 ///
-/// At 32×32 RGB and 10 classes (<see cref="AirbenchConfig.Count"/>, docs/recipes.md): width 64, airbench94's, has
+/// At 32×32 RGB and 10 classes (<see cref="AirbenchConfig.Count"/>): width 64, airbench94's, has
 /// 1,972,816 parameters and 118,147,360 multiply-adds an image; width 32 has 498,128 and 33,066,272.</summary>
 public sealed class AirbenchNet : Classifier
 {

@@ -48,7 +48,7 @@ public abstract record ModelOptions
     public abstract Classifier Build(int channels, int height, int width, int classes);
 
     /// <summary>These options for images of this shape and this many classes, as <see cref="Build"/> uses them: their
-    /// <see cref="Problems"/> include the image size, their counts are at that size. A kind whose recipe gives its
+    /// <see cref="Problems"/> include the image size, their counts are at that size. A kind whose configuration gives its
     /// sizes itself returns itself.</summary>
     public virtual ModelOptions ForInput(int channels, int height, int width, int classes) => this;
 }

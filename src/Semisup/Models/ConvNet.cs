@@ -126,7 +126,7 @@ public sealed record ConvNetConfig(
 }
 
 /// <summary>The lab's conv net: conv32 5×5 → pool → BN → lReLU → conv64 3×3 → BN → lReLU → conv64 3×3 → pool → BN →
-/// lReLU → conv128 3×3 → BN → lReLU → FC100 → BN → ReLU → dropout → FC10 → BN (FC × HiddenUnits/100 when a recipe
+/// lReLU → conv128 3×3 → BN → lReLU → FC100 → BN → ReLU → dropout → FC10 → BN (FC × HiddenUnits/100 when a configuration
 /// widens it). Its noisy path adds Gaussian noise before every convolution (not before pooling or the
 /// fully connected layers).</summary>
 public sealed class ConvNet : Classifier
