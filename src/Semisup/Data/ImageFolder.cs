@@ -46,12 +46,18 @@ public static class ImageFolder
     public static ImageFolderSet Load(ImageListing listing, ImageLoadOptions options, Action<string>? log = null, CancellationToken cancel = default)
     {
         options.Shape.Validate();
-        if (listing.Errors.Count > 0)
-            throw new SemisupException(listing.Errors[0] + (listing.Errors.Count > 1 ? $" ({listing.Errors.Count - 1} more problem{(listing.Errors.Count == 2 ? "" : "s")}; `semisup data check` lists them.)" : ""));
+        RequireNoErrors(listing);
         if (TooLarge(listing, options) is { } large) throw new SemisupException(large);
         var (set, problems) = Build(listing, options, stopAtFirst: !options.SkipUnreadable, useCache: true, log, cancel);
         if (problems.Count > 0 && !options.SkipUnreadable) throw new SemisupException($"{problems[0].Problem} {options.SkipHint}");
         return set!;
+    }
+
+    /// <summary>Refuses a listing with problems: the first, and how many more.</summary>
+    public static void RequireNoErrors(ImageListing listing)
+    {
+        if (listing.Errors.Count > 0)
+            throw new SemisupException(listing.Errors[0] + (listing.Errors.Count > 1 ? $" ({listing.Errors.Count - 1} more problem{(listing.Errors.Count == 2 ? "" : "s")}; `semisup data check` lists them.)" : ""));
     }
 
     /// <summary>Everything wrong with a folder or CSV, decoding every file that can be (through the cache when nothing

@@ -14,8 +14,7 @@ public static class FolderData
     {
         if (r.Data.Folder is not { } folder) return r;
         var listing = ImageListing.Scan(folder);
-        if (listing.Errors.Count > 0)
-            throw new SemisupException(listing.Errors[0] + (listing.Errors.Count > 1 ? $" ({listing.Errors.Count - 1} more; `semisup data check {folder}` lists them.)" : ""));
+        ImageFolder.RequireNoErrors(listing);
         if (r.Data.Classes is { } recorded && !recorded.SequenceEqual(listing.Classes))
             throw ClassesChanged(folder, recorded, listing.Classes);
         var natural = r.Data.Channels is null || r.Data.Size is null
