@@ -149,7 +149,9 @@ public sealed class Trainer : IDisposable
             var optimizer = Factory.Optimizer(model, recipe);
             made.Add(optimizer);
             var average = recipe.AverageDecay > 0 ? WeightAverage.Of(model, () => Factory.Model(recipe), recipe.AverageDecay) : null;
-            return new(model, optimizer, average, new TrainingState(0, 0, 0, 0));
+            var methodState = recipe.Method.NewState(model.Classes);
+            if (methodState != null) made.Add(methodState);
+            return new(model, optimizer, average, new TrainingState(0, 0, 0, 0)) { MethodState = methodState };
         }
         catch
         {
@@ -206,7 +208,7 @@ public sealed class Trainer : IDisposable
         var u = data.Unlabeled.Batch(ui);
         optimizer.BeforeGradient();
         var loss = recipe.Method.Loss(model, new Batch(x, data.Labels(li), u, new Progress(epoch, step, steps), recipe.Augmentation)
-            { Teacher = average?.Model });
+            { Teacher = average?.Model, State = learner.MethodState });
         float total = loss.Total.item<float>();
         if (!float.IsFinite(total))
             throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
@@ -237,7 +239,7 @@ public sealed class Trainer : IDisposable
             GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0);
         run.AppendMetrics(metrics, epoch - 1);
         if (best) Checkpoint.Save(run.BestPath, evaluated, recipe, state, null);
-        Checkpoint.Save(run.LastPath, evaluated, recipe, state, learner.Optimizer, learner.Average is null ? null : learner.Model);
+        Checkpoint.Save(run.LastPath, evaluated, recipe, state, learner.Optimizer, learner.Average is null ? null : learner.Model, learner.MethodState);
         observer.Epoch(metrics, best);
     }
 
