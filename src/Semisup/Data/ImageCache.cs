@@ -8,8 +8,9 @@ namespace Semisup.Data;
 /// <summary>Decoded sets on disk, so a second run does not decode again. One file per (source, kind of scan, shape,
 /// classes), named by their hash; inside, a key over every file's path, size and modification time, the classes and the
 /// decoder's version: a changed, added or removed file changes the key and the set is decoded again (and the file
-/// replaced). Files are written to a temporary name and renamed, so a crash leaves the old file or none; each ends with
-/// the SHA-256 of what precedes it, checked on every read. The directory can be deleted at any time.</summary>
+/// replaced). Files are written to a temporary name and renamed, so a crash leaves the old file or none (and a temporary
+/// file, which the next write removes); each ends with the SHA-256 of what precedes it, checked on every read. The
+/// directory can be deleted at any time.</summary>
 public sealed class ImageCache(string dir)
 {
     static readonly byte[] Magic = "SEMISUP-IMAGES-1\n"u8.ToArray();
@@ -87,6 +88,22 @@ public sealed class ImageCache(string dir)
         }
     }
 
+    /// <summary>Deletes the temporary files of <paramref name="file"/> that no writer holds. Each write's name is its own
+    /// (so concurrent writers do not mix), and a writer killed mid-write leaves its file, the size of a decoded set: without
+    /// this they would pile up, one a kill. A live writer holds its file with FileShare.None, an advisory lock the system
+    /// drops when the process ends, so the open here fails on it and leaves it be.</summary>
+    static void RemoveAbandoned(string file)
+    {
+        foreach (var temp in Directory.EnumerateFiles(Path.GetDirectoryName(file)!, $"{Path.GetFileName(file)}.tmp-*"))
+        {
+            try
+            {
+                using var _ = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
     /// <summary>Writes the parts under <paramref name="key"/>: to a temporary file, then renamed over <paramref name="file"/>.
     /// A failure (a full disk, no permission) is said through <paramref name="log"/> and leaves nothing behind; the
     /// images are then decoded again next time.</summary>
@@ -104,6 +121,7 @@ public sealed class ImageCache(string dir)
         try
         {
             Directory.CreateDirectory(dir);
+            RemoveAbandoned(file);
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
             {

@@ -117,6 +117,27 @@ public class ImageFolderTests
     }
 
     [Fact]
+    public void A_write_killed_midway_leaves_a_temporary_file_the_next_write_removes_but_a_live_writers_stays()
+    {
+        using var dir = new TempDir();
+        var root = MakeLayout(dir, ["cat", "dog"]);
+        var file = ImageFolder.Load(root, Options(dir)).CacheFile!;
+        File.Delete(file);
+        // What a killed writer leaves (bench/soak.sh found them piling up, one a kill), and what a running one holds.
+        var abandoned = $"{file}.tmp-{Guid.NewGuid():N}";
+        File.WriteAllBytes(abandoned, new byte[100]);
+        var live = $"{file}.tmp-{Guid.NewGuid():N}";
+        using (var writing = new FileStream(live, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            var again = ImageFolder.Load(root, Options(dir));
+            Assert.Equal((false, file), (again.FromCache, again.CacheFile));
+            Assert.False(File.Exists(abandoned));
+            Assert.True(File.Exists(live));
+        }
+        Assert.True(ImageFolder.Load(root, Options(dir)).FromCache);
+    }
+
+    [Fact]
     public void A_CSV_lists_paths_relative_to_its_folder_with_labels_and_optional_splits()
     {
         using var dir = new TempDir();
