@@ -54,6 +54,16 @@ public class CorpusTests
         new("--set a warm start path of 5,000 characters", d => Recipe(d, "{}"), [.. Train, "--set", $"model.warmStart={new string('x', 5000)}"], "model.warmStart: 5,000 characters is longer"),
         new("serve on port 99999", _ => { }, ["serve", "-c", "{dir}/m.ckpt", "--port", "99999"], "--port 99999: give a port from 1 to 65535"),
         new("serve on port -1", _ => { }, ["serve", "-c", "{dir}/m.ckpt", "--port", "-1"], "--port -1: give a port from 1 to 65535"),
+        new("300 random bytes as an ONNX model", d => File.WriteAllBytes(d["m.onnx"], Enumerable.Range(0, 300).Select(i => (byte)(i * 37 + 11)).ToArray()),
+            ["evaluate", "--onnx", "{dir}/m.onnx", "--data-dir", "{dir}/data"], "m.onnx: ONNX Runtime cannot load it"),
+        new("an export over its own checkpoint", d => Checkpoint(d), ["export", "-c", "{dir}/m.ckpt", "--format", "onnx", "--out", "{dir}/m.ckpt"],
+            "is the checkpoint being exported; give another file name"),
+        new("an export into a directory", d => { Checkpoint(d); Directory.CreateDirectory(d["out"]); },
+            ["export", "-c", "{dir}/m.ckpt", "--format", "onnx", "--out", "{dir}/out"], "is a directory; give a file name"),
+        new("a folder with one class", d => Directory.CreateDirectory(d["photos/labeled/a"]), ["train", "--data", "{dir}/photos", "--out", "{dir}/run"],
+            "only one class ('a'); a classifier needs at least two class folders"),
+        new("an adaptive threshold of 1", d => Recipe(d, """{ "method": { "kind": "fixmatch", "adaptiveThreshold": 1 }, "augmentation": { "strong": { "cutout": 4 } } }"""),
+            Train, "adaptiveThreshold: 1 must be in [0, 1) (0: the fixed threshold)"),
     };
 
     [Theory]
