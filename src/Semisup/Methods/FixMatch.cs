@@ -19,11 +19,8 @@ namespace Semisup.Methods;
 /// copies, as they see the strong view; the official code keeps them out).</param>
 /// <param name="VirtualAdversarialRadius">ε: the L2 norm of r_adv over an image's pixels, in [0, 1] intensities, where
 /// an MNIST digit's norm is about 9 (the official code's default is 2; its 100-label MLP run used 0.3).</param>
-/// <param name="AdaptiveThreshold">m of FreeMatch's self-adaptive threshold (<see cref="SelfAdaptiveThreshold"/>; the
-/// official code's 0.999), which then takes τ's place: class-wise bars that follow the model's own confidence.
-/// 0 keeps the fixed τ.</param>
 public sealed record FixMatch(double Threshold = 0.95, double MutualInformationWeight = 0, double VirtualAdversarialWeight = 0,
-    double VirtualAdversarialRadius = 2, double AdaptiveThreshold = 0) : IMethod
+    double VirtualAdversarialRadius = 2) : IMethod
 {
     public StepLoss Loss(Classifier model, Batch b)
     {
@@ -40,9 +37,7 @@ public sealed record FixMatch(double Threshold = 0.95, double MutualInformationW
         var q = functional.softmax(weakly.detach(), 1);
         var supervised = functional.cross_entropy(labeled, b.Labels);
         var (confidence, pseudoLabel) = q.max(1);
-        var mask = AdaptiveThreshold > 0
-            ? (b.State as SelfAdaptiveThreshold ?? throw new ArgumentException("An adaptive threshold needs its state in the batch (NewState).")).Mask(q)
-            : confidence.ge(Threshold).to_type(ScalarType.Float32);
+        var mask = confidence.ge(Threshold).to_type(ScalarType.Float32);
         var unsupervised = (functional.cross_entropy(strongly, pseudoLabel, reduction: Reduction.None) * mask).mean();
         if (MutualInformationWeight > 0)
             unsupervised = unsupervised + MutualInformationWeight * MutualInformation(functional.softmax(weakly, 1), functional.softmax(strongly, 1));
@@ -62,11 +57,8 @@ public sealed record FixMatch(double Threshold = 0.95, double MutualInformationW
         return -(joint * (joint.log() - pi.log() - pj.log())).sum();
     }
 
-    public nn.Module? NewState(int classes) => AdaptiveThreshold > 0 ? new SelfAdaptiveThreshold(classes, AdaptiveThreshold) : null;
-
     public IEnumerable<string> Problems()
     {
-        if (!(AdaptiveThreshold is >= 0 and < 1)) yield return $"adaptiveThreshold: {AdaptiveThreshold} must be in [0, 1) (0: the fixed threshold)";
         if (Threshold is <= 0 or > 1) yield return $"threshold: {Threshold} must be in (0, 1]";
         if (!(MutualInformationWeight >= 0)) yield return $"mutualInformationWeight: {MutualInformationWeight} must not be negative";
         if (!(VirtualAdversarialWeight >= 0)) yield return $"virtualAdversarialWeight: {VirtualAdversarialWeight} must not be negative";

@@ -21,9 +21,6 @@ public sealed record Batch(Tensor Labeled, Tensor Labels, Tensor Unlabeled, Prog
 {
     /// <summary>The moving average of the model's weights, for methods that learn from one (<see cref="IMethod.TeacherDecay"/>).</summary>
     public Classifier? Teacher { get; init; }
-
-    /// <summary>What the method keeps from step to step (<see cref="IMethod.NewState"/>), or null.</summary>
-    public nn.Module? State { get; init; }
 }
 
 /// <summary>A (semi-)supervised training method, its settings as a record: how one batch becomes a loss.</summary>
@@ -39,10 +36,6 @@ public interface IMethod
 
     /// <summary>The decay of the weight average the method learns from (its teacher), or null if it needs none.</summary>
     double? TeacherDecay => null;
-
-    /// <summary>A new copy of what the method carries from step to step, as buffers a checkpoint saves (for a model
-    /// of <paramref name="classes"/> classes), or null if it carries nothing.</summary>
-    nn.Module? NewState(int classes) => null;
 
     /// <summary>What cannot train, each as "key: why".</summary>
     IEnumerable<string> Problems() => [];

@@ -100,24 +100,32 @@ sealed record LegacyRecipe
         new[] { "method", "model", "optimizer" }.Any(k => file[k] is JsonValue)
         || (file.Any(p => Moved.ContainsKey(p.Key)) && !file.Any(p => p.Key is "data" or "run" || p.Value is JsonObject && p.Key is "method" or "model"));
 
-    /// <summary>The last commit with the keys that served only experiments that did not help: recipes and checkpoints
-    /// that set one of them train and load there.</summary>
+    /// <summary>The last commit with the keys that served only experiments that did not help (but those retired later,
+    /// which name their own): recipes and checkpoints that set one of them train and load there.</summary>
     public const string RetiredAt = "e050450";
 
-    /// <summary>Those keys: block, the kind that had it (null: every kind), key, and the value a recipe had unless it
-    /// set one. Run directories and checkpoints write every key, so one at that value means nothing today.</summary>
-    static readonly (string Block, string? Kind, string Key, JsonNode Default)[] Retired =
+    /// <summary>The last commit with FreeMatch's self-adaptive threshold (method.adaptiveThreshold) and the method state
+    /// that last.ckpt carried for it, retired later than the others.</summary>
+    public const string AdaptiveThresholdRetiredAt = "34549c3";
+
+    /// <summary>A retired key: block, the kind that had it (null: every kind), key, the value a recipe had unless it set
+    /// one, and the last commit that has it. Run directories and checkpoints write every key, so one at that value means
+    /// nothing today.</summary>
+    sealed record RetiredKey(string Block, string? Kind, string Key, JsonNode Default, string At = RetiredAt);
+
+    static readonly RetiredKey[] Retired =
     [
-        ("model", "conv", "cleanDropout", true), ("model", "conv", "convWidth", 1),
-        ("model", "gap", "noiseStd", 0), ("model", "gap", "dropout", 0), ("model", "gap", "bnMomentum", 0.1),
-        ("model", "mlp-ladder", "bnMomentum", 0.1),
-        ("method", "gamma", "augmentUnlabeled", false),
-        ("method", "alternating-gamma", "unsupervisedSteps", 60), ("method", "alternating-gamma", "unsupervisedWeight", 1),
-        ("method", "ladder", "denoisingRows", "all"),
-        ("method", "fixmatch", "unsupervisedWeight", 1), ("method", "fixmatch", "pseudoLabels", "batch"),
-        ("method", "fixmatch", "labelSmoothing", 0), ("method", "fixmatch", "distributionAlignment", false),
-        ("method", "fixmatch", "alignmentMomentum", 0.999),
-        ("schedule", "cosine", "warmupEpochs", 0),
+        new("model", "conv", "cleanDropout", true), new("model", "conv", "convWidth", 1),
+        new("model", "gap", "noiseStd", 0), new("model", "gap", "dropout", 0), new("model", "gap", "bnMomentum", 0.1),
+        new("model", "mlp-ladder", "bnMomentum", 0.1),
+        new("method", "gamma", "augmentUnlabeled", false),
+        new("method", "alternating-gamma", "unsupervisedSteps", 60), new("method", "alternating-gamma", "unsupervisedWeight", 1),
+        new("method", "ladder", "denoisingRows", "all"),
+        new("method", "fixmatch", "unsupervisedWeight", 1), new("method", "fixmatch", "pseudoLabels", "batch"),
+        new("method", "fixmatch", "labelSmoothing", 0), new("method", "fixmatch", "distributionAlignment", false),
+        new("method", "fixmatch", "alignmentMomentum", 0.999),
+        new("method", "fixmatch", "adaptiveThreshold", 0, AdaptiveThresholdRetiredAt),
+        new("schedule", "cosine", "warmupEpochs", 0),
     ];
 
     /// <summary>Drops each retired key at its old default from a recipe's blocks, and refuses one set to anything else
@@ -126,11 +134,11 @@ sealed record LegacyRecipe
     {
         if (recipe["model"] is JsonObject { } m && KindIs(m, "mlp"))
             throw new SemisupException($"{source}: model.kind: 'mlp' is a network Semisup no longer has; check out {RetiredAt} to train or load this recipe.");
-        foreach (var (blockKey, kind, key, old) in Retired)
+        foreach (var (blockKey, kind, key, old, at) in Retired)
         {
             if (recipe[blockKey] is not JsonObject block || !block.ContainsKey(key) || kind != null && !KindIs(block, kind)) continue;
             if (!Same(block[key], old))
-                throw new SemisupException($"{source}: {blockKey}.{key}: {block[key]?.ToJsonString()} is a setting Semisup no longer has; check out {RetiredAt} to train or load this recipe.");
+                throw new SemisupException($"{source}: {blockKey}.{key}: {block[key]?.ToJsonString()} is a setting Semisup no longer has; check out {at} to train or load this recipe.");
             block.Remove(key);
         }
     }

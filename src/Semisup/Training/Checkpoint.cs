@@ -27,12 +27,8 @@ sealed record HeaderFields(string Format, string Model, string Signature, Traini
 /// the run stands.</summary>
 public sealed record Learner(Classifier Model, IOptimizer Optimizer, WeightAverage? Average, TrainingState State) : IDisposable
 {
-    /// <summary>What the method carries from step to step (<see cref="Methods.IMethod.NewState"/>), or null.</summary>
-    public nn.Module? MethodState { get; init; }
-
     public void Dispose()
     {
-        MethodState?.Dispose();
         Optimizer.Dispose();
         Average?.Dispose();
         Model.Dispose();
@@ -54,8 +50,7 @@ public static class Checkpoint
     /// <summary>Writes <paramref name="model"/> (what evaluation and prediction load, with its temperature if it has one), and with <paramref name="optimizer"/>
     /// what resuming needs: its state, the RNG's and, when the run averages weights (then <paramref name="model"/> is the
     /// average), the <paramref name="trained"/> weights.</summary>
-    public static void Save(string path, Classifier model, Recipe recipe, TrainingState state, IOptimizer? optimizer, Classifier? trained = null,
-        nn.Module? methodState = null)
+    public static void Save(string path, Classifier model, Recipe recipe, TrainingState state, IOptimizer? optimizer, Classifier? trained = null)
     {
         if (trained != null && optimizer == null) throw new ArgumentException("The trained weights are saved only for resuming, with the optimizer's state.", nameof(trained));
         try
@@ -76,8 +71,6 @@ public static class Checkpoint
                     w.Write(bytes);
                     w.Write(trained != null);
                     trained?.save(w);
-                    w.Write(methodState != null);
-                    methodState?.save(w);
                 }
             }
             content.Position = 0;
@@ -283,22 +276,13 @@ public static class Checkpoint
                 trained.load(r, strict: true);
                 RefuseNonFinite(trained, path);
             }
-            // Checkpoints from before methods kept state end here.
-            var methodState = header.Recipe.Method.NewState(trained.Classes);
-            if (methodState != null) made.Add(methodState);
-            bool hasState = r.BaseStream.Position < r.BaseStream.Length && r.ReadBoolean();
-            if (hasState != (methodState != null)) throw new SemisupException($"{path}: corrupt checkpoint: its recipe and its contents disagree about the method's state.");
-            if (methodState != null)
-            {
-                methodState.load(r, strict: true);
-                foreach (var (name, value) in methodState.state_dict())
-                    if (!torch.isfinite(value).all().item<bool>()) throw new SemisupException($"{path}: corrupt checkpoint: the method's {name} holds a value that is not a finite number.");
-            }
+            // Checkpoints written from 083f72b to 34549c3 end with a flag, true only when FreeMatch's threshold averages follow.
+            if (r.BaseStream.Position < r.BaseStream.Length && r.ReadBoolean())
+                throw new SemisupException($"{path}: its run kept the averages of FreeMatch's self-adaptive threshold, which Semisup no longer has; check out {LegacyRecipe.AdaptiveThresholdRetiredAt} to resume it.");
             // Set last, so a refused file leaves the generator alone.
             using var rng = tensor(rngState, ScalarType.Byte);
             torch.random.set_rng_state(rng);
-            resumed = new(trained, optimizer, averaging ? new WeightAverage(saved, trained, header.Recipe.AverageDecay) : null, header.State)
-                { MethodState = methodState };
+            resumed = new(trained, optimizer, averaging ? new WeightAverage(saved, trained, header.Recipe.AverageDecay) : null, header.State);
         });
         return resumed;
     }

@@ -149,9 +149,7 @@ public sealed class Trainer : IDisposable
             var optimizer = Factory.Optimizer(model, recipe);
             made.Add(optimizer);
             var average = recipe.AverageDecay > 0 ? WeightAverage.Of(model, () => Factory.Model(recipe), recipe.AverageDecay) : null;
-            var methodState = recipe.Method.NewState(model.Classes);
-            if (methodState != null) made.Add(methodState);
-            return new(model, optimizer, average, new TrainingState(0, 0, 0, 0)) { MethodState = methodState };
+            return new(model, optimizer, average, new TrainingState(0, 0, 0, 0));
         }
         catch
         {
@@ -208,7 +206,7 @@ public sealed class Trainer : IDisposable
         var u = data.Unlabeled.Batch(ui);
         optimizer.BeforeGradient();
         var loss = recipe.Method.Loss(model, new Batch(x, data.Labels(li), u, new Progress(epoch, step, steps), recipe.Augmentation)
-            { Teacher = average?.Model, State = learner.MethodState });
+            { Teacher = average?.Model });
         float total = loss.Total.item<float>();
         if (!float.IsFinite(total))
             throw new SemisupException($"The loss became {total} at epoch {epoch}, step {step + 1}; training stopped. " +
@@ -239,7 +237,7 @@ public sealed class Trainer : IDisposable
             GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0);
         run.AppendMetrics(metrics, epoch - 1);
         if (best) Checkpoint.Save(run.BestPath, evaluated, recipe, state, null);
-        Checkpoint.Save(run.LastPath, evaluated, recipe, state, learner.Optimizer, learner.Average is null ? null : learner.Model, learner.MethodState);
+        Checkpoint.Save(run.LastPath, evaluated, recipe, state, learner.Optimizer, learner.Average is null ? null : learner.Model);
         observer.Epoch(metrics, best);
     }
 

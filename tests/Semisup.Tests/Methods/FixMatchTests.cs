@@ -53,23 +53,6 @@ public class FixMatchTests
     }
 
     [Fact]
-    public void With_freematchs_threshold_a_rarely_predicted_class_passes_a_lower_bar()
-    {
-        var (model, x, y, u) = Tiny();
-        var method = new FixMatch(AdaptiveThreshold: 0.01);
-        using var state = method.NewState(2)!;
-        var loss = method.Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity) { State = state });
-        // p = (0.018, 0.982) and (0.562, 0.438): τ = 0.01 + 0.99 · 0.772 = 0.774; p̃ = 0.01 + 0.99 · (0.290, 0.710), so
-        // class 0's bar is 0.774 · 0.297 / 0.713 = 0.323 and the unsure image counts too, as it would not at τ = 0.9.
-        double unsupervised = (Ce(0, 4, 1) + Ce(0.25, 0, 0)) / 2;
-        Assert.Equal(unsupervised, loss.Unsupervised!.item<float>(), 5);
-        Assert.Equal(0.774374, ((SelfAdaptiveThreshold)state).Level.item<float>(), 5);
-        Assert.Throws<ArgumentException>(() => method.Loss(model, new Batch(x, y, u, new Progress(1, 0, 1), Identity)));
-        Assert.Null(new FixMatch().NewState(2));
-        Assert.Contains("adaptiveThreshold: 1 must be in [0, 1) (0: the fixed threshold)", new FixMatch(AdaptiveThreshold: 1).Problems());
-    }
-
-    [Fact]
     public void The_mutual_information_term_is_iics_computed_by_hand()
     {
         // Certain, agreeing and balanced: −log C. Uniform: nothing shared, 0.

@@ -72,6 +72,50 @@ public class CheckpointTests
         foreach (var (name, t) in net.state_dict()) Assert.True(t.eq(resumed.Model.state_dict()[name]).all().item<bool>(), name);
     }
 
+    /// <summary>From 083f72b to 34549c3 a recipe held method.adaptiveThreshold (0 unless the run used FreeMatch's
+    /// threshold) and last.ckpt ended with a flag after the trained weights, true only when the threshold's averages
+    /// followed.</summary>
+    [Fact]
+    public void A_last_checkpoint_with_the_retired_method_state_flag_resumes_unless_the_flag_is_set()
+    {
+        using var dir = new TempDir();
+        var recipe = Semisup.Recipes.RecipeFile.Parse("{}", "test",
+            ["method.kind=fixmatch", "optimizer.kind=nesterov", "augmentation.strong.cutout=4", "run.emaDecay=0.99"]);
+        manual_seed(4);
+        using var average = Factory.Model(recipe);
+        using var trained = Factory.Model(recipe);
+        using var optimizer = Factory.Optimizer(trained, recipe);
+        var path = dir["last.ckpt"];
+        void As34549c3(byte flag)
+        {
+            Checkpoint.Save(path, average, recipe, State, optimizer, trained);
+            byte[] content = [.. File.ReadAllBytes(path)[..^32], flag];
+            File.WriteAllBytes(path, [.. content, .. System.Security.Cryptography.SHA256.HashData(content)]);
+            ForgedCheckpoints.Rewrite(path, h => h["recipe"]!["method"]!["adaptiveThreshold"] = 0);
+        }
+
+        As34549c3(0);
+        using (var resumed = Checkpoint.Resume(path, m => Factory.Optimizer(m, recipe)))
+        {
+            Assert.NotNull(resumed.Average);
+            Assert.Equal(recipe.Method, Checkpoint.ReadHeader(path).Recipe.Method);
+            foreach (var (name, t) in trained.state_dict()) Assert.True(t.eq(resumed.Model.state_dict()[name]).all().item<bool>(), name);
+        }
+
+        As34549c3(1);
+        Assert.Equal($"{path}: its run kept the averages of FreeMatch's self-adaptive threshold, which Semisup no longer has; check out 34549c3 to resume it.",
+            Assert.Throws<SemisupException>(() => Checkpoint.Resume(path, m => Factory.Optimizer(m, recipe))).Message);
+        // Such a run's header holds the key it set, which is refused first.
+        ForgedCheckpoints.Rewrite(path, h => h["recipe"]!["method"]!["adaptiveThreshold"] = 0.999);
+        Assert.Equal($"{path} (its recipe): method.adaptiveThreshold: 0.999 is a setting Semisup no longer has; check out 34549c3 to train or load this recipe.",
+            Assert.Throws<SemisupException>(() => Checkpoint.Load(path)).Message);
+
+        // The shipped 10-label checkpoint was written with the key at 0.
+        var (shipped, header) = Checkpoint.Load(Path.Combine(Repo.Root, "models", "fixmatch-100-labels-10-seed2", "best.ckpt"));
+        shipped.Dispose();
+        Assert.IsType<Semisup.Methods.FixMatch>(header.Recipe.Method);
+    }
+
     [Fact]
     public void A_checkpoint_whose_recipe_averages_weights_but_holds_no_trained_weights_is_refused()
     {

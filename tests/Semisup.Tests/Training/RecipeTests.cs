@@ -87,7 +87,17 @@ public class RecipeTests
         var files = Directory.GetFiles(Path.Combine(Repo.Root, "models"), "recipe.json", SearchOption.AllDirectories)
             .Concat(Directory.GetFiles(Path.Combine(Repo.Root, "docs", "runs"), "recipe.json", SearchOption.AllDirectories)).ToList();
         Assert.NotEmpty(files);
-        foreach (var file in files) Recipe.Read(file).Validate();
+        var retired = new List<string>();
+        foreach (var file in files)
+        {
+            try { Recipe.Read(file).Validate(); }
+            // Kept runs of a setting since retired stay for RESULTS to cite; they train and load at the commit named.
+            catch (SemisupException e) when (e.Message.Contains(" is a setting Semisup no longer has; check out 34549c3 "))
+            {
+                retired.Add(Path.GetFileName(Path.GetDirectoryName(file)!));
+            }
+        }
+        Assert.Equal(["fashion-photo-freematch-s1", "fashion-photo-freematch-s2", "fashion-photo-freematch-s3"], retired.Order(StringComparer.Ordinal));
         var shipped = Recipe.Read(Path.Combine(Repo.Root, "models", "gamma-seed1", "recipe.json"));
         Assert.Equal(new ConvNetConfig(), shipped.Model);
         Assert.Equal(1000, shipped.Run.EvalBatch); // what it recorded, not today's default
@@ -162,6 +172,10 @@ public class RecipeTests
             Assert.Throws<SemisupException>(() => RecipeFile.Parse(Old, "old.json", ["method.pseudoLabels=teacher"])).Message);
         Assert.Contains("model.kind: 'mlp' is a network Semisup no longer has; check out e050450",
             Assert.Throws<SemisupException>(() => RecipeFile.Parse("""{ "model": { "kind": "mlp" } }""", "old.json")).Message);
+        // FreeMatch's threshold left later, so its refusal names a later commit; recipes written since 083f72b hold it at 0.
+        Assert.Equal(new FixMatch(Threshold: 0.9), RecipeFile.Parse(Old.Replace("\"alignmentMomentum\": 0.999", "\"alignmentMomentum\": 0.999, \"adaptiveThreshold\": 0"), "old.json").Method);
+        Assert.Equal("old.json: method.adaptiveThreshold: 0.999 is a setting Semisup no longer has; check out 34549c3 to train or load this recipe.",
+            Assert.Throws<SemisupException>(() => RecipeFile.Parse(Old, "old.json", ["method.adaptiveThreshold=0.999"])).Message);
         // Only the kind that had the key: Γ keeps its unsupervisedWeight, alternating Γ lost its own.
         Assert.Equal(new Gamma(UnsupervisedWeight: 3), RecipeFile.Parse("""{ "method": { "kind": "gamma", "unsupervisedWeight": 3 } }""", "t").Method);
         Assert.Contains("method.unsupervisedSteps: 30 is a setting Semisup no longer has",
