@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Semisup.Reports;
 using Semisup.Training;
@@ -36,24 +35,9 @@ public class ArchivedRunsTests
         Assert.Equal((100 * best.ValidationAccuracy).ToString("F2", CultureInfo.InvariantCulture), reported.Groups[1].Value);
         Assert.Equal(best.Epoch.ToString(CultureInfo.InvariantCulture), reported.Groups[2].Value);
 
-        var (name, epochs) = NameAndEpochs(Path.Combine(dir, RunDirectory.Recipe));
-        Assert.Equal(name, Field(summary, @"^# (\S+)"));
-        Assert.Equal(epochs, metrics.Count); // a kept run is a finished one
-    }
-
-    static (string Name, int Epochs) NameAndEpochs(string file)
-    {
-        try
-        {
-            var recipe = Recipe.Read(file);
-            return (recipe.Name, recipe.Run.Epochs);
-        }
-        // A run of a setting since retired no longer reads as a recipe; it was written in blocks, every key given.
-        catch (SemisupException e) when (e.Message.Contains(" is a setting Semisup no longer has; "))
-        {
-            var json = JsonNode.Parse(File.ReadAllText(file))!;
-            return (json["name"]!.GetValue<string>(), json["run"]!["epochs"]!.GetValue<int>());
-        }
+        var recipe = Recipe.Read(Path.Combine(dir, RunDirectory.Recipe));
+        Assert.Equal(recipe.Name, Field(summary, @"^# (\S+)"));
+        Assert.Equal(recipe.Run.Epochs, metrics.Count); // a kept run is a finished one
     }
 
     static string Field(string text, string pattern)
