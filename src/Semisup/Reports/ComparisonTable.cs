@@ -31,10 +31,11 @@ public static class ComparisonTable
     public const string NotMeasured = "—";
 
     /// <summary>Runs of one recipe differing only in seed (and thread count) are repetitions of one experiment. Their
-    /// test accuracy is summarised only when every one of them measured it.</summary>
+    /// test accuracy is summarised only when every one of them measured it. The description is prose, edited after
+    /// runs are kept, so it does not split them.</summary>
     public static IEnumerable<(string Recipe, string Of, (double Mean, double Std) Validation, (double Mean, double Std)? Test)> Groups(IReadOnlyList<RunSummary> rows)
     {
-        foreach (var group in rows.GroupBy(r => (r.Recipe with { Data = r.Recipe.Data with { Seed = 0 }, Run = r.Recipe.Run with { Threads = 0 } }).ToJson()).Where(g => g.Count() > 1))
+        foreach (var group in rows.GroupBy(r => (r.Recipe with { Description = "", Data = r.Recipe.Data with { Seed = 0 }, Run = r.Recipe.Run with { Threads = 0 } }).ToJson()).Where(g => g.Count() > 1))
         {
             // A seed given twice is one experiment run twice, not two: say so rather than count it as a seed.
             int seeds = group.Select(r => r.Recipe.Data.Seed).Distinct().Count();

@@ -35,7 +35,8 @@ public class FetchCancelTests
         var store = new DatasetStore(new DataOptions(null, null, dir["cache"], TimeSpan.FromSeconds(1), dir["npm"]));
         using var cancel = new CancellationTokenSource();
         var fetch = store.FetchAsync(Dataset(new NpmPackageSource("x@1", "package/")), cancel: cancel.Token);
-        for (var waited = Stopwatch.StartNew(); !File.Exists(dir["npm.pid"]); await Task.Delay(20))
+        // The shell creates npm.pid before it writes the number: wait for the whole line.
+        for (var waited = Stopwatch.StartNew(); !(File.Exists(dir["npm.pid"]) && File.ReadAllText(dir["npm.pid"]).EndsWith('\n')); await Task.Delay(20))
             Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the fake npm did not start");
         int npm = int.Parse(File.ReadAllText(dir["npm.pid"])), child = int.Parse(File.ReadAllText(dir["child.pid"]));
 
