@@ -44,6 +44,12 @@ public static class Plots
             var (low, high) = AccuracyRange([metrics]);
             plot.Axes.SetLimitsY(low, high);
         }
+        SaveAccuracyPlot(plot, title, path);
+    }
+
+    /// <summary>Titles, axes and legend of a validation-accuracy plot, then the PNG.</summary>
+    static void SaveAccuracyPlot(ScottPlot.Plot plot, string title, string path)
+    {
         plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel("validation accuracy (%)");
@@ -81,11 +87,7 @@ public static class Plots
             var (low, high) = AccuracyRange(runs.Select(r => r.Metrics));
             plot.Axes.SetLimitsY(low, high);
         }
-        plot.Title(title);
-        plot.XLabel("epoch");
-        plot.YLabel("validation accuracy (%)");
-        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
-        plot.SavePng(path, 900, 540);
+        SaveAccuracyPlot(plot, title, path);
     }
 
     /// <summary>A reliability diagram (Guo et al. 2017, Figure 1): each confidence bin's accuracy against its mean
