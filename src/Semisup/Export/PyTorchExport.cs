@@ -23,11 +23,10 @@ public static class PyTorchExport
         var net = Check(model);
         using var scope = NewDisposeScope();
         var c = net.Config;
-        // The over-clustering head served training only; the Python module has no such layer.
-        var tensors = net.state_dict().Where(kv => !kv.Key.StartsWith("over.")).Select(kv => (kv.Key, kv.Value))
+        var tensors = net.state_dict().Select(kv => (kv.Key, kv.Value))
             .Append(("input_mean", tensor((float)c.InputMean))).Append(("input_std", tensor((float)c.InputStd)));
         // "format": "pt" is what safetensors' own torch writer records.
-        var all = new Dictionary<string, string>(ExportMetadata.WithTemperature(metadata, model.Temperature)) { [ConfigKey] = JsonSerializer.Serialize(c with { OverClusters = 0 }, CamelCase), ["format"] = "pt" };
+        var all = new Dictionary<string, string>(ExportMetadata.WithTemperature(metadata, model.Temperature)) { [ConfigKey] = JsonSerializer.Serialize(c, CamelCase), ["format"] = "pt" };
         Safetensors.Write(path, tensors, all);
     }
 }

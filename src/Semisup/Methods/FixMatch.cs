@@ -12,9 +12,7 @@ namespace Semisup.Methods;
 /// <param name="Threshold">τ: the confidence a pseudo-label needs.</param>
 /// <param name="MutualInformationWeight">λ_I of IIC's term (Ji et al. 2019), added to the loss: −I(y; y') of the joint
 /// distribution of the class predictions on the weak and strong views (<see cref="MutualInformation"/>), with gradient
-/// through both. It asks for classes that are balanced, confident and agree across the views, whatever the labels. A
-/// network with an over-clustering head gets the same term, at the same weight, on that head's clusters (IIC trains
-/// both heads).</param>
+/// through both. It asks for classes that are balanced, confident and agree across the views, whatever the labels.</param>
 /// <param name="VirtualAdversarialWeight">λ_v of VAT's term (<see cref="VirtualAdversarial"/>), added to the loss:
 /// KL(q_b ‖ p(y | α(u_b) + r_adv)), the weak view's prediction (no gradient) against the same view pushed ε the way
 /// it changes fastest, in the same training pass as the other views (so batch norm's statistics see the perturbed
@@ -34,7 +32,7 @@ public sealed record FixMatch(double Threshold = 0.95, double MutualInformationW
         Tensor[] views = VirtualAdversarialWeight > 0
             ? [b.Labeled, weak, altered, weak + VirtualAdversarial.Perturbation(model, weak, VirtualAdversarialRadius)]
             : [b.Labeled, weak, altered];
-        var (logits, clusters) = model.WithClusters(cat(views, 0));
+        var logits = model.call(cat(views, 0));
         var (labeled, weakly, strongly) = (logits[..nl], logits[nl..(nl + nu)], logits[(nl + nu)..(nl + 2 * nu)]);
         var q = functional.softmax(weakly.detach(), 1);
         var supervised = functional.cross_entropy(labeled, b.Labels);
@@ -43,9 +41,6 @@ public sealed record FixMatch(double Threshold = 0.95, double MutualInformationW
         var unsupervised = (functional.cross_entropy(strongly, pseudoLabel, reduction: Reduction.None) * mask).mean();
         if (MutualInformationWeight > 0)
             unsupervised = unsupervised + MutualInformationWeight * MutualInformation(functional.softmax(weakly, 1), functional.softmax(strongly, 1));
-        if (MutualInformationWeight > 0 && clusters is not null)
-            unsupervised = unsupervised + MutualInformationWeight * MutualInformation(
-                functional.softmax(clusters[nl..(nl + nu)], 1), functional.softmax(clusters[(nl + nu)..(nl + 2 * nu)], 1));
         if (VirtualAdversarialWeight > 0)
             unsupervised = unsupervised + VirtualAdversarialWeight * VirtualAdversarial.Divergence(functional.log_softmax(weakly.detach(), 1), logits[(nl + 2 * nu)..]);
         return new(supervised + unsupervised, supervised, unsupervised);

@@ -24,10 +24,6 @@ public abstract class Classifier(string name) : Module<Tensor, Tensor>(name)
     /// <summary>Pre-softmax outputs with the model's training noise.</summary>
     public abstract Tensor Noisy(Tensor x);
 
-    /// <summary>The clean path's outputs with those of an over-clustering head, null for a network without one or in
-    /// evaluation (<see cref="ConvNetConfig.OverClusters"/>): one pass, so batch norm sees one batch.</summary>
-    public virtual (Tensor Logits, Tensor? Clusters) WithClusters(Tensor x) => (call(x), null);
-
     /// <summary>Parameter and buffer names with shapes: what a checkpoint must match to be loaded into this model.</summary>
     public string Signature() => string.Join(";", state_dict().Select(kv => $"{kv.Key}:{string.Join("x", kv.Value.shape)}"));
 }

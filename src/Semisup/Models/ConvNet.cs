@@ -17,16 +17,13 @@ namespace Semisup.Models;
 /// <param name="BnScaleInit">The batch-norm scales γ: ones, uniform01 or uniform (<see cref="Nn.Init.BatchNormScales"/>).</param>
 /// <param name="Init">uniform (±InitRange), xavier or he; kmeans initialises as uniform here, and the trainer then
 /// replaces the first layer's filters (<see cref="Nn.KMeansInit"/>).</param>
-/// <param name="OverClusters">IIC's over-clustering head (Ji et al. 2019): a second linear layer of this many outputs
-/// on the hidden layer, beside the class layer, that a method may train to cluster the images more finely than the
-/// classes (FixMatch's mutual-information term does); 0 for none. Evaluation, prediction and the exports never use it.</param>
 /// <param name="Channels">The image's channels, height and width and the classes come from the dataset, not the settings.</param>
 public sealed record ConvNetConfig(
     double NoiseStd = 0.3, double Dropout = 0.5, double LeakySlope = 0.1, double BnMomentum = 0.1, double InitRange = 0.1,
     int Channels = 1, int Height = 28, int Width = 28,
     int Classes = 10, double InputMean = 0, double InputStd = 1,
     string Activation = "leaky_relu", bool HandDerived = false, string DropoutKind = "inverted", string Init = "uniform",
-    int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones", int OverClusters = 0) : ModelOptions
+    int HiddenUnits = 100, double SoftmaxBeta = 1, string BnScaleInit = "ones") : ModelOptions
 {
     public static readonly string[] Activations = ["leaky_relu", "relu", "tanh", "sigmoid"];
     public static readonly string[] DropoutKinds = ["inverted", "classic"];
@@ -68,7 +65,7 @@ public sealed record ConvNetConfig(
                 conv += inputs * Kernels[i] * Kernels[i] * c[i] + c[i];
             }
             double batchNorm = 2.0 * (c.Sum(x => (double)x) + HiddenUnits + Classes);
-            return conv + batchNorm + ((double)c[^1] * h * w + 1) * HiddenUnits + ((double)HiddenUnits + 1) * (Classes + OverClusters);
+            return conv + batchNorm + ((double)c[^1] * h * w + 1) * HiddenUnits + ((double)HiddenUnits + 1) * Classes;
         }
     }
 
@@ -111,7 +108,6 @@ public sealed record ConvNetConfig(
         if (!Inits.Contains(Init)) yield return $"init: '{Init}' is not one of {string.Join(", ", Inits)}";
         if (!(SoftmaxBeta > 0)) yield return $"softmaxBeta: {SoftmaxBeta} must be positive";
         if (HiddenUnits < 1) yield return $"hiddenUnits: {HiddenUnits} must be at least 1";
-        if (OverClusters < 0) yield return $"overClusters: {OverClusters} must not be negative";
         if (FeatureMap.Height < 1 || FeatureMap.Width < 1) yield return $"images of {Height}×{Width} are too small for this network (it needs at least 24×24)";
         if (NoiseStd < 0) yield return $"noiseStd: {NoiseStd} must not be negative";
         if (Dropout is < 0 or >= 1) yield return $"dropout: {Dropout} must be in [0, 1)";
@@ -141,7 +137,6 @@ public sealed class ConvNet : Classifier
     readonly Linear fc1, fc2;
     readonly BatchNorm1d bn5, bn6;
     readonly Module<Tensor, Tensor> drop;
-    readonly Linear? over;
     readonly Func<Tensor, Tensor> convActivation, fcActivation;
 
     public ConvNet(ConvNetConfig config) : base(nameof(ConvNet))
@@ -167,7 +162,6 @@ public sealed class ConvNet : Classifier
         fc2 = Linear(config.HiddenUnits, config.Classes);
         bn6 = BatchNorm1d(config.Classes, momentum: config.BnMomentum);
         RegisterComponents();
-        if (config.OverClusters > 0) register_module("over", over = Linear(config.HiddenUnits, config.OverClusters));
         Nn.Init.Apply(this, config.Init == "kmeans" ? "uniform" : config.Init, config.InitRange);
         Nn.Init.BatchNormScales(this, config.BnScaleInit, config.InitRange);
     }
@@ -176,16 +170,13 @@ public sealed class ConvNet : Classifier
 
     /// <summary>The clean path: pre-softmax outputs. While training it drops units as the noisy path does, as the lab's
     /// code ran one module in training mode for both passes.</summary>
-    public override Tensor forward(Tensor x) => training ? Forward(x, 0).Logits : Evaluate(x);
+    public override Tensor forward(Tensor x) => training ? Forward(x, 0) : Evaluate(x);
 
     /// <summary>The noisy path: the same weights, Gaussian noise before each convolution.</summary>
-    public override Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd).Logits;
+    public override Tensor Noisy(Tensor x) => Forward(x, Config.NoiseStd);
 
-    public override (Tensor Logits, Tensor? Clusters) WithClusters(Tensor x) => training ? Forward(x, 0) : (Evaluate(x), null);
-
-    /// <summary>The lab's network, layer by layer, with noise of <paramref name="noiseStd"/> before every convolution,
-    /// and the over-clustering head's outputs when it has one.</summary>
-    (Tensor Logits, Tensor? Clusters) Forward(Tensor x, double noiseStd)
+    /// <summary>The lab's network, layer by layer, with noise of <paramref name="noiseStd"/> before every convolution.</summary>
+    Tensor Forward(Tensor x, double noiseStd)
     {
         using var scope = NewDisposeScope();
         var noise = NoiseBefore(x, noiseStd);
@@ -197,9 +188,8 @@ public sealed class ConvNet : Classifier
         x = convActivation(bn4.call(conv4.call(noise(x, 3))));
         x = fcActivation(bn5.call(fc1.call(x.flatten(1))));
         x = drop.call(x);
-        var clusters = over?.call(x).MoveToOuterDisposeScope();
         x = bn6.call(fc2.call(x));
-        return (Sharpen(x).MoveToOuterDisposeScope(), clusters);
+        return Sharpen(x).MoveToOuterDisposeScope();
     }
 
     /// <summary>The same network in evaluation, as fast as the CPU allows: each batch norm, a fixed map per channel

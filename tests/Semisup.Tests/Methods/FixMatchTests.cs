@@ -21,17 +21,6 @@ sealed class LinearClassifier : Classifier
     public override Tensor Noisy(Tensor x) => forward(x);
 }
 
-/// <summary>The linear classifier with a second, linear head of clusters: clusters = V · pixels.</summary>
-sealed class ClusteringClassifier(Tensor weight, Tensor clusterWeight) : Classifier(nameof(ClusteringClassifier))
-{
-    readonly Tensor v = clusterWeight;
-    public override int Classes => 2;
-    public override Tensor forward(Tensor x) => x.flatten(1).matmul(Weight.t());
-    public override Tensor Noisy(Tensor x) => forward(x);
-    public override (Tensor Logits, Tensor? Clusters) WithClusters(Tensor x) => (forward(x), x.flatten(1).matmul(v.t()));
-    Tensor Weight { get; } = weight;
-}
-
 public class FixMatchTests
 {
     // No augmentation at all: the weak and strong views are the images themselves, so the loss can be written down.
@@ -100,23 +89,6 @@ public class FixMatchTests
         model.zero_grad();
         with.Total.backward();
         Assert.False(g0.allclose(model.Weight.grad!), "the mutual information has a gradient");
-    }
-
-    [Fact]
-    public void A_cluster_head_adds_iics_term_on_its_clusters_at_the_same_weight()
-    {
-        var (_, x, y, u) = Tiny();
-        var v = tensor(new float[] { 1, -1, 0.5f, 2, -1, 0 }).reshape(3, 2); // three clusters of the two pixels
-        using var plain = new LinearClassifier(eye(2));
-        using var clustering = new ClusteringClassifier(eye(2), v);
-        var method = new FixMatch(Threshold: 0.9, MutualInformationWeight: 0.5);
-        var without = method.Loss(plain, new Batch(x, y, u, new Progress(1, 0, 1), Identity)).Total.item<float>();
-        var with = method.Loss(clustering, new Batch(x, y, u, new Progress(1, 0, 1), Identity)).Total.item<float>();
-        var pc = nn.functional.softmax(u.flatten(1).matmul(v.t()), 1);
-        Assert.Equal(without + 0.5 * FixMatch.MutualInformation(pc, pc).item<float>(), with, 5);
-        // At weight 0 the head is not trained.
-        var off = new FixMatch(Threshold: 0.9).Loss(clustering, new Batch(x, y, u, new Progress(1, 0, 1), Identity)).Total.item<float>();
-        Assert.Equal(new FixMatch(Threshold: 0.9).Loss(plain, new Batch(x, y, u, new Progress(1, 0, 1), Identity)).Total.item<float>(), off, 6);
     }
 
     [Fact]

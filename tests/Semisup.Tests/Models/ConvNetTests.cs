@@ -31,29 +31,6 @@ public class ConvNetTests
         }
     }
 
-    [Fact]
-    public void The_over_clustering_head_trains_beside_the_classes_and_evaluation_never_sees_it()
-    {
-        var config = new ConvNetConfig(OverClusters: 50);
-        using var net = new ConvNet(config);
-        Assert.Equal(net.parameters().Sum(p => p.numel()), config.Parameters);
-        Assert.Equal(183_218 + 101 * 50, config.Parameters);
-        using var x = rand(4, 1, 28, 28);
-        net.train();
-        var (logits, clusters) = net.WithClusters(x);
-        Assert.Equal([4L, 10], logits.shape);
-        Assert.Equal([4L, 50], clusters!.shape);
-        net.eval();
-        var (evaluated, none) = net.WithClusters(x);
-        Assert.Null(none);
-        // The head changes no class output: the same weights without it give the same logits.
-        using var plain = new ConvNet(new ConvNetConfig());
-        plain.load_state_dict(net.state_dict().Where(kv => !kv.Key.StartsWith("over.")).ToDictionary());
-        plain.eval();
-        Assert.True(plain.call(x).allclose(evaluated));
-        Assert.Contains("overClusters: -1 must not be negative", new ConvNetConfig(OverClusters: -1).Problems());
-    }
-
     [Theory]
     [InlineData(100, 1, 10, 28, 28, 183_218)] // the lab's network; the counts are PyTorch's, of the same layers
     [InlineData(100, 1, 10, 32, 32, 247_218)]
